@@ -1,0 +1,75 @@
+// Package cmd assembles the kubectl-vd command tree. Each sub-command lives in
+// its own package under pkg/cmd and follows kubectl's pattern: an Options
+// struct with Complete, Validate and Run, flags bound in NewCmdX, and
+// IOStreams injected so that every command runs in tests without a terminal.
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+)
+
+// NewRootCmd returns the `kubectl vd` command with every sub-command.
+func NewRootCmd(streams genericiooptions.IOStreams) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "kubectl-vd",
+		Short: "Show what Gloo Mesh translated a parent into, in every cluster",
+		Long: `kubectl vd finds, compares and explains the Istio objects that Gloo Mesh
+translated from a VirtualDestination, RouteTable, VirtualGateway, ExternalService
+or policy, across one or many clusters, down to the Envoy clusters and endpoints.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		// kubectl runs plugins as kubectl-vd; users type "kubectl vd".
+		Annotations: map[string]string{cobra.CommandDisplayNameAnnotation: "kubectl vd"},
+	}
+	root.SetIn(streams.In)
+	root.SetOut(streams.Out)
+	root.SetErr(streams.ErrOut)
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return cmdutil.UsageErrorf("%v", err)
+	})
+
+	root.AddCommand(find.NewCmdFind(streams))
+	for _, add := range extraCommands {
+		root.AddCommand(add(streams))
+	}
+	return root
+}
+
+// extraCommands is filled by the files of this package that register the
+// other sub-commands, one file each, so that they can be added independently.
+var extraCommands []func(genericiooptions.IOStreams) *cobra.Command
+
+// Execute runs the command line and returns the process exit status. Errors
+// are printed as one line on stderr, never as a stack trace.
+func Execute(args []string, streams genericiooptions.IOStreams) int {
+	root := NewRootCmd(streams)
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	var exit *cmdutil.ExitError
+	if errors.As(err, &exit) {
+		if exit.Err != nil {
+			printError(streams, exit.Err)
+		}
+		return exit.Code
+	}
+	printError(streams, err)
+	return 1
+}
+
+func printError(streams genericiooptions.IOStreams, err error) {
+	msg := strings.TrimSpace(err.Error())
+	// One line: multi-line messages from libraries are folded.
+	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	fmt.Fprintf(streams.ErrOut, "error: %s\n", msg)
+}

@@ -1,0 +1,55 @@
+// Package cmdutil holds what every kubectl-vd command shares: exit status
+// handling and the validation of user input.
+package cmdutil
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// ExitError carries a process exit status up to main. Err, when set, is
+// printed as one line on stderr; a nil Err means the command already said
+// everything it had to say (diff's exit 1, for instance).
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }
+
+// Exit returns an ExitError with the given code.
+func Exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
+
+// UsageErrorf reports a mistake on the command line.
+func UsageErrorf(format string, args ...any) error {
+	return fmt.Errorf(format, args...)
+}
+
+// ValidateLabelValue checks that s can be matched by a label selector, which
+// is how Gloo records parent names and namespaces on translated objects.
+func ValidateLabelValue(what, s string) error {
+	if s == "" {
+		return fmt.Errorf("%s must not be empty", what)
+	}
+	if errs := validation.IsValidLabelValue(s); len(errs) > 0 {
+		return fmt.Errorf("invalid %s %q: %s", what, s, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// ValidateNamespace checks a namespace name (an RFC 1123 label).
+func ValidateNamespace(ns string) error {
+	if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
+		return fmt.Errorf("invalid namespace %q: %s", ns, strings.Join(errs, "; "))
+	}
+	return nil
+}
