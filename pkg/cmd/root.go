@@ -40,12 +40,19 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 	for _, add := range extraCommands {
 		root.AddCommand(add(streams))
 	}
+	for _, configure := range rootOptions {
+		configure(root)
+	}
 	return root
 }
 
 // extraCommands is filled by the files of this package that register the
 // other sub-commands, one file each, so that they can be added independently.
 var extraCommands []func(genericiooptions.IOStreams) *cobra.Command
+
+// rootOptions is filled the same way by files that configure the root command
+// itself (its --version flag, for instance).
+var rootOptions []func(*cobra.Command)
 
 // Execute runs the command line and returns the process exit status. Errors
 // are printed as one line on stderr, never as a stack trace.

@@ -9,9 +9,12 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/serializer"
 	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
@@ -156,6 +159,10 @@ type Cluster struct {
 	// Timeout bounds each request.
 	Timeout time.Duration
 	flags   *genericclioptions.ConfigFlags
+
+	rawOnce sync.Once
+	raw     rest.Interface
+	rawErr  error
 }
 
 // Cluster builds the clients of one context. Building does not contact the
@@ -235,6 +242,11 @@ func (f *Flags) forContext(context string) *genericclioptions.ConfigFlags {
 	cf.Username = src.Username
 	cf.Password = src.Password
 	cf.Timeout = src.Timeout
+	if cf.Timeout == nil || *cf.Timeout == "" || *cf.Timeout == "0" {
+		// Bound discovery too: ConfigFlags passes this to every client it builds.
+		d := f.RequestTimeout().String()
+		cf.Timeout = &d
+	}
 	cf.DisableCompression = src.DisableCompression
 	c := context
 	cf.Context = &c
@@ -269,3 +281,14 @@ func unwrapPathError(err error) error {
 // IsKubeconfigMissing reports whether clientcmd complained about an empty
 // configuration.
 func IsKubeconfigMissing(err error) bool { return clientcmd.IsEmptyConfig(err) }
+
+// RawClient is a REST client for requests the typed and dynamic clients
+// cannot make, such as lists in kubectl's server-side Table form.
+func (c *Cluster) RawClient() (rest.Interface, error) {
+	c.rawOnce.Do(func() {
+		cfg := rest.CopyConfig(c.Config)
+		cfg.NegotiatedSerializer = serializer.NewCodecFactory(runtime.NewScheme()).WithoutConversion()
+		c.raw, c.rawErr = rest.UnversionedRESTClientFor(cfg)
+	})
+	return c.raw, c.rawErr
+}

@@ -1,12 +1,338 @@
-// Package find implements `kubectl vd find`.
+// Package find implements `kubectl vd find`: every object Gloo translated
+// from a parent, in every selected context.
 package find
 
 import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
 	"github.com/spf13/cobra"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
+
+const example = `  # Everything translated from the parents named productpage in bookinfo-frontends
+  kubectl vd find productpage -n bookinfo-frontends
+
+  # The same in two clusters, only VirtualDestination parents, with more columns
+  kubectl vd find productpage -n bookinfo-frontends --context cluster1,cluster2 --kind vd -o wide
+
+  # Save a snapshot of every context, and read it back later without a cluster
+  kubectl vd find productpage -n bookinfo-frontends --all-contexts -o yaml > snapshot.yaml
+  kubectl vd find productpage -n bookinfo-frontends -f snapshot.yaml
+
+  # Draw parent -> context -> kind -> object
+  kubectl vd find productpage -n bookinfo-frontends --all-contexts -o tree
+
+  # Every parent that has translations, with a count per context
+  kubectl vd find -A --all-contexts`
+
+// Options holds what find needs to run.
+type Options struct {
+	Flags *kube.Flags
+
+	Name             string
+	Namespace        string
+	AllNamespaces    bool
+	Kinds            []string
+	Resources        []string
+	AllResources     bool
+	SearchNamespaces []string
+	Filenames        []string
+	Output           string
+	NoHeaders        bool
+	Watch            bool
+
+	// Completed state.
+	query    source.Query
+	contexts []string
+	jsonpath string
+	// Now is the clock for ages of objects read from files (tests set it).
+	Now func() time.Time
+
+	genericiooptions.IOStreams
+}
+
+// NewOptions returns Options with defaults.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	return &Options{Flags: kube.NewFlags(), IOStreams: streams, Now: time.Now}
+}
 
 // NewCmdFind returns the find command.
 func NewCmdFind(streams genericiooptions.IOStreams) *cobra.Command {
-	return &cobra.Command{Use: "find NAME"}
+	o := NewOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "find [NAME] [-n NAMESPACE]",
+		Short: "List the objects Gloo translated from a parent, in every context",
+		Long: `Find every object Gloo Mesh translated from the parent(s) named NAME in NAMESPACE
+(a VirtualDestination, RouteTable, VirtualGateway, ExternalService, policy...), in every
+selected context. Objects are matched by their gloo.solo.io/parent_name and parent_namespace
+labels across all namespaces, so the VirtualService a RouteTable puts in istio-gateways is found
+too. Every served resource of every *.istio.io API group is scanned.
+
+Without NAME, find lists the parents that have translations (in NAMESPACE, or in every
+namespace with -A) and counts their objects per context.`,
+		Example: example,
+		Args:    cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return err
+			}
+			if err := o.Validate(); err != nil {
+				return err
+			}
+			return o.Run(cmd.Context())
+		},
+	}
+	o.Flags.AddFlags(cmd.Flags())
+	cmd.Flags().BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Without NAME: list the parents of every namespace")
+	cmd.Flags().StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, VirtualGateway or vg, ExternalService, ...)")
+	cmd.Flags().StringSliceVar(&o.Resources, "resources", nil, "Only scan these Istio resources (serviceentries, dr, virtualservice.networking.istio.io, ...)")
+	cmd.Flags().BoolVar(&o.AllResources, "all-resources", false, "Scan every listable resource of every API group, core kinds such as Secrets included")
+	cmd.Flags().StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces (the parent's namespace is always read)")
+	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, yaml, json, name, jsonpath=TEMPLATE, tree")
+	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers")
+	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After the listing, stream changes to translated objects until interrupted")
+	return cmd
+}
+
+// Complete fills in the query, the contexts and the namespace.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	if len(args) == 1 {
+		o.Name = args[0]
+	}
+	kinds, err := source.ParseKinds(o.Kinds)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(o.Output, "jsonpath=") {
+		o.jsonpath = strings.TrimPrefix(o.Output, "jsonpath=")
+		o.Output = "jsonpath"
+	}
+	if len(o.Filenames) == 0 {
+		if err := o.Flags.ValidateTimeout(); err != nil {
+			return err
+		}
+		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
+			return err
+		}
+	}
+	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
+		o.Namespace = *o.Flags.Namespace
+	} else if !o.AllNamespaces {
+		if len(o.Filenames) > 0 {
+			o.Namespace = "default"
+		} else if o.Namespace, err = o.Flags.DefaultNamespace(o.contexts); err != nil {
+			return err
+		}
+	}
+	ns := o.Namespace
+	if o.AllNamespaces && o.Name == "" {
+		ns = ""
+	}
+	o.query = source.Query{
+		Name:             o.Name,
+		Namespace:        ns,
+		ParentKinds:      kinds,
+		Resources:        o.Resources,
+		AllResources:     o.AllResources,
+		SearchNamespaces: o.SearchNamespaces,
+	}
+	return nil
+}
+
+// Validate checks the input before any request is made.
+func (o *Options) Validate() error {
+	if o.Name != "" {
+		if err := cmdutil.ValidateLabelValue("parent name", o.Name); err != nil {
+			return err
+		}
+	}
+	if o.AllNamespaces && o.Name != "" {
+		return errors.New("-A/--all-namespaces lists every parent: use it without NAME")
+	}
+	if o.query.Namespace != "" {
+		if err := cmdutil.ValidateNamespace(o.query.Namespace); err != nil {
+			return err
+		}
+	}
+	for _, ns := range o.SearchNamespaces {
+		if err := cmdutil.ValidateNamespace(ns); err != nil {
+			return err
+		}
+	}
+	switch o.Output {
+	case "", "wide", "yaml", "json", "name", "tree":
+	case "jsonpath":
+		if err := printers.ValidateJSONPath(o.jsonpath); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unknown output format %q: use wide, yaml, json, name, jsonpath=TEMPLATE or tree", o.Output)
+	}
+	if o.Name == "" && o.Output != "" && o.Output != "wide" && o.Output != "yaml" && o.Output != "json" {
+		return fmt.Errorf("-o %s needs a parent NAME", o.Output)
+	}
+	if o.Watch && len(o.Filenames) > 0 {
+		return errors.New("--watch reads live clusters: it cannot be used with -f")
+	}
+	if o.Watch && o.Name == "" {
+		return errors.New("--watch needs a parent NAME")
+	}
+	return nil
+}
+
+// Run looks the translations up and prints them.
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	results, err := o.lookup(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Name == "" {
+		if err := o.printOverview(results); err != nil {
+			return err
+		}
+		return o.exitStatus(results, false)
+	}
+	if err := o.print(results); err != nil {
+		return err
+	}
+	status := o.exitStatus(results, true)
+	if o.Watch {
+		if werr := o.watch(ctx, results); werr != nil {
+			return werr
+		}
+	}
+	return status
+}
+
+func (o *Options) lookup(ctx context.Context) ([]source.ContextResult, error) {
+	if len(o.Filenames) > 0 {
+		objs, err := source.ReadFiles(o.Filenames, o.In)
+		if err != nil {
+			return nil, err
+		}
+		objs = o.query.Filter(objs)
+		source.Sort(objs)
+		return groupByContext(objs), nil
+	}
+	clusters := make([]*kube.Cluster, 0, len(o.contexts))
+	for _, c := range o.contexts {
+		cl, err := o.Flags.Cluster(c)
+		if err != nil {
+			return nil, err
+		}
+		clusters = append(clusters, cl)
+	}
+	tables := o.Output == "" || o.Output == "wide" || o.Output == "tree" || o.Name == ""
+	return source.Translations(ctx, clusters, o.query, source.Options{Tables: tables}), nil
+}
+
+func groupByContext(objs []source.Object) []source.ContextResult {
+	var out []source.ContextResult
+	for _, obj := range objs {
+		if len(out) == 0 || out[len(out)-1].Context != obj.Context {
+			out = append(out, source.ContextResult{Context: obj.Context})
+		}
+		out[len(out)-1].Objects = append(out[len(out)-1].Objects, obj)
+	}
+	return out
+}
+
+func allObjects(results []source.ContextResult) []source.Object {
+	var objs []source.Object
+	for _, r := range results {
+		objs = append(objs, r.Objects...)
+	}
+	source.Sort(objs)
+	return objs
+}
+
+func (o *Options) print(results []source.ContextResult) error {
+	objs := allObjects(results)
+	severalContexts := len(results) > 1 || len(source.Contexts(objs)) > 1
+	w := o.Out
+	switch o.Output {
+	case "yaml":
+		return printers.YAML(w, objs, severalContexts)
+	case "json":
+		return printers.JSON(w, objs, severalContexts)
+	case "name":
+		return printers.Names(w, objs)
+	case "jsonpath":
+		return printers.JSONPath(w, objs, o.jsonpath, severalContexts)
+	case "tree":
+		return printers.Tree(w, objs, o.Now())
+	}
+	if len(objs) == 0 {
+		return nil
+	}
+	opts := printers.TableOptions{Wide: o.Output == "wide", NoHeaders: o.NoHeaders}
+	if len(o.Filenames) > 0 {
+		return printers.ObjectTables(w, objs, opts, metav1.NewTime(o.Now()))
+	}
+	return printers.Tables(w, results, opts)
+}
+
+// exitStatus reports failed contexts and gaps on stderr, and a line for each
+// context where nothing was found.
+func (o *Options) exitStatus(results []source.ContextResult, sayNothing bool) error {
+	failed := false
+	for _, r := range results {
+		label := r.Context
+		if label == "" {
+			label = "the current context"
+		}
+		if r.Err != nil {
+			fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", label, source.Describe(r.Err))
+			failed = true
+			continue
+		}
+		for _, g := range r.Gaps {
+			fmt.Fprintf(o.ErrOut, "warning: context %s: %s\n", label, g)
+			failed = true
+		}
+		if sayNothing && len(r.Objects) == 0 {
+			fmt.Fprintf(o.ErrOut, "no objects translated from %s in %s\n", o.describeParent(), label)
+		}
+	}
+	if len(o.Filenames) > 0 && len(results) == 0 && sayNothing {
+		fmt.Fprintf(o.ErrOut, "no objects translated from %s in %s\n", o.describeParent(), strings.Join(o.Filenames, ", "))
+	}
+	if failed {
+		return cmdutil.Exit(1, nil)
+	}
+	return nil
+}
+
+func (o *Options) describeParent() string {
+	kind := "parent"
+	if len(o.query.ParentKinds) > 0 {
+		kind = strings.Join(o.query.ParentKinds, " or ")
+	}
+	return fmt.Sprintf("%s %s/%s", kind, o.Namespace, o.Name)
+}
+
+var _ io.Writer = (*strings.Builder)(nil)
+
+func (o *Options) errorf(format string, args ...any) {
+	fmt.Fprintf(o.ErrOut, format, args...)
 }

@@ -1,0 +1,187 @@
+// Package printers writes find results the way kubectl get would: server-side
+// tables with CONTEXT and NAMESPACE columns, kubectl Lists as YAML or JSON,
+// names, JSONPath, plus views of its own (tree, overview).
+package printers
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/printers"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+// TableOptions shape table output.
+type TableOptions struct {
+	Wide      bool
+	NoHeaders bool
+	// ShowKind prefixes names with kind.group, as kubectl get does when it
+	// prints several resource types.
+	ShowKind bool
+}
+
+// kindTable gathers the rows of one resource from every context.
+type kindTable struct {
+	gk      schema.GroupKind
+	columns []metav1.TableColumnDefinition
+	rows    []metav1.TableRow
+}
+
+// Tables writes one table per resource kind, rows of all contexts merged,
+// ordered by context, namespace and name, kinds in alphabetical order and
+// separated by a blank line as kubectl separates resource types.
+func Tables(w io.Writer, results []source.ContextResult, opts TableOptions) error {
+	byKind := map[string]*kindTable{}
+	for _, res := range results {
+		for _, rt := range res.Tables {
+			gk := schema.GroupKind{Group: rt.Resource.GVR.Group, Kind: rt.Resource.Kind}
+			key := gk.String()
+			kt := byKind[key]
+			if kt == nil {
+				kt = &kindTable{gk: gk, columns: withContextColumns(rt.Table.ColumnDefinitions)}
+				byKind[key] = kt
+			}
+			for _, row := range rt.Table.Rows {
+				ns := rowNamespace(row)
+				cells := make([]any, 0, len(row.Cells)+2)
+				cells = append(cells, res.Context, ns)
+				cells = append(cells, row.Cells...)
+				kt.rows = append(kt.rows, metav1.TableRow{Cells: cells, Object: row.Object})
+			}
+		}
+	}
+	keys := make([]string, 0, len(byKind))
+	for k := range byKind {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		a, b := byKind[keys[i]].gk, byKind[keys[j]].gk
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Group < b.Group
+	})
+	showKind := opts.ShowKind || len(keys) > 1
+	for i, k := range keys {
+		kt := byKind[k]
+		sortRows(kt.rows)
+		if i > 0 && !opts.NoHeaders {
+			fmt.Fprintln(w)
+		}
+		p := printers.NewTablePrinter(printers.PrintOptions{
+			Wide:      opts.Wide,
+			NoHeaders: opts.NoHeaders,
+			WithKind:  showKind,
+			Kind:      kt.gk,
+		})
+		table := &metav1.Table{ColumnDefinitions: kt.columns, Rows: kt.rows}
+		if err := p.PrintObj(table, w); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func withContextColumns(cols []metav1.TableColumnDefinition) []metav1.TableColumnDefinition {
+	out := make([]metav1.TableColumnDefinition, 0, len(cols)+2)
+	out = append(out,
+		metav1.TableColumnDefinition{Name: "Context", Type: "string"},
+		metav1.TableColumnDefinition{Name: "Namespace", Type: "string"},
+	)
+	return append(out, cols...)
+}
+
+func rowNamespace(row metav1.TableRow) string {
+	if len(row.Object.Raw) == 0 {
+		return ""
+	}
+	var m metav1.PartialObjectMetadata
+	if err := m.Unmarshal(row.Object.Raw); err == nil {
+		return m.Namespace
+	}
+	u := &unstructured.Unstructured{}
+	if err := u.UnmarshalJSON(row.Object.Raw); err == nil {
+		return u.GetNamespace()
+	}
+	return ""
+}
+
+// sortRows orders rows by context, namespace, then name (the first server
+// column).
+func sortRows(rows []metav1.TableRow) {
+	key := func(r metav1.TableRow) [3]string {
+		var k [3]string
+		for i := 0; i < 3 && i < len(r.Cells); i++ {
+			k[i] = fmt.Sprint(r.Cells[i])
+		}
+		return k
+	}
+	sort.SliceStable(rows, func(i, j int) bool {
+		a, b := key(rows[i]), key(rows[j])
+		for x := range a {
+			if a[x] != b[x] {
+				return a[x] < b[x]
+			}
+		}
+		return false
+	})
+}
+
+// ObjectTables writes objects read from files, which come without server
+// columns, as kubectl prints objects it has no columns for: NAME and AGE,
+// after CONTEXT and NAMESPACE.
+func ObjectTables(w io.Writer, objs []source.Object, opts TableOptions, now metav1.Time) error {
+	results := map[string]*source.ContextResult{}
+	var order []string
+	for _, o := range objs {
+		res := results[o.Context]
+		if res == nil {
+			res = &source.ContextResult{Context: contextLabel(o.Context)}
+			results[o.Context] = res
+			order = append(order, o.Context)
+		}
+		gvk := o.Obj.GroupVersionKind()
+		r := source.Resource{GVR: gvk.GroupVersion().WithResource(strings.ToLower(gvk.Kind)), Kind: gvk.Kind}
+		var t *metav1.Table
+		for i := range res.Tables {
+			if res.Tables[i].Resource.Kind == gvk.Kind && res.Tables[i].Resource.GVR.Group == gvk.Group {
+				t = res.Tables[i].Table
+			}
+		}
+		if t == nil {
+			t = &metav1.Table{ColumnDefinitions: []metav1.TableColumnDefinition{
+				{Name: "Name", Type: "string", Format: "name"},
+				{Name: "Age", Type: "string"},
+			}}
+			res.Tables = append(res.Tables, source.ResourceTable{Resource: r, Table: t})
+		}
+		raw, err := o.Obj.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		t.Rows = append(t.Rows, metav1.TableRow{
+			Cells:  []any{o.Name(), age(o.Obj.GetCreationTimestamp(), now)},
+			Object: runtime.RawExtension{Raw: raw},
+		})
+	}
+	sort.Strings(order)
+	list := make([]source.ContextResult, 0, len(order))
+	for _, c := range order {
+		list = append(list, *results[c])
+	}
+	return Tables(w, list, opts)
+}
+
+func contextLabel(c string) string {
+	if c == "" {
+		return "-"
+	}
+	return c
+}

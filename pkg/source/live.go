@@ -1,0 +1,374 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+)
+
+// pageSize bounds the objects held per list response: with 20,000
+// translated objects in a cluster a lookup never holds one huge response.
+const pageSize = 500
+
+// listConcurrency bounds the lists in flight per context.
+const listConcurrency = 8
+
+// Resource is one listable API resource found by discovery.
+type Resource struct {
+	GVR        schema.GroupVersionResource
+	Kind       string
+	Singular   string
+	ShortNames []string
+	Namespaced bool
+}
+
+// GroupResource is "serviceentries.networking.istio.io".
+func (r Resource) GroupResource() string { return r.GVR.GroupResource().String() }
+
+// ContextResult is what one context answered.
+type ContextResult struct {
+	Context string
+	Objects []Object
+	// Tables holds, when tables were asked for, the server's Table of each
+	// resource that had matches (rows in the same order as Objects of that
+	// resource).
+	Tables []ResourceTable
+	// Err is set when the context could not be read at all.
+	Err error
+	// Gaps name what could not be read while the rest was (a forbidden
+	// cluster-wide list, a broken API group).
+	Gaps []error
+}
+
+// ResourceTable is the server-side Table of the matches of one resource.
+type ResourceTable struct {
+	Resource Resource
+	Table    *metav1.Table
+}
+
+// Options tune a live lookup.
+type Options struct {
+	// Tables asks the servers for kubectl's Table form (printer columns)
+	// instead of whole objects.
+	Tables bool
+}
+
+// Translations looks up the translations of q in every cluster
+// concurrently. The results come back in the order of clusters; one failing
+// context never hides the others.
+func Translations(ctx context.Context, clusters []*kube.Cluster, q Query, opts ...Options) []ContextResult {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	results := make([]ContextResult, len(clusters))
+	var wg sync.WaitGroup
+	for i, c := range clusters {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = translationsIn(ctx, c, q, o)
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) ContextResult {
+	res := ContextResult{Context: c.Context}
+	resources, gaps, err := Discover(ctx, c, q.AllResources)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	res.Gaps = append(res.Gaps, gaps...)
+	resources = FilterResources(resources, q.Resources)
+	selector := q.Selector().String()
+
+	type listed struct {
+		objs  []Object
+		table *metav1.Table
+		gaps  []error
+		err   error
+	}
+	out := make([]listed, len(resources))
+	sem := make(chan struct{}, listConcurrency)
+	var wg sync.WaitGroup
+	for i, r := range resources {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			var l listed
+			l.objs, l.table, l.gaps, l.err = listWithFallback(ctx, c, r, q, selector, o.Tables)
+			out[i] = l
+		}()
+	}
+	wg.Wait()
+
+	failed := 0
+	var firstErr error
+	for i, l := range out {
+		if l.err != nil {
+			failed++
+			if firstErr == nil {
+				firstErr = l.err
+			}
+			res.Gaps = append(res.Gaps, fmt.Errorf("%s: %s", resources[i].GroupResource(), describe(l.err)))
+			continue
+		}
+		res.Gaps = append(res.Gaps, l.gaps...)
+		res.Objects = append(res.Objects, l.objs...)
+		if l.table != nil && len(l.table.Rows) > 0 {
+			res.Tables = append(res.Tables, ResourceTable{Resource: resources[i], Table: l.table})
+		}
+	}
+	// When every list failed the same way the context is down, not gappy.
+	if failed > 0 && failed == len(resources) && isConnectionError(firstErr) {
+		return ContextResult{Context: c.Context, Err: errors.New(describe(firstErr))}
+	}
+	Sort(res.Objects)
+	return res
+}
+
+// listWithFallback lists r across all namespaces; when that is forbidden it
+// lists the namespaces the query names instead and reports the gap.
+func listWithFallback(ctx context.Context, c *kube.Cluster, r Resource, q Query, selector string, tables bool) ([]Object, *metav1.Table, []error, error) {
+	objs, table, err := listResource(ctx, c, r, metav1.NamespaceAll, selector, tables)
+	if err == nil || !apierrors.IsForbidden(err) || !r.Namespaced {
+		return objs, table, nil, err
+	}
+	namespaces := searchNamespaces(q)
+	var gaps []error
+	var readable []string
+	objs, table = nil, nil
+	for _, ns := range namespaces {
+		o, t, err := listResource(ctx, c, r, ns, selector, tables)
+		if err != nil {
+			if apierrors.IsForbidden(err) {
+				continue
+			}
+			return nil, nil, nil, err
+		}
+		readable = append(readable, ns)
+		objs = append(objs, o...)
+		table = mergeTables(table, t)
+	}
+	what := "no namespace could be read"
+	if len(readable) > 0 {
+		what = "read only namespace(s) " + strings.Join(readable, ", ")
+	}
+	gaps = append(gaps, fmt.Errorf("%s: cannot list across all namespaces (forbidden); %s", r.GroupResource(), what))
+	return objs, table, gaps, nil
+}
+
+func searchNamespaces(q Query) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, ns := range append([]string{q.Namespace}, q.SearchNamespaces...) {
+		if ns != "" && !seen[ns] {
+			seen[ns] = true
+			out = append(out, ns)
+		}
+	}
+	return out
+}
+
+func listResource(ctx context.Context, c *kube.Cluster, r Resource, namespace, selector string, tables bool) ([]Object, *metav1.Table, error) {
+	if tables {
+		t, err := ListTable(ctx, c, r.GVR, namespace, selector)
+		if err != nil {
+			return nil, nil, err
+		}
+		objs := make([]Object, 0, len(t.Rows))
+		for _, row := range t.Rows {
+			objs = append(objs, Object{Context: c.Context, Resource: r.GVR.Resource, Obj: rowObject(row, r)})
+		}
+		return objs, t, nil
+	}
+	objs, err := List(ctx, c, r.GVR, namespace, selector)
+	return objs, nil, err
+}
+
+// List lists one resource in one namespace ("" for all), page by page.
+func List(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource, namespace, labelSelector string) ([]Object, error) {
+	var out []Object
+	opts := metav1.ListOptions{LabelSelector: labelSelector, Limit: pageSize}
+	for {
+		cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+		list, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(cctx, opts)
+		cancel()
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			item := &list.Items[i]
+			if item.GetAPIVersion() == "" {
+				item.SetAPIVersion(gvr.GroupVersion().String())
+			}
+			if item.GetKind() == "" {
+				item.SetKind(strings.TrimSuffix(list.GetKind(), "List"))
+			}
+			out = append(out, Object{Context: c.Context, Resource: gvr.Resource, Obj: item})
+		}
+		if list.GetContinue() == "" {
+			return out, nil
+		}
+		opts.Continue = list.GetContinue()
+	}
+}
+
+// Served reports whether a cluster serves a resource.
+func Served(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource) (bool, error) {
+	rl, err := c.Discovery.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return false, nil
+		}
+		return false, err
+	}
+	for _, r := range rl.APIResources {
+		if r.Name == gvr.Resource {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Discover lists the listable resources of every *.istio.io group (all
+// groups with all), at their preferred versions, from kubectl's discovery
+// cache. A broken API group is a gap, not a failure.
+func Discover(ctx context.Context, c *kube.Cluster, all bool) ([]Resource, []error, error) {
+	type answer struct {
+		lists []*metav1.APIResourceList
+		err   error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		lists, err := c.Discovery.ServerPreferredResources()
+		done <- answer{lists, err}
+	}()
+	var a answer
+	select {
+	case a = <-done:
+	case <-ctx.Done():
+		return nil, nil, ctx.Err()
+	}
+	var gaps []error
+	if a.err != nil {
+		var gdf *discovery.ErrGroupDiscoveryFailed
+		if !errors.As(a.err, &gdf) {
+			return nil, nil, errors.New(describe(a.err))
+		}
+		groups := make([]string, 0, len(gdf.Groups))
+		for gv := range gdf.Groups {
+			if all || strings.HasSuffix(gv.Group, "istio.io") {
+				groups = append(groups, gv.String())
+			}
+		}
+		sort.Strings(groups)
+		for _, g := range groups {
+			gv, _ := schema.ParseGroupVersion(g)
+			gaps = append(gaps, fmt.Errorf("API group %s could not be discovered: %s", g, describe(gdf.Groups[gv])))
+		}
+		if len(a.lists) == 0 {
+			return nil, nil, errors.New(describe(a.err))
+		}
+	}
+	var out []Resource
+	for _, l := range a.lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		if !all && !strings.HasSuffix(gv.Group, "istio.io") {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || !hasVerb(r.Verbs, "list") {
+				continue
+			}
+			out = append(out, Resource{
+				GVR:        gv.WithResource(r.Name),
+				Kind:       r.Kind,
+				Singular:   r.SingularName,
+				ShortNames: r.ShortNames,
+				Namespaced: r.Namespaced,
+			})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind < out[j].Kind
+		}
+		return out[i].GVR.Group < out[j].GVR.Group
+	})
+	return out, gaps, nil
+}
+
+// FilterResources keeps the resources named in names (plural, singular,
+// kind or short name, each optionally followed by .group).
+func FilterResources(rs []Resource, names []string) []Resource {
+	if len(names) == 0 {
+		return rs
+	}
+	var out []Resource
+	for _, r := range rs {
+		for _, n := range names {
+			if resourceMatches(r, n) {
+				out = append(out, r)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func resourceMatches(r Resource, name string) bool {
+	name = strings.ToLower(strings.TrimSpace(name))
+	base, group, _ := strings.Cut(name, ".")
+	if group != "" && group != r.GVR.Group {
+		return false
+	}
+	if base == r.GVR.Resource || base == r.Singular || base == strings.ToLower(r.Kind) {
+		return true
+	}
+	for _, s := range r.ShortNames {
+		if base == s {
+			return true
+		}
+	}
+	return false
+}
+
+func hasVerb(verbs []string, v string) bool {
+	for _, x := range verbs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func rowObject(row metav1.TableRow, r Resource) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{}}
+	if len(row.Object.Raw) > 0 {
+		_ = u.UnmarshalJSON(row.Object.Raw)
+	}
+	// Rows carry PartialObjectMetadata: restore the resource's own type.
+	u.SetAPIVersion(r.GVR.GroupVersion().String())
+	u.SetKind(r.Kind)
+	return u
+}

@@ -1,0 +1,145 @@
+package source
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Query selects the translations of one parent.
+type Query struct {
+	// Name and Namespace of the parent, matched against the
+	// gloo.solo.io/parent_name and parent_namespace labels (both: translated
+	// objects may live in another namespace than their parent).
+	Name, Namespace string
+	// ParentKinds narrows the parent kind (canonical names, see ParseKinds);
+	// empty means any.
+	ParentKinds []string
+	// Resources narrows the scanned resources (plural, singular, kind or
+	// short name, optionally with .group); empty means every Istio resource.
+	Resources []string
+	// AllResources scans every listable resource of every group, core kinds
+	// included, instead of the *.istio.io groups only.
+	AllResources bool
+	// SearchNamespaces are read one by one when a cluster-wide list is
+	// forbidden, in addition to Namespace.
+	SearchNamespaces []string
+}
+
+// Selector is the label selector the API servers evaluate for the query.
+func (q Query) Selector() labels.Selector {
+	sel := labels.NewSelector()
+	add := func(key string, op selection.Operator, vals ...string) {
+		r, err := labels.NewRequirement(key, op, vals)
+		if err == nil {
+			sel = sel.Add(*r)
+		}
+	}
+	if q.Name != "" {
+		add(LabelParentName, selection.Equals, q.Name)
+	} else {
+		add(LabelParentName, selection.Exists)
+	}
+	if q.Namespace != "" {
+		add(LabelParentNamespace, selection.Equals, q.Namespace)
+	}
+	if len(q.ParentKinds) == 1 {
+		add(LabelParentKind, selection.Equals, q.ParentKinds[0])
+	} else if len(q.ParentKinds) > 1 {
+		add(LabelParentKind, selection.In, q.ParentKinds...)
+	}
+	return sel
+}
+
+// Matches applies the query to an object read from a file.
+func (q Query) Matches(o Object) bool {
+	return q.Selector().Matches(labels.Set(o.Obj.GetLabels()))
+}
+
+// Filter keeps the objects that match.
+func (q Query) Filter(objs []Object) []Object {
+	sel := q.Selector()
+	var out []Object
+	for _, o := range objs {
+		if sel.Matches(labels.Set(o.Obj.GetLabels())) {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// ParentKind is a kind of Gloo object whose translations carry its name.
+type ParentKind struct {
+	Kind    string
+	Group   string
+	Aliases []string
+}
+
+// ParentKinds lists the Gloo parent kinds kubectl-vd knows by name, with the
+// short names users type. Other kinds are accepted as written.
+var ParentKinds = []ParentKind{
+	{"VirtualDestination", "networking.gloo.solo.io", []string{"vd", "vds", "virtualdestinations"}},
+	{"RouteTable", "networking.gloo.solo.io", []string{"rt", "rts", "routetables"}},
+	{"VirtualGateway", "networking.gloo.solo.io", []string{"vg", "vgs", "virtualgateways"}},
+	{"ExternalService", "networking.gloo.solo.io", []string{"es", "externalservices"}},
+	{"ExternalEndpoint", "networking.gloo.solo.io", []string{"ee", "externalendpoints"}},
+	{"Service", "", []string{"svc", "services"}},
+	{"IssuedCertificate", "internal.gloo.solo.io", []string{"issuedcertificates"}},
+	{"FailoverPolicy", "resilience.policy.gloo.solo.io", []string{"fp", "failoverpolicies"}},
+	{"OutlierDetectionPolicy", "resilience.policy.gloo.solo.io", []string{"odp", "outlierdetectionpolicies"}},
+	{"RetryTimeoutPolicy", "resilience.policy.gloo.solo.io", []string{"rtp", "retrytimeoutpolicies"}},
+	{"ConnectionPolicy", "resilience.policy.gloo.solo.io", []string{"connectionpolicies"}},
+	{"FaultInjectionPolicy", "resilience.policy.gloo.solo.io", []string{"faultinjectionpolicies"}},
+	{"TrafficPolicy", "trafficcontrol.policy.gloo.solo.io", []string{"tp", "trafficpolicies"}},
+	{"AccessPolicy", "security.policy.gloo.solo.io", []string{"ap", "accesspolicies"}},
+	{"CORSPolicy", "security.policy.gloo.solo.io", []string{"corspolicies"}},
+	{"ExtAuthPolicy", "security.policy.gloo.solo.io", []string{"extauthpolicies"}},
+	{"RateLimitPolicy", "trafficcontrol.policy.gloo.solo.io", []string{"ratelimitpolicies"}},
+	{"HeaderManipulationPolicy", "trafficcontrol.policy.gloo.solo.io", []string{"headermanipulationpolicies"}},
+	{"TransformationPolicy", "trafficcontrol.policy.gloo.solo.io", []string{"transformationpolicies"}},
+	{"Workspace", "admin.gloo.solo.io", []string{"ws", "workspaces"}},
+}
+
+// ParseKinds turns --kind values (repeatable, comma-separated, case
+// insensitive, short names allowed) into canonical parent kinds.
+func ParseKinds(values []string) ([]string, error) {
+	var out []string
+	seen := map[string]bool{}
+	for _, v := range values {
+		for _, k := range strings.Split(v, ",") {
+			k = strings.TrimSpace(k)
+			if k == "" {
+				continue
+			}
+			kind := canonicalKind(k)
+			if errs := validation.IsValidLabelValue(kind); len(errs) > 0 {
+				return nil, fmt.Errorf("invalid --kind %q: %s", k, strings.Join(errs, "; "))
+			}
+			if !seen[kind] {
+				seen[kind] = true
+				out = append(out, kind)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func canonicalKind(k string) string {
+	lk := strings.ToLower(k)
+	for _, pk := range ParentKinds {
+		if strings.ToLower(pk.Kind) == lk {
+			return pk.Kind
+		}
+		for _, a := range pk.Aliases {
+			if a == lk {
+				return pk.Kind
+			}
+		}
+	}
+	return k
+}
