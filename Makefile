@@ -62,7 +62,7 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzDecodeClusters -fuzztime 20s ./pkg/envoy/
 
 dist:
-	./krew/dist.sh $(VERSION)
+	LDFLAGS='$(LDFLAGS)' ./krew/dist.sh $(VERSION)
 
 fmt:
 	gofmt -w cmd pkg test internal

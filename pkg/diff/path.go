@@ -17,8 +17,8 @@ type Segment struct {
 	KeyName, KeyValue string
 }
 
-func field(name string) Segment       { return Segment{Field: name, Index: -1} }
-func index(i int) Segment             { return Segment{Index: i} }
+func field(name string) Segment        { return Segment{Field: name, Index: -1} }
+func index(i int) Segment              { return Segment{Index: i} }
 func keyed(name, value string) Segment { return Segment{KeyName: name, KeyValue: value, Index: -1} }
 
 func (s Segment) isField() bool { return s.Index < 0 && s.KeyName == "" }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	goruntime "runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -27,6 +28,14 @@ import (
 // --request-timeout: kubectl's own default (0, no limit) would let a
 // black-holed cluster hang the whole command.
 const DefaultRequestTimeout = 10 * time.Second
+
+const (
+	runtimeOS   = goruntime.GOOS
+	runtimeArch = goruntime.GOARCH
+)
+
+// UserAgent is sent with every request of the plugin.
+var UserAgent = "kubectl-vd (" + runtimeOS + "/" + runtimeArch + ")"
 
 // Flags are kubectl's connection flags plus the ways to select several
 // contexts at once.
@@ -250,6 +259,12 @@ func (f *Flags) forContext(context string) *genericclioptions.ConfigFlags {
 	cf.DisableCompression = src.DisableCompression
 	c := context
 	cf.Context = &c
+	// Name the plugin in every request (audit logs, API priority), whatever
+	// the binary is called.
+	cf.WrapConfigFn = func(cfg *rest.Config) *rest.Config {
+		cfg.UserAgent = UserAgent
+		return cfg
+	}
 	return cf
 }
 

@@ -97,10 +97,10 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 	selector := q.Selector().String()
 
 	type listed struct {
-		objs  []Object
-		table *metav1.Table
-		gaps  []error
-		err   error
+		objs     []Object
+		table    *metav1.Table
+		fallback *fallback
+		err      error
 	}
 	out := make([]listed, len(resources))
 	sem := make(chan struct{}, listConcurrency)
@@ -112,7 +112,7 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 			sem <- struct{}{}
 			defer func() { <-sem }()
 			var l listed
-			l.objs, l.table, l.gaps, l.err = listWithFallback(ctx, c, r, q, selector, o.Tables)
+			l.objs, l.table, l.fallback, l.err = listWithFallback(ctx, c, r, q, selector, o.Tables)
 			out[i] = l
 		}()
 	}
@@ -120,6 +120,9 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 
 	failed := 0
 	var firstErr error
+	var fallbacks []string
+	readable := map[string]bool{}
+	unreadable := map[string]bool{}
 	for i, l := range out {
 		if l.err != nil {
 			failed++
@@ -129,11 +132,31 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 			res.Gaps = append(res.Gaps, fmt.Errorf("%s: %s", resources[i].GroupResource(), describe(l.err)))
 			continue
 		}
-		res.Gaps = append(res.Gaps, l.gaps...)
+		if l.fallback != nil {
+			fallbacks = append(fallbacks, resources[i].GVR.Resource)
+			for _, ns := range l.fallback.readable {
+				readable[ns] = true
+			}
+			for _, ns := range l.fallback.forbidden {
+				unreadable[resources[i].GVR.Resource+" in "+ns] = true
+			}
+		}
 		res.Objects = append(res.Objects, l.objs...)
 		if l.table != nil && len(l.table.Rows) > 0 {
 			res.Tables = append(res.Tables, ResourceTable{Resource: resources[i], Table: l.table})
 		}
+	}
+	if len(fallbacks) > 0 {
+		// One line for the whole context: an RBAC-limited user would
+		// otherwise get one line per Istio resource.
+		msg := fmt.Sprintf("cannot list %s across all namespaces (forbidden)", strings.Join(fallbacks, ", "))
+		if ns := sortedKeys(readable); len(ns) > 0 {
+			msg += "; read namespace(s) " + strings.Join(ns, ", ") + " only"
+		}
+		if denied := sortedKeys(unreadable); len(denied) > 0 {
+			msg += "; also forbidden: " + strings.Join(denied, ", ")
+		}
+		res.Gaps = append(res.Gaps, errors.New(msg))
 	}
 	// When every list failed the same way the context is down, not gappy.
 	if failed > 0 && failed == len(resources) && isConnectionError(firstErr) {
@@ -143,35 +166,44 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 	return res
 }
 
+// fallback records the namespaces read one by one when a cluster-wide list
+// was forbidden.
+type fallback struct {
+	readable, forbidden []string
+}
+
 // listWithFallback lists r across all namespaces; when that is forbidden it
-// lists the namespaces the query names instead and reports the gap.
-func listWithFallback(ctx context.Context, c *kube.Cluster, r Resource, q Query, selector string, tables bool) ([]Object, *metav1.Table, []error, error) {
+// lists the namespaces the query names instead and says so.
+func listWithFallback(ctx context.Context, c *kube.Cluster, r Resource, q Query, selector string, tables bool) ([]Object, *metav1.Table, *fallback, error) {
 	objs, table, err := listResource(ctx, c, r, metav1.NamespaceAll, selector, tables)
 	if err == nil || !apierrors.IsForbidden(err) || !r.Namespaced {
 		return objs, table, nil, err
 	}
-	namespaces := searchNamespaces(q)
-	var gaps []error
-	var readable []string
+	fb := &fallback{}
 	objs, table = nil, nil
-	for _, ns := range namespaces {
+	for _, ns := range searchNamespaces(q) {
 		o, t, err := listResource(ctx, c, r, ns, selector, tables)
 		if err != nil {
 			if apierrors.IsForbidden(err) {
+				fb.forbidden = append(fb.forbidden, ns)
 				continue
 			}
 			return nil, nil, nil, err
 		}
-		readable = append(readable, ns)
+		fb.readable = append(fb.readable, ns)
 		objs = append(objs, o...)
 		table = mergeTables(table, t)
 	}
-	what := "no namespace could be read"
-	if len(readable) > 0 {
-		what = "read only namespace(s) " + strings.Join(readable, ", ")
+	return objs, table, fb, nil
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
 	}
-	gaps = append(gaps, fmt.Errorf("%s: cannot list across all namespaces (forbidden); %s", r.GroupResource(), what))
-	return objs, table, gaps, nil
+	sort.Strings(out)
+	return out
 }
 
 func searchNamespaces(q Query) []string {

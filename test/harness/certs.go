@@ -20,10 +20,10 @@ import (
 // the kubeconfig), the service-account signing key, and the static tokens.
 type credentials struct {
 	CAFile, CertFile, KeyFile string
-	SAKeyFile, SAPubFile     string
-	TokenFile                string
-	CA                       []byte
-	AdminToken, LimitedToken string
+	SAKeyFile, SAPubFile      string
+	TokenFile                 string
+	CA                        []byte
+	AdminToken, LimitedToken  string
 }
 
 // User names in the token file.

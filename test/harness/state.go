@@ -30,11 +30,11 @@ type state struct {
 }
 
 type clusterState struct {
-	Name      string   `json:"name"`
-	Port      int      `json:"port"`
-	EtcdPort  int      `json:"etcdPort"`
-	KwokPort  int      `json:"kwokPort,omitempty"`
-	AuditLog  string   `json:"auditLog,omitempty"`
+	Name      string     `json:"name"`
+	Port      int        `json:"port"`
+	EtcdPort  int        `json:"etcdPort"`
+	KwokPort  int        `json:"kwokPort,omitempty"`
+	AuditLog  string     `json:"auditLog,omitempty"`
 	Processes []*process `json:"processes"`
 }
 

@@ -1,7 +1,6 @@
 package harness
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -124,23 +123,7 @@ func ToolsDir() (string, error) {
 
 // Version reads the tool's version from its tools module's go.mod.
 func (t Tool) Version(repoRoot string) (string, error) {
-	gomod := filepath.Join(repoRoot, "test", "tools", t.Dir, "go.mod")
-	f, err := os.Open(gomod)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(strings.TrimPrefix(strings.TrimSpace(sc.Text()), "require "))
-		if len(fields) >= 2 && fields[0] == t.VersionOf && strings.HasPrefix(fields[1], "v") {
-			return fields[1], nil
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return "", err
-	}
-	return "", fmt.Errorf("%s does not require %s", gomod, t.VersionOf)
+	return requiredVersion(filepath.Join(repoRoot, "test", "tools", t.Dir, "go.mod"), t.VersionOf)
 }
 
 // ToolPath returns where a tool of a version is (or will be) cached.

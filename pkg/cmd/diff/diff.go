@@ -1,0 +1,538 @@
+// Package diff implements `kubectl vd diff`: the translation of a parent
+// compared between two contexts, a context and a snapshot, or two snapshot
+// files. The comparison itself is pkg/diff; this package picks the two sides
+// and prints.
+package diff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	engine "github.com/kubectl-vd/kubectl-vd/pkg/diff"
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+const example = `  # The translation of the productpage VirtualDestination in two clusters
+  kubectl vd diff productpage -n bookinfo-frontends --kind vd --context cluster1 --context cluster2
+
+  # Before and after a policy change: save a snapshot, change, compare
+  kubectl vd find productpage -n bookinfo-frontends --context cluster1 -o yaml > before.yaml
+  kubectl vd diff productpage -n bookinfo-frontends --context cluster1 --from before.yaml
+
+  # Two snapshot files, or the two contexts of one snapshot
+  kubectl vd diff productpage -n bookinfo-frontends -f before.yaml -f after.yaml
+  kubectl vd diff productpage -n bookinfo-frontends -f all.yaml --context cluster1,cluster2
+
+  # Only the summary, or the changed fields as JSON
+  kubectl vd diff productpage -n bookinfo-frontends --context cluster1,cluster2 --brief
+  kubectl vd diff productpage -n bookinfo-frontends --context cluster1,cluster2 -o json`
+
+// Exit statuses, as diff(1) and kubectl diff.
+const (
+	exitDifferent = 1
+	exitTrouble   = 2
+)
+
+// Options holds what diff needs to run.
+type Options struct {
+	Flags *kube.Flags
+
+	Name             string
+	Namespace        string
+	Kinds            []string
+	Resources        []string
+	AllResources     bool
+	SearchNamespaces []string
+	From             string
+	FromContext      string
+	Filenames        []string
+	GlooClusterA     string
+	GlooClusterB     string
+	Raw              bool
+	Brief            bool
+	Output           string
+	Color            string
+
+	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
+	// Getenv reads NO_COLOR. Tests replace both.
+	IsTerminal func(io.Writer) bool
+	Getenv     func(string) string
+
+	// Completed state.
+	query    source.Query
+	contexts []string // live contexts, in side order
+	picks    []string // contexts picked in files with --context
+
+	genericiooptions.IOStreams
+}
+
+// NewOptions returns Options with defaults.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	return &Options{
+		Flags:      kube.NewFlags(),
+		Color:      "auto",
+		IsTerminal: isTerminal,
+		Getenv:     os.Getenv,
+		IOStreams:  streams,
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// NewCmdDiff returns the diff command.
+func NewCmdDiff(streams genericiooptions.IOStreams) *cobra.Command {
+	o := NewOptions(streams)
+	cmd := &cobra.Command{
+		Use:   "diff NAME [-n NAMESPACE] (--context A --context B | --from SNAPSHOT [--context A] | -f A.yaml -f B.yaml)",
+		Short: "Compare the translation of a parent between two clusters, or with a snapshot",
+		Long: `Compare what Gloo Mesh translated from the parent(s) named NAME in NAMESPACE on two sides:
+two contexts (A and B, in the order given), a snapshot written by "kubectl vd find -o yaml"
+(A) and one live context (B), or two snapshot files.
+
+Objects are normalized first: uid, resourceVersion, generation, creationTimestamp,
+managedFields, selfLink, status and the kubectl last-applied annotation are dropped. Each
+side's Gloo cluster name (read from the context.mesh.gloo.solo.io/cluster or
+relay.solo.io/cluster labels, or given with --gloo-cluster-a/-b) is folded to ${CLUSTER} in
+object names, cluster labels and gateway names where that makes the two sides agree; spec
+values such as subjectAltNames are never folded. --raw compares names as they are.
+
+Objects pair by group, kind, namespace and name, and compare field by field. Lists of named
+things pair by key, so their order does not matter: portLevelSettings by port number, ports
+by name (or number), subsets by name, endpoints by address; hosts, addresses, exportTo,
+subjectAltNames and gateways compare as sets. VirtualService http, tcp and tls routes pair by
+name, and a change of their order, which changes which route Istio applies, is reported as
+"reordered". Other lists (match, route, failover...) compare position by position.
+
+The output is a summary (only in A, only in B, changed, same) and a unified diff of the
+normalized YAML of each changed object, each hunk header naming the changed fields.
+
+Exit status: 0 when both sides are the same, 1 when they differ, 2 on trouble (bad
+arguments, unreadable file, unreachable context, nothing found on either side).`,
+		Example: example,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return trouble(err)
+			}
+			if err := o.Validate(); err != nil {
+				return trouble(err)
+			}
+			return trouble(o.Run(cmd.Context()))
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(err) })
+	o.Flags.AddFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, VirtualGateway or vg, ExternalService, ...)")
+	f.StringSliceVar(&o.Resources, "resources", nil, "Only read these Istio resources from live contexts (serviceentries, dr, ...)")
+	f.BoolVar(&o.AllResources, "all-resources", false, "Read every listable resource of live contexts, core kinds included")
+	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
+	f.StringVar(&o.From, "from", "", "Compare a snapshot written by find -o yaml (side A) with the live context (side B)")
+	f.StringVar(&o.FromContext, "from-context", "", "With --from: the context to take from a snapshot holding several (default: the live context)")
+	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Compare two files (or the two contexts of one file) instead of clusters; - is stdin")
+	f.StringVar(&o.GlooClusterA, "gloo-cluster-a", "", "Gloo cluster name of side A (default: read from its objects' labels)")
+	f.StringVar(&o.GlooClusterB, "gloo-cluster-b", "", "Gloo cluster name of side B (default: read from its objects' labels)")
+	f.BoolVar(&o.Raw, "raw", false, "Do not fold cluster names: compare names and labels as they are")
+	f.BoolVarP(&o.Brief, "brief", "q", false, "Print the summary only")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: json (the changed fields of every object)")
+	f.StringVar(&o.Color, "color", o.Color, "Colour the diff: auto (on a terminal unless NO_COLOR is set), always or never")
+	return cmd
+}
+
+// trouble gives every error exit status 2, diff(1)'s "trouble", keeping
+// the status of errors that carry one.
+func trouble(err error) error {
+	if err == nil {
+		return nil
+	}
+	var exit *cmdutil.ExitError
+	if errors.As(err, &exit) {
+		return err
+	}
+	return cmdutil.Exit(exitTrouble, err)
+}
+
+// Complete reads the arguments, the contexts and the namespace.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	switch len(args) {
+	case 0:
+		return errors.New("diff needs the NAME of a parent")
+	case 1:
+		o.Name = args[0]
+	default:
+		return fmt.Errorf("diff takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
+	}
+	kinds, err := source.ParseKinds(o.Kinds)
+	if err != nil {
+		return err
+	}
+	if len(o.Filenames) > 0 {
+		if o.From != "" {
+			return errors.New("--from and -f cannot be used together: --from compares a snapshot with a live context, -f compares files")
+		}
+		if o.Flags.AllContexts {
+			return errors.New("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
+		}
+		for _, c := range o.Flags.Contexts {
+			for _, n := range strings.Split(c, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					o.picks = append(o.picks, n)
+				}
+			}
+		}
+	} else {
+		if err := o.Flags.ValidateTimeout(); err != nil {
+			return err
+		}
+		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
+			return err
+		}
+	}
+	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
+		o.Namespace = *o.Flags.Namespace
+	} else if len(o.Filenames) > 0 {
+		o.Namespace = "default"
+	} else if o.Namespace, err = o.Flags.DefaultNamespace(o.contexts); err != nil {
+		return err
+	}
+	o.query = source.Query{
+		Name:             o.Name,
+		Namespace:        o.Namespace,
+		ParentKinds:      kinds,
+		Resources:        o.Resources,
+		AllResources:     o.AllResources,
+		SearchNamespaces: o.SearchNamespaces,
+	}
+	return nil
+}
+
+// Validate checks the input before any request is made.
+func (o *Options) Validate() error {
+	if err := cmdutil.ValidateLabelValue("parent name", o.Name); err != nil {
+		return err
+	}
+	if err := cmdutil.ValidateNamespace(o.Namespace); err != nil {
+		return err
+	}
+	for _, ns := range o.SearchNamespaces {
+		if err := cmdutil.ValidateNamespace(ns); err != nil {
+			return err
+		}
+	}
+	switch o.Output {
+	case "", "json":
+	default:
+		return fmt.Errorf("unknown output format %q: diff prints text, or json with -o json", o.Output)
+	}
+	switch o.Color {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("invalid --color %q: use auto, always or never", o.Color)
+	}
+	for _, c := range []string{o.GlooClusterA, o.GlooClusterB} {
+		if c != "" {
+			if err := cmdutil.ValidateLabelValue("Gloo cluster name", c); err != nil {
+				return err
+			}
+		}
+	}
+	if o.FromContext != "" && o.From == "" {
+		return errors.New("--from-context picks a context of the --from snapshot: give --from SNAPSHOT")
+	}
+	switch {
+	case len(o.Filenames) > 2:
+		return fmt.Errorf("diff compares two sides: got %d files (-f A.yaml -f B.yaml, or one file and --context A --context B)", len(o.Filenames))
+	case len(o.Filenames) > 0 && len(o.picks) > 2:
+		return fmt.Errorf("with -f, --context picks at most two contexts of the files, got %d", len(o.picks))
+	case o.From != "" && len(o.contexts) != 1:
+		return fmt.Errorf("--from compares one live context with a snapshot: give one --context, got %d (%s)", len(o.contexts), strings.Join(o.contexts, ", "))
+	case len(o.Filenames) == 0 && o.From == "" && len(o.contexts) != 2:
+		return fmt.Errorf("diff needs two sides: --context A --context B, --from SNAPSHOT or -f A.yaml -f B.yaml (got %s)", describeContexts(o.contexts))
+	}
+	return nil
+}
+
+func describeContexts(cs []string) string {
+	switch len(cs) {
+	case 0:
+		return "no context"
+	case 1:
+		return "only context " + cs[0]
+	}
+	return fmt.Sprintf("%d contexts", len(cs))
+}
+
+// Run reads both sides, compares them and prints the result.
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	a, b, warnings, err := o.sides(ctx)
+	if err != nil {
+		return err
+	}
+	if len(a.Objects) == 0 && len(b.Objects) == 0 {
+		return fmt.Errorf("no objects translated from %s in %s or %s", o.describeParent(), a.Label, b.Label)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+	}
+	for _, s := range []engine.Side{a, b} {
+		if len(s.Objects) == 0 {
+			fmt.Fprintf(o.ErrOut, "no objects translated from %s in %s\n", o.describeParent(), s.Label)
+		}
+	}
+	a.Cluster, b.Cluster = o.GlooClusterA, o.GlooClusterB
+	res := engine.Compare(a, b, engine.Options{Raw: o.Raw})
+	if o.Output == "json" {
+		err = engine.WriteJSON(o.Out, res)
+	} else {
+		err = engine.WriteText(o.Out, res, engine.TextOptions{Brief: o.Brief, Color: o.useColor()})
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(warnings) > 0:
+		// Part of a side could not be read: the comparison is incomplete.
+		return cmdutil.Exit(exitTrouble, nil)
+	case res.Differs():
+		return cmdutil.Exit(exitDifferent, nil)
+	}
+	return nil
+}
+
+func (o *Options) useColor() bool {
+	switch o.Color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return o.Getenv("NO_COLOR") == "" && o.IsTerminal(o.Out)
+}
+
+// sides reads the two sides the flags name, with the objects of the parent
+// only.
+func (o *Options) sides(ctx context.Context) (a, b engine.Side, warnings []string, err error) {
+	switch {
+	case len(o.Filenames) > 0:
+		a, b, err = o.fileSides()
+		return a, b, nil, err
+	case o.From != "":
+		live, warnings, err := o.live(ctx)
+		if err != nil {
+			return a, b, nil, err
+		}
+		snap, err := o.snapshotSide(live[0].Context)
+		return snap, live[0], warnings, err
+	}
+	live, warnings, err := o.live(ctx)
+	if err != nil {
+		return a, b, nil, err
+	}
+	return live[0], live[1], warnings, nil
+}
+
+// live reads the selected contexts concurrently. A context that cannot be
+// read at all is an error; parts that could not be read are warnings.
+func (o *Options) live(ctx context.Context) ([]engine.Side, []string, error) {
+	clusters := make([]*kube.Cluster, 0, len(o.contexts))
+	for _, c := range o.contexts {
+		cl, err := o.Flags.Cluster(c)
+		if err != nil {
+			return nil, nil, err
+		}
+		clusters = append(clusters, cl)
+	}
+	results := source.Translations(ctx, clusters, o.query)
+	var sides []engine.Side
+	var warnings []string
+	var failed []string
+	for _, r := range results {
+		label := r.Context
+		if label == "" {
+			label = "the current context"
+		}
+		if r.Err != nil {
+			failed = append(failed, fmt.Sprintf("context %s: %s", label, source.Describe(r.Err)))
+			continue
+		}
+		for _, g := range r.Gaps {
+			warnings = append(warnings, fmt.Sprintf("context %s: %s", label, g))
+		}
+		sides = append(sides, engine.Side{Label: label, Context: r.Context, Objects: r.Objects})
+	}
+	if len(failed) > 0 {
+		return nil, nil, errors.New(strings.Join(failed, "; "))
+	}
+	return sides, warnings, nil
+}
+
+// snapshotSide reads --from: the snapshot's objects of liveContext, or of
+// --from-context, or all of them when the snapshot holds one context.
+func (o *Options) snapshotSide(liveContext string) (engine.Side, error) {
+	objs, err := source.ReadFiles([]string{o.From}, o.In)
+	if err != nil {
+		return engine.Side{}, err
+	}
+	label := fileLabel(o.From)
+	contexts := fileContexts(objs)
+	pick := o.FromContext
+	if pick == "" && len(contexts) > 1 {
+		if !contains(contexts, liveContext) {
+			return engine.Side{}, fmt.Errorf("snapshot %s holds contexts %s but not %s: pick one with --from-context", label, strings.Join(contexts, ", "), liveContext)
+		}
+		pick = liveContext
+	}
+	if pick != "" {
+		if objs, err = ofContext(objs, pick, label); err != nil {
+			return engine.Side{}, err
+		}
+		label += ":" + pick
+	}
+	return engine.Side{Label: label, Context: pick, Objects: o.query.Filter(objs)}, nil
+}
+
+// fileSides reads -f: two files, or the two contexts of one file.
+func (o *Options) fileSides() (a, b engine.Side, err error) {
+	if len(o.Filenames) == 2 {
+		if o.Filenames[0] == source.Stdin && o.Filenames[1] == source.Stdin {
+			return a, b, errors.New("standard input can be read once: give at most one -f -")
+		}
+		var pickA, pickB string
+		switch len(o.picks) {
+		case 1:
+			pickA, pickB = o.picks[0], o.picks[0]
+		case 2:
+			pickA, pickB = o.picks[0], o.picks[1]
+		}
+		if a, err = o.fileSide(o.Filenames[0], pickA); err != nil {
+			return a, b, err
+		}
+		b, err = o.fileSide(o.Filenames[1], pickB)
+		return a, b, err
+	}
+	path := o.Filenames[0]
+	label := fileLabel(path)
+	objs, err := source.ReadFiles([]string{path}, o.In)
+	if err != nil {
+		return a, b, err
+	}
+	picks := o.picks
+	if len(picks) < 2 {
+		contexts := fileContexts(objs)
+		if len(picks) == 1 || len(contexts) != 2 {
+			return a, b, fmt.Errorf("one file compares two of its contexts: %s holds %s; give a second -f, or --context A --context B", label, describeFileContexts(contexts))
+		}
+		picks = contexts
+	}
+	if picks[0] == picks[1] {
+		return a, b, fmt.Errorf("--context %s given twice: pick two different contexts of %s", picks[0], label)
+	}
+	sides := make([]engine.Side, 2)
+	for i, p := range picks {
+		sel, err := ofContext(objs, p, label)
+		if err != nil {
+			return a, b, err
+		}
+		sides[i] = engine.Side{Label: label + ":" + p, Context: p, Objects: o.query.Filter(sel)}
+	}
+	return sides[0], sides[1], nil
+}
+
+// fileSide reads one -f file; a file holding several contexts needs pick.
+func (o *Options) fileSide(path, pick string) (engine.Side, error) {
+	objs, err := source.ReadFiles([]string{path}, o.In)
+	if err != nil {
+		return engine.Side{}, err
+	}
+	label := fileLabel(path)
+	contexts := fileContexts(objs)
+	if pick == "" && len(contexts) > 1 {
+		return engine.Side{}, fmt.Errorf("%s holds contexts %s: pick one with --context", label, strings.Join(contexts, ", "))
+	}
+	if pick != "" && len(contexts) > 0 {
+		if objs, err = ofContext(objs, pick, label); err != nil {
+			return engine.Side{}, err
+		}
+		label += ":" + pick
+	} else if len(contexts) == 1 {
+		pick = contexts[0]
+	}
+	return engine.Side{Label: label, Context: pick, Objects: o.query.Filter(objs)}, nil
+}
+
+func fileLabel(path string) string {
+	if path == source.Stdin {
+		return "stdin"
+	}
+	return path
+}
+
+// fileContexts returns the contexts a file names (sorted, without "").
+func fileContexts(objs []source.Object) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, o := range objs {
+		if o.Context != "" && !seen[o.Context] {
+			seen[o.Context] = true
+			out = append(out, o.Context)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func describeFileContexts(cs []string) string {
+	switch len(cs) {
+	case 0:
+		return "no context annotation"
+	case 1:
+		return "one context (" + cs[0] + ")"
+	}
+	return "contexts " + strings.Join(cs, ", ")
+}
+
+func ofContext(objs []source.Object, ctx, label string) ([]source.Object, error) {
+	var out []source.Object
+	for _, o := range objs {
+		if o.Context == ctx {
+			out = append(out, o)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s holds no object of context %s (it holds %s)", label, ctx, describeFileContexts(fileContexts(objs)))
+	}
+	return out, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, e := range list {
+		if e == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *Options) describeParent() string {
+	kind := "parent"
+	if len(o.query.ParentKinds) > 0 {
+		kind = strings.Join(o.query.ParentKinds, " or ")
+	}
+	return fmt.Sprintf("%s %s/%s", kind, o.Namespace, o.Name)
+}

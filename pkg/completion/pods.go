@@ -1,0 +1,61 @@
+package completion
+
+import (
+	"context"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+)
+
+var (
+	podsGVR        = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	deploymentsGVR = schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}
+)
+
+// workloadPrefixes are the forms of "deploy/NAME" the proxy commands accept.
+var workloadPrefixes = []string{"deploy/", "deployment/", "deployments/"}
+
+// Pods completes the first argument of the proxy commands (clusters,
+// endpoints) with the pods of the selected namespace, or, once the user has
+// typed "deploy/", with its deployments. Pods with an injected sidecar are
+// described as "sidecar", gateway pods by their istio label.
+func Pods(flags *kube.Flags) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		if len(args) > 0 {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		for _, p := range workloadPrefixes {
+			if strings.HasPrefix(toComplete, p) {
+				res := collect(flags, func(ctx context.Context, t target, add func(string, string)) {
+					list, err := t.meta.Resource(deploymentsGVR).Namespace(t.namespace).List(ctx, listOptions(""))
+					if err != nil {
+						return
+					}
+					for _, item := range list.Items {
+						add(p+item.Name, "")
+					}
+				})
+				return res.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
+			}
+		}
+		res := collect(flags, func(ctx context.Context, t target, add func(string, string)) {
+			list, err := t.meta.Resource(podsGVR).Namespace(t.namespace).List(ctx, listOptions(""))
+			if err != nil {
+				return
+			}
+			for _, item := range list.Items {
+				desc := ""
+				if _, ok := item.Annotations["sidecar.istio.io/status"]; ok {
+					desc = "sidecar"
+				} else if v := item.Labels["istio"]; v != "" {
+					desc = "istio=" + v
+				}
+				add(item.Name, desc)
+			}
+		})
+		return res.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}

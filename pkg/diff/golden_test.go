@@ -1,0 +1,96 @@
+package diff
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// assertGolden compares got with testdata/name, or rewrites it with -update.
+func assertGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
+	}
+}
+
+// side reads a side from a test file; context and cluster are left for
+// the engine to infer.
+func side(t *testing.T, label, path string) Side {
+	t.Helper()
+	objs, err := source.ReadFiles([]string{filepath.Join("testdata", path)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Side{Label: label, Objects: objs}
+}
+
+func compareFiles(t *testing.T, dir string, opts Options) *Result {
+	t.Helper()
+	b := dir + "/b.yaml"
+	if _, err := os.Stat(filepath.Join("testdata", dir, "b.json")); err == nil {
+		b = dir + "/b.json"
+	}
+	return Compare(side(t, "cluster1", dir+"/a.yaml"), side(t, "cluster2", b), opts)
+}
+
+func render(t *testing.T, r *Result, o TextOptions) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteText(&b, r, o); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func renderJSON(t *testing.T, r *Result) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := WriteJSON(&b, r); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func TestGoldenOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		dir  string
+		opts Options
+		out  string
+	}{
+		{dir: "vd-clusters", out: "vd-clusters/diff"},
+		{dir: "routes", out: "routes/diff"},
+		{dir: "routes", opts: Options{Raw: true}, out: "routes/raw"},
+		{dir: "fields", out: "fields/diff"},
+		{dir: "snapshot", out: "snapshot/diff"},
+	} {
+		t.Run(tc.out, func(t *testing.T) {
+			r := compareFiles(t, tc.dir, tc.opts)
+			assertGolden(t, tc.out+".txt.golden", render(t, r, TextOptions{}))
+			assertGolden(t, tc.out+".json.golden", renderJSON(t, r))
+		})
+	}
+}
+
+func TestGoldenColourAndBrief(t *testing.T) {
+	r := compareFiles(t, "vd-clusters", Options{})
+	assertGolden(t, "vd-clusters/diff.color.golden", render(t, r, TextOptions{Color: true}))
+	assertGolden(t, "vd-clusters/brief.txt.golden", render(t, r, TextOptions{Brief: true}))
+}

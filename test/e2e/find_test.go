@@ -1,0 +1,285 @@
+package e2e
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// The translations of productpage/bookinfo-frontends in each cluster of the
+// bookinfo example (examples/bookinfo/README.md), as `-o name` prints them.
+var productpageNames = map[string][]string{
+	"cluster1": {
+		"destinationrule.networking.istio.io/productpage-global-virtual-dest-a65c94ffce21a1199563fc5d06cd3ad",
+		"serviceentry.networking.istio.io/vd-productpage-global-bookinfo",
+		"virtualservice.networking.istio.io/routetable-productpage-bookinfo-frontends-cluster1-gateways",
+		"workloadentry.networking.istio.io/vd-productpage-global-bookinfo-app-productpage-172-23-0-6",
+	},
+	"cluster2": {
+		"destinationrule.networking.istio.io/productpage-global-virtual-dest-a65c94ffce21a1199563fc5d06cd3ad",
+		"serviceentry.networking.istio.io/vd-productpage-global-bookinfo",
+		"virtualservice.networking.istio.io/routetable-productpage-bookinfo-frontends-cluster2-gateways",
+		"workloadentry.networking.istio.io/vd-productpage-global-bookinfo-app-productpage-172-23-0-5",
+	},
+}
+
+func lines(s string) []string {
+	s = strings.TrimRight(s, "\n")
+	if s == "" {
+		return nil
+	}
+	return strings.Split(s, "\n")
+}
+
+func TestFindReturnsExactlyTheTranslationsPerContext(t *testing.T) {
+	for _, ctx := range []string{"cluster1", "cluster2"} {
+		stdout, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", ctx, "-o", "name")
+		if code != 0 || stderr != "" {
+			t.Fatalf("%s: exit %d, stderr %q", ctx, code, stderr)
+		}
+		if got, want := strings.Join(lines(stdout), "\n"), strings.Join(productpageNames[ctx], "\n"); got != want {
+			t.Errorf("%s: got\n%s\nwant\n%s", ctx, got, want)
+		}
+	}
+}
+
+func TestFindKindNarrowsTheParentKind(t *testing.T) {
+	stdout, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "--kind", "vd", "-o", "name")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if got := lines(stdout); len(got) != 3 || strings.Contains(stdout, "virtualservice") {
+		t.Errorf("--kind vd: %q", got)
+	}
+	stdout, _, code = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "--kind", "RouteTable", "-o", "name")
+	if code != 0 || strings.TrimSpace(stdout) != productpageNames["cluster1"][2] {
+		t.Errorf("--kind RouteTable: exit %d, %q", code, stdout)
+	}
+	stdout, _, code = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "--resources", "se,dr", "-o", "name")
+	if code != 0 || len(lines(stdout)) != 2 {
+		t.Errorf("--resources se,dr: exit %d, %q", code, stdout)
+	}
+}
+
+// ageCell matches kubectl's AGE values, which change from run to run.
+var ageCell = regexp.MustCompile(`^(\d+[smhd])+$|^<unknown>$`)
+
+// normalizeTable replaces ages and re-spaces columns so a golden file holds
+// only what is stable; column alignment is covered by the printers' tests.
+func normalizeTable(s string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		fields := regexp.MustCompile(`\s{2,}`).Split(strings.TrimRight(l, " "), -1)
+		for i, f := range fields {
+			if ageCell.MatchString(f) {
+				fields[i] = "AGE"
+			}
+		}
+		out = append(out, strings.Join(fields, " | "))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestFindTableOneContext(t *testing.T) {
+	stdout, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	assertGolden(t, "find-table-cluster1", normalizeTable(stdout))
+
+	stdout, _, code = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "-o", "wide")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	assertGolden(t, "find-table-wide-two-contexts", normalizeTable(stdout))
+}
+
+func TestFindYAMLReadsBackThroughFilename(t *testing.T) {
+	// One context: exactly kubectl's List, no context annotation.
+	one, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "-o", "yaml")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var list struct {
+		APIVersion string                   `json:"apiVersion"`
+		Kind       string                   `json:"kind"`
+		Items      []map[string]interface{} `json:"items"`
+	}
+	if err := yaml.Unmarshal([]byte(one), &list); err != nil {
+		t.Fatal(err)
+	}
+	if list.APIVersion != "v1" || list.Kind != "List" || len(list.Items) != 4 || strings.Contains(one, "kubectl-vd/context") || strings.Contains(one, "managedFields") {
+		t.Fatalf("one context: not kubectl's List of 4 objects:\n%s", one)
+	}
+
+	// Several contexts: the context of each object survives the round trip.
+	both, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "-o", "yaml")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	snapshot := filepath.Join(t.TempDir(), "snapshot.yaml")
+	if err := os.WriteFile(snapshot, []byte(both), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	again, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "-f", snapshot, "-o", "yaml")
+	if code != 0 || stderr != "" {
+		t.Fatalf("find -f: exit %d, stderr %q", code, stderr)
+	}
+	if again != both {
+		t.Errorf("find -f snapshot -o yaml differs from the live output")
+	}
+	names, _, _ := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "-f", snapshot, "-o", "jsonpath={range .items[*]}{.metadata.annotations.kubectl-vd/context}/{.metadata.name}{\"\\n\"}{end}")
+	if n := len(lines(names)); n != 8 {
+		t.Errorf("snapshot holds %d objects, want 8:\n%s", n, names)
+	}
+	// Stdin works as a file.
+	fromStdin, _, code := runVDStdin(t, both, "find", "productpage", "-n", "bookinfo-frontends", "-f", "-", "-o", "name")
+	if code != 0 || len(lines(fromStdin)) != 8 {
+		t.Errorf("find -f -: exit %d, %q", code, fromStdin)
+	}
+}
+
+func TestFindNothingFoundIsALinePerContext(t *testing.T) {
+	stdout, stderr, code := runVD(t, "find", "nothing-here", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	if code != 0 || stdout != "" {
+		t.Fatalf("exit %d, stdout %q", code, stdout)
+	}
+	want := "no objects translated from parent bookinfo-frontends/nothing-here in cluster1\n" +
+		"no objects translated from parent bookinfo-frontends/nothing-here in cluster2\n"
+	if stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+}
+
+func TestFindErrors(t *testing.T) {
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken-kubeconfig")
+	os.WriteFile(broken, []byte("clusters: [oops: {"), 0o600)
+	malformed := filepath.Join(dir, "malformed.yaml")
+	os.WriteFile(malformed, []byte("apiVersion: v1\nkind: [List\n"), 0o600)
+	unreadable := filepath.Join(dir, "unreadable.yaml")
+	os.WriteFile(unreadable, []byte("apiVersion: v1\nkind: List\n"), 0o000)
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"invalid name", []string{"find", "Bad Name!", "-n", "bookinfo-frontends"}, `error: invalid parent name "Bad Name!": `},
+		{"invalid namespace", []string{"find", "productpage", "-n", "Not_A_Namespace"}, `error: invalid namespace "Not_A_Namespace": `},
+		{"unknown context", []string{"find", "productpage", "--context", "nope"}, `error: context "nope" not found in kubeconfig`},
+		{"missing kubeconfig", []string{"find", "productpage", "--kubeconfig", filepath.Join(dir, "missing")}, "error: kubeconfig " + filepath.Join(dir, "missing") + ": no such file or directory"},
+		{"broken kubeconfig", []string{"find", "productpage", "--kubeconfig", broken}, "error: cannot load kubeconfig: "},
+		{"missing file", []string{"find", "productpage", "-f", filepath.Join(dir, "nope.yaml")}, "error: cannot read " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
+		{"malformed file", []string{"find", "productpage", "-f", malformed}, "error: " + malformed + ": malformed YAML or JSON: "},
+		{"unknown output", []string{"find", "productpage", "-o", "xml"}, `error: unknown output format "xml"`},
+		{"unknown flag", []string{"find", "productpage", "--frobnicate"}, "error: unknown flag: --frobnicate"},
+	}
+	if os.Geteuid() != 0 { // root reads files whatever their mode
+		cases = append(cases, struct {
+			name string
+			args []string
+			want string
+		}{"unreadable file", []string{"find", "productpage", "-f", unreadable}, "permission denied"})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := runVD(t, tc.args...)
+			if code == 0 {
+				t.Fatalf("exit 0, stdout %q", stdout)
+			}
+			if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, tc.want) {
+				t.Errorf("stderr = %q, want one line containing %q", stderr, tc.want)
+			}
+			if strings.Contains(stderr, "goroutine ") || strings.Contains(stderr, "panic") {
+				t.Errorf("stack trace on stderr: %s", stderr)
+			}
+		})
+	}
+}
+
+// TestFindCoversTheSeedScript runs the loop the lab's find-translation.sh
+// runs (one kubectl get per Istio CRD, labels on parent_name, one namespace)
+// and shows find returns all of its objects plus the ones it misses.
+func TestFindCoversTheSeedScript(t *testing.T) {
+	kubectl := func(args ...string) string {
+		cmd := exec.Command("kubectl", append([]string{"--kubeconfig", testEnv.Kubeconfig, "--context", "cluster1"}, args...)...)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("kubectl %v: %v", args, err)
+		}
+		return string(out)
+	}
+	var crds []string
+	for _, l := range lines(kubectl("get", "crd", "-o", "name")) {
+		if strings.Contains(l, "istio") {
+			crds = append(crds, strings.TrimPrefix(l, "customresourcedefinition.apiextensions.k8s.io/"))
+		}
+	}
+	if len(crds) < 10 {
+		t.Fatalf("found only %d Istio CRDs", len(crds))
+	}
+	seen := map[string]bool{}
+	for _, crd := range crds {
+		for _, name := range lines(kubectl("get", crd, "-l", "gloo.solo.io/parent_name=productpage", "-n", "bookinfo-frontends", "-o", "name", "--ignore-not-found")) {
+			seen[name] = true
+		}
+	}
+	script := make([]string, 0, len(seen))
+	for n := range seen {
+		script = append(script, n)
+	}
+	sort.Strings(script)
+
+	stdout, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "-o", "name")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	found := map[string]bool{}
+	for _, n := range lines(stdout) {
+		found[n] = true
+	}
+	for _, n := range script {
+		if !found[n] {
+			t.Errorf("the script finds %s, find does not", n)
+		}
+	}
+	var missed []string
+	for n := range found {
+		if !seen[n] {
+			missed = append(missed, n)
+		}
+	}
+	sort.Strings(missed)
+	// The script sees bookinfo-frontends only: the RouteTable's VirtualService
+	// in istio-gateways is what it misses.
+	if strings.Join(missed, ",") != "virtualservice.networking.istio.io/routetable-productpage-bookinfo-frontends-cluster1-gateways" {
+		t.Errorf("objects the script misses = %v", missed)
+	}
+	// And it matches on parent_name only: the AuthorizationPolicy of another
+	// parent named productpage would have been listed had it been in that namespace.
+	t.Logf("script found %d objects, find %d", len(script), len(found))
+}
+
+func TestFindTreeAndOverview(t *testing.T) {
+	stdout, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "-o", "tree")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	assertGolden(t, "find-tree", regexp.MustCompile(`\((\d+[smhd])+\)`).ReplaceAllString(stdout, "(AGE)"))
+
+	stdout, stderr, code := runVD(t, "find", "-A", "--context", "cluster1,cluster2")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	assertGolden(t, "find-overview", stdout)
+	stdout, _, _ = runVD(t, "find", "-n", "bookinfo-staging", "--context", "cluster1")
+	if !strings.Contains(stdout, "VirtualDestination   bookinfo-staging   productpage") || strings.Contains(stdout, "bookinfo-frontends") {
+		t.Errorf("overview of one namespace:\n%s", stdout)
+	}
+}

@@ -1,0 +1,192 @@
+// Package e2e runs the built kubectl-vd binary against real local clusters:
+// two etcd + kube-apiserver pairs with the Istio and Gloo Mesh CRDs and kwok
+// fake nodes (see test/harness), loaded with examples/bookinfo.
+//
+// Contexts of the kubeconfig: cluster1, cluster2 (admin), cluster1-limited,
+// cluster2-limited (a user RBAC grants nothing), dead (a closed port).
+// Run: go test ./test/e2e/ [-run X] [-update] (the first run builds
+// kube-apiserver, which takes minutes; later runs take seconds).
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubectl-vd/kubectl-vd/test/harness"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the output of this run")
+
+var (
+	// testEnv is the clusters every test of the package shares. Tests may
+	// add objects (in namespaces of their own, to stay independent) but
+	// must leave examples/bookinfo as loaded.
+	testEnv *harness.Env
+	// vdBinary is the plugin, built once for the package.
+	vdBinary string
+	// repoRoot is the repository root.
+	repoRoot string
+)
+
+// commandTimeout bounds one run of the plugin or kubectl: a hang fails the
+// test that caused it instead of the whole package timing out.
+const commandTimeout = 2 * time.Minute
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	os.Exit(runMain(m))
+}
+
+func runMain(m *testing.M) int {
+	var err error
+	if repoRoot, err = harness.RepoRoot(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 2
+	}
+	tmp, err := os.MkdirTemp("", "kubectl-vd-e2e-bin-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e:", err)
+		return 2
+	}
+	defer os.RemoveAll(tmp)
+
+	vdBinary = filepath.Join(tmp, "kubectl-vd")
+	build := exec.Command("go", "build", "-o", vdBinary, "./cmd/kubectl-vd")
+	build.Dir = repoRoot
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: building kubectl-vd:", err)
+		return 2
+	}
+
+	// Missing tools are built here (minutes, said on stderr), never
+	// skipped: a skipped end-to-end suite would pass without testing.
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	testEnv, err = harness.Start(ctx, harness.Options{Clusters: 2, AuditLog: true, Kwok: true, Log: os.Stderr})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: starting clusters:", err)
+		return 2
+	}
+	defer testEnv.Stop()
+
+	for _, c := range testEnv.Clusters() {
+		dir := filepath.Join(repoRoot, "examples", "bookinfo", c)
+		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err := testEnv.Apply(c, dir); err != nil {
+			fmt.Fprintf(os.Stderr, "e2e: loading %s: %v\n", dir, err)
+			return 2
+		}
+	}
+	return m.Run()
+}
+
+// runVD runs the plugin with the test kubeconfig and returns its stdout,
+// stderr and exit status.
+func runVD(t *testing.T, args ...string) (stdout, stderr string, exit int) {
+	t.Helper()
+	return runVDStdin(t, "", args...)
+}
+
+// runVDStdin is runVD with stdin.
+func runVDStdin(t *testing.T, stdin string, args ...string) (stdout, stderr string, exit int) {
+	t.Helper()
+	return run(t, stdin, vdBinary, args...)
+}
+
+// runKubectl runs /usr/bin/kubectl (or kubectl on PATH) the same way.
+func runKubectl(t *testing.T, args ...string) (stdout, stderr string, exit int) {
+	t.Helper()
+	return run(t, "", "kubectl", args...)
+}
+
+// run runs a program with KUBECONFIG set to the test clusters and a fresh
+// HOME (so kubectl's discovery cache starts empty for every run), and no
+// other environment than PATH.
+func run(t *testing.T, stdin, program string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, program, args...)
+	cmd.Env = []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + t.TempDir(),
+		"KUBECONFIG=" + testEnv.Kubeconfig,
+	}
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s %s: still running after %s\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), strings.Join(args, " "), commandTimeout, stdout.String(), stderr.String())
+	}
+	code := 0
+	if err != nil {
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) {
+			t.Fatalf("running %s: %v", program, err)
+		}
+		code = ee.ExitCode()
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// assertGolden compares got with testdata/NAME.golden, or writes it there
+// with -update.
+func assertGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update to accept it):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+// lineDiff shows the lines of want and got that differ, in order.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	var b strings.Builder
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var wl, gl string
+		wok, gok := i < len(w), i < len(g)
+		if wok {
+			wl = w[i]
+		}
+		if gok {
+			gl = g[i]
+		}
+		if wok && gok && wl == gl {
+			continue
+		}
+		if wok {
+			fmt.Fprintf(&b, "line %d want: %q\n", i+1, wl)
+		}
+		if gok {
+			fmt.Fprintf(&b, "line %d got:  %q\n", i+1, gl)
+		}
+	}
+	return b.String()
+}
