@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
@@ -57,6 +59,10 @@ var rootOptions []func(*cobra.Command)
 // Execute runs the command line and returns the process exit status. Errors
 // are printed as one line on stderr, never as a stack trace.
 func Execute(args []string, streams genericiooptions.IOStreams) int {
+	// client-go logs through klog what it also returns as errors (memcache's
+	// "Couldn't get current server API group list", cancelled requests):
+	// each failure is reported once, by the command, as one line.
+	klog.SetLogger(logr.Discard())
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
 	err := root.Execute()

@@ -13,25 +13,10 @@ import (
 // the port Gloo points remote WorkloadEntries at.
 const EastWestPort = 15443
 
-// selects reports whether a ServiceEntry's workloadSelector picks the
-// WorkloadEntry (same namespace, every selector label matches).
-func selects(se model.ServiceEntry, we model.WorkloadEntry) bool {
-	if se.Ref.Namespace != we.Ref.Namespace || len(se.WorkloadSelector) == 0 {
-		return false
-	}
-	labels := we.Labels
-	for k, v := range se.WorkloadSelector {
-		if labels[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func selectingEntries(cl model.Cluster, we model.WorkloadEntry) []model.ServiceEntry {
 	var out []model.ServiceEntry
 	for _, se := range cl.ServiceEntries {
-		if se.Error == "" && selects(se, we) {
+		if se.Error == "" && se.Selects(we) {
 			out = append(out, se)
 		}
 	}

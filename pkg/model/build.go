@@ -70,11 +70,20 @@ func Build(in Input) *Chain {
 		return source.GlooCluster(o)
 	}
 
+	type key struct{ ctx, group, kind, ns, name string }
+	seen := map[key]bool{}
 	var candidates []source.Object
 	for _, o := range in.Objects {
 		if o.Obj == nil {
 			continue
 		}
+		// The same object may be read twice (a translated VirtualService
+		// is also one of all VirtualServices): the first wins.
+		k := key{o.Context, o.Group(), o.Kind(), o.Namespace(), o.Name()}
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
 		switch {
 		case isVirtualDestination(o, in.Name, in.Namespace):
 			ch.VirtualDestinations = append(ch.VirtualDestinations, newVirtualDestination(o, objCluster(o)))
@@ -123,7 +132,73 @@ func Build(in Input) *Chain {
 		return ch.VirtualDestinations[i].Ref.Context < ch.VirtualDestinations[j].Ref.Context
 	})
 	attributeWorkloadEntries(ch)
+	fillEmpty(ch)
 	return ch
+}
+
+// fillEmpty turns nil lists into empty ones so that JSON shows [] rather
+// than null.
+func fillEmpty(ch *Chain) {
+	if ch.Hosts == nil {
+		ch.Hosts = []string{}
+	}
+	if ch.VirtualDestinations == nil {
+		ch.VirtualDestinations = []VirtualDestination{}
+	}
+	if ch.Contexts == nil {
+		ch.Contexts = []Context{}
+	}
+	if ch.Clusters == nil {
+		ch.Clusters = []Cluster{}
+	}
+	for i := range ch.Clusters {
+		cl := &ch.Clusters[i]
+		if cl.Contexts == nil {
+			cl.Contexts = []string{}
+		}
+		if cl.ServiceEntries == nil {
+			cl.ServiceEntries = []ServiceEntry{}
+		}
+		if cl.WorkloadEntries == nil {
+			cl.WorkloadEntries = []WorkloadEntry{}
+		}
+		if cl.DestinationRules == nil {
+			cl.DestinationRules = []DestinationRule{}
+		}
+		if cl.VirtualServices == nil {
+			cl.VirtualServices = []VirtualService{}
+		}
+		for j := range cl.VirtualServices {
+			if cl.VirtualServices[j].Routes == nil {
+				cl.VirtualServices[j].Routes = []Route{}
+			}
+			if cl.VirtualServices[j].Hosts == nil {
+				cl.VirtualServices[j].Hosts = []string{}
+			}
+		}
+		for j := range cl.ServiceEntries {
+			if cl.ServiceEntries[j].Hosts == nil {
+				cl.ServiceEntries[j].Hosts = []string{}
+			}
+			if cl.ServiceEntries[j].Ports == nil {
+				cl.ServiceEntries[j].Ports = []ServicePort{}
+			}
+		}
+		for j := range cl.DestinationRules {
+			if cl.DestinationRules[j].Policies == nil {
+				cl.DestinationRules[j].Policies = []TrafficPolicy{}
+			}
+		}
+	}
+	for i := range ch.VirtualDestinations {
+		vd := &ch.VirtualDestinations[i]
+		if vd.Hosts == nil {
+			vd.Hosts = []string{}
+		}
+		if vd.Ports == nil {
+			vd.Ports = []VDPort{}
+		}
+	}
 }
 
 // contextClusters maps each context to the Gloo cluster its objects name

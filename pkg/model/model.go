@@ -222,6 +222,20 @@ func (s *ServiceEntry) Port(number uint32) (ServicePort, bool) {
 	return ServicePort{}, false
 }
 
+// Selects reports whether the ServiceEntry's workloadSelector picks the
+// WorkloadEntry: same namespace, every selector label on the entry.
+func (s *ServiceEntry) Selects(we WorkloadEntry) bool {
+	if s.Ref.Namespace != we.Ref.Namespace || len(s.WorkloadSelector) == 0 {
+		return false
+	}
+	for k, v := range s.WorkloadSelector {
+		if we.Labels[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
 // WorkloadEntry is a translated WorkloadEntry: a remote backend reached
 // through another cluster's east-west gateway.
 type WorkloadEntry struct {

@@ -192,7 +192,7 @@ func (e *Env) applyObjects(context string, objs []*unstructured.Unstructured) er
 	sorted := slicesClone(objs)
 	sort.SliceStable(sorted, func(i, j int) bool { return rank(sorted[i]) < rank(sorted[j]) })
 
-	var crds []string
+	var crds []*unstructured.Unstructured
 	namespaces := map[string]bool{}
 	for i, u := range sorted {
 		if rank(u) == 2 && len(crds) > 0 {
@@ -232,7 +232,7 @@ func (e *Env) applyObjects(context string, objs []*unstructured.Unstructured) er
 		case 0:
 			namespaces[obj.GetName()] = true
 		case 1:
-			crds = append(crds, obj.GetName())
+			crds = append(crds, obj)
 		}
 	}
 	if len(crds) > 0 {

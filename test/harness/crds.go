@@ -5,11 +5,13 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -93,84 +95,57 @@ func moduleDir(ctx context.Context, gomod, module, workDir string) (string, erro
 // installCRDs applies CRD documents and waits until all are served.
 func (c *cluster) installCRDs(ctx context.Context, docs [][]byte) error {
 	began := time.Now()
-	var names []string
+	var crds []*unstructured.Unstructured
 	for _, d := range docs {
 		objs, err := decodeObjects(d)
 		if err != nil {
 			return err
 		}
 		for _, u := range objs {
-			if u.GetKind() != "CustomResourceDefinition" {
-				continue
+			if u.GetKind() == "CustomResourceDefinition" {
+				crds = append(crds, cleanForApply(u))
 			}
-			obj := cleanForApply(u)
-			if _, err := c.dyn.Resource(crdGVR).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
-				return fmt.Errorf("applying CRD %s: %w", obj.GetName(), err)
-			}
-			names = append(names, obj.GetName())
 		}
 	}
+	// One at a time, each create costs the server ~150 ms of mostly
+	// waiting: a few at once roughly halve the total.
+	errs := make([]error, len(crds))
+	sem := make(chan struct{}, crdApplyConcurrency)
+	var wg sync.WaitGroup
+	for i, obj := range crds {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if _, err := c.dyn.Resource(crdGVR).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
+				errs[i] = fmt.Errorf("applying CRD %s: %w", obj.GetName(), err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
 	applied := time.Now()
-	err := c.waitCRDs(ctx, names)
+	err := c.waitCRDs(ctx, crds)
 	if debugTimes {
 		fmt.Fprintf(os.Stderr, "%s: applied CRDs in %s, served after %s more\n", c.name, applied.Sub(began), time.Since(applied))
 	}
 	return err
 }
 
+const crdApplyConcurrency = 4
+
 var debugTimes = os.Getenv("HARNESS_MEASURE") != ""
 
-// waitCRDs waits until the named CRDs are Established and discovery lists
-// their resources, then makes the mapper forget what it knew.
-func (c *cluster) waitCRDs(ctx context.Context, names []string) error {
-	want := map[string]bool{}
-	for _, n := range names {
-		want[n] = true
-	}
-	dc, err := discovery.NewDiscoveryClientForConfig(c.cfg)
-	if err != nil {
-		return err
-	}
-	deadline := time.Now().Add(60 * time.Second)
-	var pending []string
-	for {
-		pending, err = c.unservedCRDs(ctx, dc, want)
-		if err == nil && len(pending) == 0 {
-			c.mapper.reset()
-			return nil
-		}
-		if time.Now().After(deadline) {
-			if err != nil {
-				return fmt.Errorf("waiting for CRDs: %w", err)
-			}
-			return fmt.Errorf("CRDs not served after 60s: %s", strings.Join(pending, ", "))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-func (c *cluster) unservedCRDs(ctx context.Context, dc discovery.DiscoveryInterface, want map[string]bool) ([]string, error) {
-	list, err := c.dyn.Resource(crdGVR).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		return nil, err
-	}
-	var pending []string
+// waitCRDs waits until discovery lists the resources of every served
+// version of the CRDs (the server lists a CRD only once it is Established),
+// then makes the mapper forget what it knew. Only discovery is polled:
+// listing CRDs, whose schemas weigh megabytes, would slow the server that
+// is busy establishing them.
+func (c *cluster) waitCRDs(ctx context.Context, crds []*unstructured.Unstructured) error {
 	plurals := map[string][]string{} // group/version -> plurals
-	found := map[string]bool{}
-	for i := range list.Items {
-		u := &list.Items[i]
-		if !want[u.GetName()] {
-			continue
-		}
-		found[u.GetName()] = true
-		if !crdEstablished(u) {
-			pending = append(pending, u.GetName())
-			continue
-		}
+	for _, u := range crds {
 		group, _, _ := unstructured.NestedString(u.Object, "spec", "group")
 		plural, _, _ := unstructured.NestedString(u.Object, "spec", "names", "plural")
 		versions, _, _ := unstructured.NestedSlice(u.Object, "spec", "versions")
@@ -182,23 +157,41 @@ func (c *cluster) unservedCRDs(ctx context.Context, dc discovery.DiscoveryInterf
 			}
 		}
 	}
-	for n := range want {
-		if !found[n] {
-			pending = append(pending, n)
+	dc, err := discovery.NewDiscoveryClientForConfig(c.cfg)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(90 * time.Second)
+	for {
+		pending := unservedResources(dc, plurals)
+		if debugTimes {
+			fmt.Fprintf(os.Stderr, "%s %s pending %d %v\n", time.Now().Format("05.000"), c.name, len(pending), pending[:min(len(pending), 3)])
+		}
+		if len(pending) == 0 {
+			c.mapper.reset()
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("CRDs not served after 90s: %s", strings.Join(pending, ", "))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	if len(pending) > 0 {
-		return pending, nil
-	}
+}
+
+// unservedResources returns the plural.group/version of the resources
+// discovery does not list yet.
+func unservedResources(dc discovery.DiscoveryInterface, plurals map[string][]string) []string {
+	var pending []string
 	for _, gv := range sortedKeys(plurals) {
-		rl, err := dc.ServerResourcesForGroupVersion(gv)
-		if err != nil {
-			pending = append(pending, gv)
-			continue
-		}
 		served := map[string]bool{}
-		for _, r := range rl.APIResources {
-			served[r.Name] = true
+		if rl, err := dc.ServerResourcesForGroupVersion(gv); err == nil {
+			for _, r := range rl.APIResources {
+				served[r.Name] = true
+			}
 		}
 		for _, p := range plurals[gv] {
 			if !served[p] {
@@ -206,18 +199,7 @@ func (c *cluster) unservedCRDs(ctx context.Context, dc discovery.DiscoveryInterf
 			}
 		}
 	}
-	return pending, nil
-}
-
-func crdEstablished(u *unstructured.Unstructured) bool {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		cm, _ := c.(map[string]any)
-		if cm["type"] == "Established" && cm["status"] == "True" {
-			return true
-		}
-	}
-	return false
+	return pending
 }
 
 // requiredVersion reads the version a go.mod requires of a module.

@@ -159,6 +159,13 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, fmt.Errorf("an environment named %s is already running (state %s)", opts.Name, e.statePath)
 	}
 	if opts.Dir != "" {
+		// A folder of an earlier environment of this name that is no
+		// longer running (checked above) is cleared, so that its etcd
+		// data never leaks into the new clusters.
+		removeEnvDir(opts.Dir)
+		if entries, err := os.ReadDir(opts.Dir); err == nil && len(entries) > 0 {
+			return nil, fmt.Errorf("%s is not empty and was not made by the harness", opts.Dir)
+		}
 		if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
 			return nil, err
 		}

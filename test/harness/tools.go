@@ -215,6 +215,9 @@ func buildTool(ctx context.Context, repoRoot string, t Tool, version, dest strin
 	cmd := exec.CommandContext(ctx, goBinary(), args...)
 	cmd.Stdout = log
 	cmd.Stderr = log
+	// On cancel, let go stop its compilers rather than orphan them.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 10 * time.Second
 	start := time.Now()
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {

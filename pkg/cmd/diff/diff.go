@@ -95,7 +95,10 @@ func isTerminal(w io.Writer) bool {
 
 // NewCmdDiff returns the diff command.
 func NewCmdDiff(streams genericiooptions.IOStreams) *cobra.Command {
-	o := NewOptions(streams)
+	return newCmd(NewOptions(streams))
+}
+
+func newCmd(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "diff NAME [-n NAMESPACE] (--context A --context B | --from SNAPSHOT [--context A] | -f A.yaml -f B.yaml)",
 		Short: "Compare the translation of a parent between two clusters, or with a snapshot",
@@ -284,11 +287,11 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if len(a.Objects) == 0 && len(b.Objects) == 0 {
-		return fmt.Errorf("no objects translated from %s in %s or %s", o.describeParent(), a.Label, b.Label)
-	}
 	for _, w := range warnings {
 		fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+	}
+	if len(a.Objects) == 0 && len(b.Objects) == 0 {
+		return fmt.Errorf("no objects translated from %s in %s or %s", o.describeParent(), a.Label, b.Label)
 	}
 	for _, s := range []engine.Side{a, b} {
 		if len(s.Objects) == 0 {
@@ -333,12 +336,16 @@ func (o *Options) sides(ctx context.Context) (a, b engine.Side, warnings []strin
 		a, b, err = o.fileSides()
 		return a, b, nil, err
 	case o.From != "":
+		// The snapshot first: a bad file fails before any request.
+		snap, err := o.snapshotSide(o.contexts[0])
+		if err != nil {
+			return a, b, nil, err
+		}
 		live, warnings, err := o.live(ctx)
 		if err != nil {
 			return a, b, nil, err
 		}
-		snap, err := o.snapshotSide(live[0].Context)
-		return snap, live[0], warnings, err
+		return snap, live[0], warnings, nil
 	}
 	live, warnings, err := o.live(ctx)
 	if err != nil {

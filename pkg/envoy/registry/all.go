@@ -1,3 +1,9 @@
+// Package registry links every Envoy API type of go-control-plane (v3 and
+// extensions) and Istio's proxy extension types into the program, so that
+// the google.protobuf.Any values of a config dump resolve, decode and print
+// the way istioctl prints them. The list covers every go-control-plane
+// package holding message types, except the retired v2 API and the gRPC
+// service definitions.
 package registry
 
 import (
@@ -366,4 +372,20 @@ import (
 	_ "github.com/envoyproxy/go-control-plane/envoy/type/tracing/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/type/v3"
 	_ "github.com/envoyproxy/go-control-plane/envoy/watchdog/v3"
+
+	_ "istio.io/api/envoy/config/filter/http/alpn/v2alpha1"
+	_ "istio.io/api/envoy/config/filter/http/jwt_auth/v2alpha1"
+	_ "istio.io/api/envoy/config/filter/network/metadata_exchange"
+	_ "istio.io/api/envoy/config/filter/network/tcp_cluster_rewrite/v2alpha1"
+	_ "istio.io/api/envoy/extensions/stackdriver/config/v1alpha1"
+	_ "istio.io/api/envoy/extensions/stats"
+
+	_ "github.com/cncf/xds/go/udpa/annotations"
+	_ "github.com/cncf/xds/go/udpa/data/orca/v1"
+	_ "github.com/cncf/xds/go/udpa/type/v1"
+	_ "github.com/cncf/xds/go/xds/annotations/v3"
+	_ "github.com/cncf/xds/go/xds/core/v3"
+	_ "github.com/cncf/xds/go/xds/data/orca/v3"
+	_ "github.com/cncf/xds/go/xds/type/matcher/v3"
+	_ "github.com/cncf/xds/go/xds/type/v3"
 )

@@ -1,0 +1,300 @@
+package diff
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+const (
+	cluster1 = "../../../examples/bookinfo/cluster1"
+	cluster2 = "../../../examples/bookinfo/cluster2"
+)
+
+func TestMain(m *testing.M) {
+	// client-go logs unreachable servers through klog; the command reports
+	// them itself.
+	klog.SetLogger(logr.Discard())
+	flag.Parse()
+	os.Exit(m.Run())
+}
+
+type env struct {
+	stdin    string
+	terminal bool
+	noColor  string
+}
+
+// run runs the command as main does: the exit status of an ExitError, and
+// its error as one "error: " line on stderr.
+func run(t *testing.T, e env, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	o := NewOptions(genericiooptions.IOStreams{In: strings.NewReader(e.stdin), Out: &out, ErrOut: &errOut})
+	o.IsTerminal = func(io.Writer) bool { return e.terminal }
+	o.Getenv = func(k string) string {
+		if k == "NO_COLOR" {
+			return e.noColor
+		}
+		return ""
+	}
+	cmd := newCmd(o)
+	cmd.SilenceErrors, cmd.SilenceUsage = true, true
+	cmd.SetArgs(args)
+	cmd.SetOut(&out)
+	cmd.SetErr(&errOut)
+	err := cmd.Execute()
+	if err != nil {
+		code = 1
+		var exit *cmdutil.ExitError
+		if errors.As(err, &exit) {
+			code = exit.Code
+			err = exit.Err
+		}
+		if err != nil {
+			errOut.WriteString("error: " + err.Error() + "\n")
+		}
+	}
+	return out.String(), errOut.String(), code
+}
+
+func assertGolden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
+	}
+}
+
+// snapshot writes what `find -o yaml` writes for the two clusters of the
+// example: one List, each object annotated with its context.
+func snapshot(t *testing.T) string {
+	t.Helper()
+	var objs []source.Object
+	for ctx, dir := range map[string]string{"cluster1": cluster1, "cluster2": cluster2} {
+		read, err := source.ReadFiles([]string{dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range read {
+			o.Context = ctx
+			objs = append(objs, o)
+		}
+	}
+	source.Sort(objs)
+	var b bytes.Buffer
+	if err := printers.YAML(&b, objs, true); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "snapshot.yaml")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// deadKubeconfig has two contexts whose servers refuse connections.
+func deadKubeconfig(t *testing.T) string {
+	t.Helper()
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: dead
+  cluster:
+    server: https://127.0.0.1:1
+users:
+- name: u
+  user:
+    token: t
+contexts:
+- name: dead
+  context: {cluster: dead, user: u, namespace: bookinfo-frontends}
+- name: dead2
+  context: {cluster: dead, user: u}
+current-context: dead
+`
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestFilesOutputs(t *testing.T) {
+	base := []string{"productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2}
+	for _, tc := range []struct {
+		golden string
+		env    env
+		args   []string
+		code   int
+	}{
+		{"vd.txt", env{}, []string{"--kind", "vd"}, 1},
+		{"vd.txt", env{terminal: true, noColor: "1"}, []string{"--kind", "vd"}, 1},
+		{"vd.color.txt", env{terminal: true}, []string{"--kind", "vd"}, 1},
+		{"vd.color.txt", env{}, []string{"--kind", "vd", "--color", "always"}, 1},
+		{"vd.txt", env{terminal: true}, []string{"--kind", "vd", "--color=never"}, 1},
+		{"vd.brief.txt", env{}, []string{"--kind", "vd", "--brief"}, 1},
+		{"vd.json", env{terminal: true}, []string{"--kind", "vd", "-o", "json"}, 1},
+		{"rt.txt", env{}, []string{"--kind", "rt"}, 0},
+		{"rt.raw.txt", env{}, []string{"--kind", "rt", "--raw"}, 1},
+		{"all.brief.txt", env{}, []string{"-q"}, 1},
+	} {
+		t.Run(tc.golden+" "+strings.Join(tc.args, " "), func(t *testing.T) {
+			stdout, stderr, code := run(t, tc.env, append(append([]string(nil), base...), tc.args...)...)
+			if code != tc.code || stderr != "" {
+				t.Fatalf("exit %d, want %d; stderr %q", code, tc.code, stderr)
+			}
+			assertGolden(t, tc.golden, stdout)
+		})
+	}
+}
+
+func TestGivenGlooClusterNames(t *testing.T) {
+	// Named after other clusters, nothing folds: the VirtualServices no
+	// longer pair up.
+	stdout, _, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2,
+		"--kind", "rt", "--gloo-cluster-a", "east", "--gloo-cluster-b", "west", "-q")
+	if code != 1 || !strings.Contains(stdout, "A: "+cluster1+" (Gloo cluster east)") || !strings.Contains(stdout, "1 only in A, 1 only in B") {
+		t.Errorf("exit %d:\n%s", code, stdout)
+	}
+}
+
+func TestSnapshotWithTwoContexts(t *testing.T) {
+	snap := snapshot(t)
+	for _, args := range [][]string{
+		{"-f", snap},
+		{"-f", snap, "--context", "cluster1", "--context", "cluster2"},
+		{"-f", snap, "--context", "cluster1,cluster2"},
+		{"-f", snap, "-f", snap, "--context", "cluster1", "--context", "cluster2"},
+		{"-f", "-", "--context", "cluster1,cluster2"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			data, err := os.ReadFile(snap)
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, stderr, code := run(t, env{stdin: string(data)}, append([]string{"productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-o", "json"}, args...)...)
+			if code != 1 || stderr != "" {
+				t.Fatalf("exit %d, stderr %q", code, stderr)
+			}
+			if !strings.Contains(stdout, `"path": "spec.trafficPolicy.portLevelSettings[port=9080].outlierDetection.consecutive5xxErrors"`) ||
+				!strings.Contains(stdout, `"changed": 1`) || !strings.Contains(stdout, `"onlyInA": 1`) || !strings.Contains(stdout, `"same": 1`) {
+				t.Errorf("unexpected result:\n%s", stdout)
+			}
+			if !strings.Contains(stdout, `"context": "cluster1"`) || !strings.Contains(stdout, `"context": "cluster2"`) {
+				t.Errorf("sides should name their contexts:\n%s", stdout)
+			}
+		})
+	}
+	// The same context on both sides: same.
+	_, stderr, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "-f", snap, "-f", cluster2, "--context", "cluster2")
+	if code != 0 || stderr != "" {
+		t.Errorf("snapshot:cluster2 vs cluster2 files: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestOneSideEmpty(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "other.yaml")
+	other := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\n"
+	if err := os.WriteFile(empty, []byte(other), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", empty, "-q")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	if want := "no objects translated from parent bookinfo-frontends/productpage in " + empty + "\n"; stderr != want {
+		t.Errorf("stderr %q, want %q", stderr, want)
+	}
+	if !strings.Contains(stdout, "4 only in A") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	snap := snapshot(t)
+	dead := deadKubeconfig(t)
+	emptyFile := filepath.Join(t.TempDir(), "empty.yaml")
+	if err := os.WriteFile(emptyFile, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noCtx := filepath.Join(t.TempDir(), "nocontext.yaml")
+	if err := os.WriteFile(noCtx, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	pp := []string{"productpage", "-n", "bookinfo-frontends"}
+	with := func(args ...string) []string { return append(append([]string(nil), pp...), args...) }
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no name", []string{"-f", cluster1, "-f", cluster2}, "diff needs the NAME of a parent"},
+		{"two names", []string{"a", "b", "-f", cluster1, "-f", cluster2}, "diff takes one parent NAME, got 2 arguments: a b"},
+		{"invalid name", []string{"Bad_Name!", "-f", cluster1, "-f", cluster2}, `invalid parent name "Bad_Name!": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`},
+		{"invalid namespace", []string{"productpage", "-n", "Bad NS", "-f", cluster1, "-f", cluster2}, `invalid namespace "Bad NS": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`},
+		{"unknown flag", with("-f", cluster1, "--bogus"), "unknown flag: --bogus"},
+		{"bad output", with("-f", cluster1, "-f", cluster2, "-o", "yaml"), `unknown output format "yaml": diff prints text, or json with -o json`},
+		{"bad colour", with("-f", cluster1, "-f", cluster2, "--color", "sometimes"), `invalid --color "sometimes": use auto, always or never`},
+		{"three files", with("-f", cluster1, "-f", cluster2, "-f", cluster1), "diff compares two sides: got 3 files (-f A.yaml -f B.yaml, or one file and --context A --context B)"},
+		{"from and files", with("-f", cluster1, "--from", snap), "--from and -f cannot be used together: --from compares a snapshot with a live context, -f compares files"},
+		{"from-context without from", with("-f", cluster1, "-f", cluster2, "--from-context", "cluster1"), "--from-context picks a context of the --from snapshot: give --from SNAPSHOT"},
+		{"all-contexts with files", with("-f", snap, "--all-contexts"), "--all-contexts reads live clusters: with -f, pick the contexts of a file with --context"},
+		{"missing file", with("-f", cluster1, "-f", "/nonexistent/b.yaml"), "cannot read /nonexistent/b.yaml: no such file or directory"},
+		{"empty file", with("-f", emptyFile, "-f", cluster2), emptyFile + " is empty"},
+		{"nothing found", []string{"nope", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2}, "no objects translated from parent bookinfo-frontends/nope in " + cluster1 + " or " + cluster2},
+		{"one file without contexts", with("-f", noCtx), "one file compares two of its contexts: " + noCtx + " holds no context annotation; give a second -f, or --context A --context B"},
+		{"one file, one context", with("-f", snap, "--context", "cluster1"), "one file compares two of its contexts: " + snap + " holds contexts cluster1, cluster2; give a second -f, or --context A --context B"},
+		{"same context twice", with("-f", snap, "--context", "cluster1,cluster1"), "--context cluster1 given twice: pick two different contexts of " + snap},
+		{"file with contexts, no pick", with("-f", snap, "-f", cluster2), snap + " holds contexts cluster1, cluster2: pick one with --context"},
+		{"context not in file", with("-f", snap, "-f", cluster2, "--context", "cluster3"), snap + " holds no object of context cluster3 (it holds contexts cluster1, cluster2)"},
+		{"stdin twice", with("-f", "-", "-f", "-"), "standard input can be read once: give at most one -f -"},
+		{"one live context", with("--kubeconfig", dead, "--context", "dead"), "diff needs two sides: --context A --context B, --from SNAPSHOT or -f A.yaml -f B.yaml (got only context dead)"},
+		{"unknown context", with("--kubeconfig", dead, "--context", "dead,nowhere"), `context "nowhere" not found in kubeconfig`},
+		{"missing kubeconfig", with("--kubeconfig", "/nonexistent/config", "--context", "a,b"), "kubeconfig /nonexistent/config: no such file or directory"},
+		{"from with two contexts", with("--kubeconfig", dead, "--context", "dead,dead2", "--from", snap), "--from compares one live context with a snapshot: give one --context, got 2 (dead, dead2)"},
+		{"from snapshot without the live context", with("--kubeconfig", dead, "--from", snap), "snapshot " + snap + " holds contexts cluster1, cluster2 but not dead: pick one with --from-context"},
+		{"from-context not in snapshot", with("--kubeconfig", dead, "--from", snap, "--from-context", "x"), snap + " holds no object of context x (it holds contexts cluster1, cluster2)"},
+		{"missing snapshot", with("--kubeconfig", dead, "--from", "/nonexistent/s.yaml"), "cannot read /nonexistent/s.yaml: no such file or directory"},
+		{"unreachable contexts", with("--kubeconfig", dead, "--context", "dead,dead2", "--request-timeout", "2s"), "context dead: cannot reach https://127.0.0.1:1: connection refused; context dead2: cannot reach https://127.0.0.1:1: connection refused"},
+		{"unreachable live side of --from", with("--kubeconfig", dead, "--from", snap, "--from-context", "cluster1", "--request-timeout", "2s"), "context dead: cannot reach https://127.0.0.1:1: connection refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, code := run(t, env{}, tc.args...)
+			if code != 2 {
+				t.Errorf("exit %d, want 2", code)
+			}
+			if want := "error: " + tc.want + "\n"; stderr != want {
+				t.Errorf("stderr:\n got %q\nwant %q", stderr, want)
+			}
+			if stdout != "" {
+				t.Errorf("stdout %q, want nothing", stdout)
+			}
+		})
+	}
+}

@@ -1,0 +1,583 @@
+// Package explain implements `kubectl vd explain`: the chain of a
+// VirtualDestination in every cluster, told as a narrative, with the
+// misconfigurations found along it. Reading is pkg/source, the chain is
+// pkg/model, the checks pkg/explain and the output pkg/explain/render.
+package explain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
+	"github.com/kubectl-vd/kubectl-vd/pkg/explain/render"
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+	"github.com/kubectl-vd/kubectl-vd/pkg/model"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+const example = `  # The chain of the productpage VirtualDestination in two clusters, and what is wrong with it
+  kubectl vd explain productpage -n bookinfo-frontends --context cluster1,cluster2
+
+  # In CI: fail on warnings too
+  kubectl vd explain productpage -n bookinfo-frontends --all-contexts --fail-on warning
+
+  # From a snapshot written by find -o yaml
+  kubectl vd find productpage -n bookinfo-frontends --all-contexts --all-resources -o yaml > snap.yaml
+  kubectl vd explain productpage -n bookinfo-frontends -f snap.yaml
+
+  # A picture of the chain
+  kubectl vd explain productpage -n bookinfo-frontends --all-contexts -o dot | dot -Tpng > chain.png
+  kubectl vd explain productpage -n bookinfo-frontends --all-contexts -o mermaid`
+
+// Exit statuses.
+const (
+	// exitFindings: a finding at or above --fail-on.
+	exitFindings = 1
+	// exitTrouble: bad arguments, unreadable input, unreachable context.
+	exitTrouble = 2
+)
+
+// Resources explain reads besides the translations.
+var (
+	virtualDestinations = schema.GroupVersionResource{Group: model.GroupGlooNetworking, Version: "v2", Resource: "virtualdestinations"}
+	// Istio serves VirtualServices at v1 since 1.22, v1beta1 and v1alpha3
+	// before.
+	virtualServiceVersions = []string{"v1", "v1beta1", "v1alpha3"}
+)
+
+// Options holds what explain needs to run.
+type Options struct {
+	Flags *kube.Flags
+
+	Name             string
+	Namespace        string
+	Filenames        []string
+	SearchNamespaces []string
+	Output           string
+	FailOn           string
+	Color            string
+
+	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
+	// Getenv reads NO_COLOR. Tests replace both.
+	IsTerminal func(io.Writer) bool
+	Getenv     func(string) string
+
+	failOn   explain.Severity
+	contexts []string // live contexts
+	picks    []string // contexts picked in files with --context
+
+	genericiooptions.IOStreams
+}
+
+// NewOptions returns Options with defaults.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	return &Options{
+		Flags:      kube.NewFlags(),
+		FailOn:     "error",
+		Color:      "auto",
+		IsTerminal: isTerminal,
+		Getenv:     os.Getenv,
+		IOStreams:  streams,
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// NewCmdExplain returns the explain command.
+func NewCmdExplain(streams genericiooptions.IOStreams) *cobra.Command {
+	return newCmd(NewOptions(streams))
+}
+
+func newCmd(o *Options) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "explain NAME [-n NAMESPACE]",
+		Short: "Explain what a VirtualDestination became in every cluster, and what is wrong with it",
+		Long: `Build the chain of the VirtualDestination NAME in NAMESPACE in every selected context: the
+Gloo object itself where a context serves networking.gloo.solo.io (else the chain is inferred
+from its translations), then per Gloo cluster its ServiceEntry (hosts, VIP, ports, exportTo),
+WorkloadEntries (address, port map, locality, network), DestinationRule (TLS mode and
+subjectAltNames per port, load balancer, locality failover, outlier detection, connection
+pool) and the VirtualServices of any parent that route to its hosts, with their matches and
+gateways.
+
+The chain is told as an indented narrative, followed by findings sorted by severity, each
+with a stable code, the objects involved and a hint:
+
+  VD100 error    an object's spec cannot be read
+  VD101 error    no translation in a cluster while the VirtualDestination exists
+  VD102 warning  translations whose VirtualDestination is gone (orphans)
+  VD103 warning  translation without ServiceEntry or DestinationRule
+  VD201 error    locality failover without outlier detection on the same traffic policy
+  VD202 warning  locality load balancing with WorkloadEntries lacking a locality
+  VD203 info     outlier detection can eject a whole remote cluster
+  VD301 error    a VirtualService routes to a host no ServiceEntry declares
+  VD302 error    a VirtualService routes to a port the ServiceEntry does not declare
+  VD303 error    exportTo hides the ServiceEntry from a namespace that routes to it
+  VD304 error    exportTo hides the DestinationRule from a namespace that routes to its host
+  VD305 error    a VirtualService routes to a subset the DestinationRule does not define
+  VD401 error    a WorkloadEntry does not map the ServiceEntry's port names
+  VD402 warning  a remote WorkloadEntry port is not the east-west gateway's 15443
+  VD403 warning  a WorkloadEntry no ServiceEntry selects
+  VD501 error    subjectAltNames miss a cluster that has endpoints
+  VD601 warning  the VirtualDestination is translated differently across clusters
+
+With -f, objects are read from files (find -o yaml snapshots keep each object's context;
+other objects are placed by their Gloo cluster label, and a later file overrides an object of
+an earlier one). --context then picks contexts of the files.
+
+Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on trouble (bad
+arguments, unreadable file, unreachable context: the others are still shown).`,
+		Example: example,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.Complete(cmd, args); err != nil {
+				return trouble(err)
+			}
+			if err := o.Validate(); err != nil {
+				return trouble(err)
+			}
+			return trouble(o.Run(cmd.Context()))
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(err) })
+	o.Flags.AddFlags(cmd.Flags())
+	f := cmd.Flags()
+	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters; repeatable")
+	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), dot or mermaid (a picture)")
+	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
+	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
+	return cmd
+}
+
+// trouble gives every error exit status 2, keeping the status of errors
+// that carry one.
+func trouble(err error) error {
+	if err == nil {
+		return nil
+	}
+	var exit *cmdutil.ExitError
+	if errors.As(err, &exit) {
+		return err
+	}
+	return cmdutil.Exit(exitTrouble, err)
+}
+
+// Complete reads the arguments, the contexts and the namespace.
+func (o *Options) Complete(cmd *cobra.Command, args []string) error {
+	switch len(args) {
+	case 0:
+		return errors.New("explain needs the NAME of a VirtualDestination")
+	case 1:
+		o.Name = args[0]
+	default:
+		return fmt.Errorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
+	}
+	var err error
+	if len(o.Filenames) > 0 {
+		if o.Flags.AllContexts {
+			return errors.New("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
+		}
+		for _, c := range o.Flags.Contexts {
+			for _, n := range strings.Split(c, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					o.picks = append(o.picks, n)
+				}
+			}
+		}
+	} else {
+		if err := o.Flags.ValidateTimeout(); err != nil {
+			return err
+		}
+		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
+		o.Namespace = *o.Flags.Namespace
+	case len(o.Filenames) > 0:
+		o.Namespace = "default"
+	default:
+		if o.Namespace, err = o.Flags.DefaultNamespace(o.contexts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Validate checks the input before any request is made.
+func (o *Options) Validate() error {
+	if err := cmdutil.ValidateLabelValue("VirtualDestination name", o.Name); err != nil {
+		return err
+	}
+	if err := cmdutil.ValidateNamespace(o.Namespace); err != nil {
+		return err
+	}
+	for _, ns := range o.SearchNamespaces {
+		if err := cmdutil.ValidateNamespace(ns); err != nil {
+			return err
+		}
+	}
+	switch o.Output {
+	case "", "text", "json", "dot", "mermaid":
+	default:
+		return fmt.Errorf("unknown output format %q: use text, json, dot or mermaid", o.Output)
+	}
+	sev, ok := explain.ParseSeverity(o.FailOn)
+	if !ok {
+		return fmt.Errorf("invalid --fail-on %q: use error, warning, info or none", o.FailOn)
+	}
+	o.failOn = sev
+	switch o.Color {
+	case "auto", "always", "never":
+	default:
+		return fmt.Errorf("invalid --color %q: use auto, always or never", o.Color)
+	}
+	return nil
+}
+
+// Run reads the objects, builds the chain, runs the checks and prints.
+func (o *Options) Run(ctx context.Context) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var in model.Input
+	var problems, warnings []string
+	if len(o.Filenames) > 0 {
+		var err error
+		if in, err = o.fromFiles(); err != nil {
+			return err
+		}
+	} else {
+		in, problems, warnings = o.fromContexts(ctx)
+	}
+	for _, p := range problems {
+		fmt.Fprintf(o.ErrOut, "error: %s\n", p)
+	}
+	for _, w := range warnings {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+	}
+	readable := 0
+	for _, c := range in.Contexts {
+		if c.Error == "" {
+			readable++
+		}
+	}
+	if readable == 0 {
+		return cmdutil.Exit(exitTrouble, errors.New("no context could be read"))
+	}
+
+	ch := model.Build(in)
+	if !ch.ParentFound() && !anyTranslation(ch) {
+		return o.nothingFound(in, ch)
+	}
+	report := render.NewReport(ch, explain.Run(ch))
+	var err error
+	switch o.Output {
+	case "json":
+		err = render.JSON(o.Out, report)
+	case "dot":
+		err = render.Dot(o.Out, report)
+	case "mermaid":
+		err = render.Mermaid(o.Out, report)
+	default:
+		err = render.Text(o.Out, report, render.TextOptions{Color: o.useColor()})
+	}
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(problems) > 0 || len(warnings) > 0:
+		// Part of what should have been read was not: the explanation is
+		// incomplete.
+		return cmdutil.Exit(exitTrouble, nil)
+	case explain.AtLeast(report.Findings, o.failOn):
+		return cmdutil.Exit(exitFindings, nil)
+	}
+	return nil
+}
+
+func anyTranslation(ch *model.Chain) bool {
+	for _, cl := range ch.Clusters {
+		if cl.HasTranslation() {
+			return true
+		}
+	}
+	return false
+}
+
+// nothingFound explains an empty result in one line, suggesting the
+// namespace when files hold the VirtualDestination elsewhere.
+func (o *Options) nothingFound(in model.Input, ch *model.Chain) error {
+	where := "the files read"
+	if len(o.Filenames) == 0 {
+		var names []string
+		for _, c := range in.Contexts {
+			if c.Error == "" {
+				names = append(names, c.Name)
+			}
+		}
+		where = "context " + strings.Join(names, ", ")
+	}
+	msg := fmt.Sprintf("no VirtualDestination %s/%s and no object translated from it in %s", o.Namespace, o.Name, where)
+	if !ch.GlooAPIServed() {
+		msg += " (the Gloo API is not served there)"
+	}
+	if ns := otherNamespaces(in.Objects, o.Name, o.Namespace); len(ns) > 0 {
+		msg += fmt.Sprintf("; found in namespace %s: use -n", strings.Join(ns, ", "))
+	}
+	return cmdutil.Exit(exitTrouble, errors.New(msg))
+}
+
+func otherNamespaces(objs []source.Object, name, namespace string) []string {
+	set := map[string]bool{}
+	for _, o := range objs {
+		if o.Obj == nil {
+			continue
+		}
+		if o.Group() == model.GroupGlooNetworking && o.Kind() == model.KindVirtualDestination && o.Name() == name && o.Namespace() != namespace {
+			set[o.Namespace()] = true
+		}
+		if p, ok := source.Parent(o); ok && p.Name == name && p.Namespace != namespace && (p.Kind == "" || p.Kind == model.KindVirtualDestination) {
+			set[p.Namespace] = true
+		}
+	}
+	out := make([]string, 0, len(set))
+	for ns := range set {
+		out = append(out, ns)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (o *Options) useColor() bool {
+	switch o.Color {
+	case "always":
+		return true
+	case "never":
+		return false
+	}
+	return o.Getenv("NO_COLOR") == "" && o.IsTerminal(o.Out)
+}
+
+// fromFiles reads -f, keeping the contexts picked with --context.
+func (o *Options) fromFiles() (model.Input, error) {
+	objs, err := source.ReadFiles(o.Filenames, o.In)
+	if err != nil {
+		return model.Input{}, err
+	}
+	in := model.FileInput(o.Name, o.Namespace, objs)
+	if len(o.picks) == 0 {
+		return in, nil
+	}
+	have := map[string]bool{}
+	var names []string
+	for _, c := range in.Contexts {
+		have[c.Name] = true
+		if c.Name != "" {
+			names = append(names, c.Name)
+		}
+	}
+	keep := map[string]bool{}
+	for _, p := range o.picks {
+		if !have[p] {
+			if len(names) == 0 {
+				return model.Input{}, fmt.Errorf("context %q not found: the files record no context", p)
+			}
+			return model.Input{}, fmt.Errorf("context %q not found in the files (they hold %s)", p, strings.Join(names, ", "))
+		}
+		keep[p] = true
+	}
+	var picked model.Input
+	picked.Name, picked.Namespace = in.Name, in.Namespace
+	for _, ob := range in.Objects {
+		if keep[ob.Context] {
+			picked.Objects = append(picked.Objects, ob)
+		}
+	}
+	for _, c := range in.Contexts {
+		if keep[c.Name] {
+			picked.Contexts = append(picked.Contexts, c)
+		}
+	}
+	return picked, nil
+}
+
+// fromContexts reads the selected contexts concurrently: the translations,
+// the VirtualDestination where the Gloo API is served, and every
+// VirtualService. It returns one problem per context that could not be
+// read and one warning per part that could not.
+func (o *Options) fromContexts(ctx context.Context) (model.Input, []string, []string) {
+	in := model.Input{Name: o.Name, Namespace: o.Namespace}
+	var problems, warnings []string
+	var clusters []*kube.Cluster
+	for _, c := range o.contexts {
+		cl, err := o.Flags.Cluster(c)
+		if err != nil {
+			problems = append(problems, err.Error())
+			in.Contexts = append(in.Contexts, model.Context{Name: c, Error: err.Error()})
+			continue
+		}
+		clusters = append(clusters, cl)
+	}
+	q := source.Query{
+		Name:             o.Name,
+		Namespace:        o.Namespace,
+		ParentKinds:      []string{model.KindVirtualDestination},
+		SearchNamespaces: o.SearchNamespaces,
+	}
+	results := source.Translations(ctx, clusters, q)
+
+	extras := make([]contextExtras, len(clusters))
+	var wg sync.WaitGroup
+	for i, c := range clusters {
+		if results[i].Err != nil {
+			extras[i].ctx = model.Context{Name: c.Context, Error: source.Describe(results[i].Err)}
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			extras[i] = o.readExtras(ctx, c)
+		}()
+	}
+	wg.Wait()
+
+	for i, r := range results {
+		label := contextLabel(r.Context)
+		e := extras[i]
+		if r.Err != nil {
+			problems = append(problems, fmt.Sprintf("context %s: %s", label, source.Describe(r.Err)))
+			in.Contexts = append(in.Contexts, e.ctx)
+			continue
+		}
+		for _, g := range r.Gaps {
+			warnings = append(warnings, fmt.Sprintf("context %s: %s", label, g))
+		}
+		for _, w := range e.warnings {
+			warnings = append(warnings, fmt.Sprintf("context %s: %s", label, w))
+		}
+		in.Objects = append(in.Objects, r.Objects...)
+		in.Objects = append(in.Objects, e.objs...)
+		in.Contexts = append(in.Contexts, e.ctx)
+	}
+	return in, problems, warnings
+}
+
+func contextLabel(c string) string {
+	if c == "" {
+		return "(current)"
+	}
+	return c
+}
+
+// contextExtras is what explain reads in a context besides the
+// translations.
+type contextExtras struct {
+	ctx      model.Context
+	objs     []source.Object
+	warnings []string
+}
+
+// readExtras reads, in one context, the VirtualDestination (when the Gloo
+// API is served) and the VirtualServices of every namespace.
+func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExtras) {
+	e.ctx = model.Context{Name: c.Context}
+	served, err := source.Served(ctx, c, virtualDestinations)
+	if err != nil {
+		e.warnings = append(e.warnings, "cannot tell whether the Gloo API is served: "+source.Describe(err))
+	}
+	if served {
+		e.ctx.GlooAPI = true
+		objs, err := source.List(ctx, c, virtualDestinations, o.Namespace, "")
+		if err != nil {
+			e.warnings = append(e.warnings, "cannot read VirtualDestinations: "+source.Describe(err))
+			e.ctx.GlooAPI = false
+		}
+		for _, ob := range objs {
+			if ob.Name() == o.Name {
+				e.objs = append(e.objs, ob)
+			}
+		}
+	}
+	gvr, ok, err := servedVirtualServices(ctx, c)
+	if err != nil {
+		e.warnings = append(e.warnings, "cannot tell whether Istio is served: "+source.Describe(err))
+	}
+	if !ok {
+		return e
+	}
+	e.ctx.IstioAPI = true
+	objs, err := source.List(ctx, c, gvr, "", "")
+	if err == nil {
+		e.objs = append(e.objs, objs...)
+		return e
+	}
+	if !apierrors.IsForbidden(err) {
+		e.warnings = append(e.warnings, "cannot list VirtualServices: "+source.Describe(err))
+		return e
+	}
+	// Forbidden across namespaces: read the namespaces named.
+	var readable []string
+	for _, ns := range uniqueStrings(append([]string{o.Namespace}, o.SearchNamespaces...)) {
+		objs, err := source.List(ctx, c, gvr, ns, "")
+		if err != nil {
+			continue
+		}
+		readable = append(readable, ns)
+		e.objs = append(e.objs, objs...)
+	}
+	what := "no namespace could be read"
+	if len(readable) > 0 {
+		what = "read only namespace(s) " + strings.Join(readable, ", ")
+	}
+	e.warnings = append(e.warnings, "cannot list VirtualServices across all namespaces (forbidden); "+what+
+		": routes from other namespaces are not shown")
+	return e
+}
+
+func servedVirtualServices(ctx context.Context, c *kube.Cluster) (schema.GroupVersionResource, bool, error) {
+	var firstErr error
+	for _, v := range virtualServiceVersions {
+		gvr := schema.GroupVersionResource{Group: model.GroupIstioNetworking, Version: v, Resource: "virtualservices"}
+		ok, err := source.Served(ctx, c, gvr)
+		if err != nil {
+			if firstErr == nil {
+				firstErr = err
+			}
+			continue
+		}
+		if ok {
+			return gvr, true, nil
+		}
+	}
+	return schema.GroupVersionResource{}, false, firstErr
+}
+
+func uniqueStrings(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, x := range s {
+		if x != "" && !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

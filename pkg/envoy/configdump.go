@@ -1,0 +1,304 @@
+package envoy
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
+)
+
+// Type names of the config dump sections and resources this package reads.
+const (
+	ClustersConfigDumpType  = "envoy.admin.v3.ClustersConfigDump"
+	EndpointsConfigDumpType = "envoy.admin.v3.EndpointsConfigDump"
+	ClusterType             = "envoy.config.cluster.v3.Cluster"
+	LegacyClusterType       = "envoy.api.v2.Cluster"
+	ClusterLoadType         = "envoy.config.endpoint.v3.ClusterLoadAssignment"
+	LegacyClusterLoadType   = "envoy.api.v2.ClusterLoadAssignment"
+
+	legacyClustersConfigDumpType  = "envoy.admin.v2alpha.ClustersConfigDump"
+	legacyEndpointsConfigDumpType = "envoy.admin.v2alpha.EndpointsConfigDump"
+)
+
+// ClusterSummary is what the cluster table shows of one Envoy cluster.
+type ClusterSummary struct {
+	Name string
+	// Type is the discovery type as Envoy names it (EDS, STATIC...).
+	Type string
+	// Config is the istio filter metadata's "config" value (the path of the
+	// DestinationRule that shaped the cluster); HasConfig tells whether the
+	// key is present.
+	Config    string
+	HasConfig bool
+	// Dynamic is false for static (bootstrap) clusters.
+	Dynamic bool
+	// Legacy marks clusters of the retired envoy.api.v2 API.
+	Legacy bool
+	// Raw is the cluster's JSON as the dump holds it, when asked for.
+	Raw []byte
+}
+
+// ReadOptions choose what ReadConfigDump keeps.
+type ReadOptions struct {
+	// ClusterJSON keeps each cluster's JSON in ClusterSummary.Raw.
+	ClusterJSON bool
+	// Endpoints reads the EDS section (present with ?include_eds).
+	Endpoints bool
+}
+
+// Dump is what ReadConfigDump took from a config dump.
+type Dump struct {
+	// Clusters in istioctl's order: dynamic active clusters, then static
+	// ones, each in dump order. Warming clusters are left out, as istioctl
+	// does.
+	Clusters []ClusterSummary
+	// HasClusters tells whether the dump has a clusters section.
+	HasClusters bool
+	// Endpoints are the EDS assignments (dynamic, then static) when asked.
+	Endpoints    []*endpointv3.ClusterLoadAssignment
+	HasEndpoints bool
+	// Sections lists the section types met, in order.
+	Sections []string
+}
+
+// ErrNoClusters is returned when a config dump holds no cluster at all.
+var ErrNoClusters = errors.New("no clusters found")
+
+// NotDumpError says that the input is JSON but not an Envoy config dump.
+type NotDumpError struct{ Reason string }
+
+func (e *NotDumpError) Error() string { return "not an Envoy config dump: " + e.Reason }
+
+// ReadConfigDump streams an Envoy admin /config_dump answer (JSON) and
+// returns its clusters and, when asked, its endpoints. Sections of any other
+// type, known or not, are skipped after a syntax check. Memory stays
+// proportional to what is kept, not to the size of the dump.
+func ReadConfigDump(r io.Reader, opts ReadOptions) (*Dump, error) {
+	d := jsonscan.NewDecoder(r)
+	dump := &Dump{}
+	var dynamic, static []ClusterSummary
+	var dynEDS, staticEDS []*endpointv3.ClusterLoadAssignment
+	sawConfigs := false
+	err := topObject(d, "config dump", func(key []byte) error {
+		if string(key) != "configs" {
+			return d.Skip()
+		}
+		sawConfigs = true
+		return arrayField(d, func(i int) error {
+			if null, err := skipNull(d); null || err != nil {
+				return err
+			}
+			_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+				name := typeName(typeURL)
+				dump.Sections = append(dump.Sections, name)
+				switch name {
+				case ClustersConfigDumpType, legacyClustersConfigDumpType:
+					dump.HasClusters = true
+					return func(key []byte, d *jsonscan.Decoder) error {
+						var list *[]ClusterSummary
+						switch {
+						case is(key, "static_clusters", "staticClusters"):
+							list = &static
+						case is(key, "dynamic_active_clusters", "dynamicActiveClusters"):
+							list = &dynamic
+						default:
+							return d.Skip()
+						}
+						return arrayField(d, func(j int) error {
+							return readClusterEntry(d, list, list == &dynamic, opts)
+						})
+					}, nil
+				case EndpointsConfigDumpType, legacyEndpointsConfigDumpType:
+					if !opts.Endpoints {
+						return skipFields, nil
+					}
+					dump.HasEndpoints = true
+					return func(key []byte, d *jsonscan.Decoder) error {
+						var list *[]*endpointv3.ClusterLoadAssignment
+						switch {
+						case is(key, "static_endpoint_configs", "staticEndpointConfigs"):
+							list = &staticEDS
+						case is(key, "dynamic_endpoint_configs", "dynamicEndpointConfigs"):
+							list = &dynEDS
+						default:
+							return d.Skip()
+						}
+						return arrayField(d, func(j int) error {
+							return readEndpointEntry(d, list)
+						})
+					}, nil
+				}
+				return skipFields, nil
+			})
+			if err != nil {
+				return fmt.Errorf("configs[%d]: %w", i, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !sawConfigs {
+		return nil, &NotDumpError{Reason: `no "configs" list`}
+	}
+	dump.Clusters = append(dynamic, static...)
+	dump.Endpoints = append(dynEDS, staticEDS...)
+	return dump, nil
+}
+
+func skipFields(_ []byte, d *jsonscan.Decoder) error { return d.Skip() }
+
+// topObject reads the top-level object of an admin answer and checks that
+// nothing follows it.
+func topObject(d *jsonscan.Decoder, what string, fn func(key []byte) error) error {
+	k, err := d.Peek()
+	if err != nil {
+		return err
+	}
+	if k != jsonscan.Object {
+		return &NotDumpError{Reason: fmt.Sprintf("the %s must be a JSON object, not %s", what, articled(k))}
+	}
+	if err := d.Object(fn); err != nil {
+		return err
+	}
+	return d.End()
+}
+
+func articled(k jsonscan.Kind) string {
+	switch k {
+	case jsonscan.Array, jsonscan.Object:
+		return "an " + k.String()
+	case jsonscan.Null:
+		return "null"
+	}
+	return "a " + k.String()
+}
+
+// readClusterEntry reads one StaticCluster or DynamicCluster.
+func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool, opts ReadOptions) error {
+	if null, err := skipNull(d); null || err != nil {
+		return err
+	}
+	return d.Object(func(key []byte) error {
+		if string(key) != "cluster" {
+			return d.Skip()
+		}
+		if null, err := skipNull(d); null || err != nil {
+			return err // an entry without a cluster is left out, as istioctl does
+		}
+		var raw []byte
+		src := d
+		if opts.ClusterJSON {
+			var err error
+			if raw, err = d.Capture(); err != nil {
+				return err
+			}
+			src = jsonscan.NewBytes(raw)
+		}
+		c, err := readClusterSummary(src)
+		if err != nil {
+			return fmt.Errorf("cluster %d: %w", len(*list)+1, err)
+		}
+		c.Dynamic = dynamic
+		c.Raw = raw
+		*list = append(*list, c)
+		return nil
+	})
+}
+
+// readClusterSummary reads the name, type and istio metadata of a cluster
+// (an Any holding a Cluster) and skips the rest.
+func readClusterSummary(d *jsonscan.Decoder) (ClusterSummary, error) {
+	var c ClusterSummary
+	var typ int32
+	_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+		switch typeName(typeURL) {
+		case ClusterType:
+		case LegacyClusterType:
+			c.Legacy = true
+		default:
+			return nil, fmt.Errorf("unexpected type %q where a Cluster was expected", typeURL)
+		}
+		return func(key []byte, d *jsonscan.Decoder) error {
+			var err error
+			switch string(key) {
+			case "name":
+				c.Name, err = stringField(d)
+			case "type":
+				typ, err = enumField(d, clusterv3.Cluster_DiscoveryType_value, "envoy.config.cluster.v3.Cluster.DiscoveryType")
+			case "metadata":
+				err = readIstioConfig(d, &c)
+			default:
+				err = d.Skip()
+			}
+			return err
+		}, nil
+	})
+	if err != nil {
+		return c, err
+	}
+	c.Type = clusterv3.Cluster_DiscoveryType(typ).String()
+	return c, nil
+}
+
+// readIstioConfig reads metadata.filter_metadata.istio.config.
+func readIstioConfig(d *jsonscan.Decoder, c *ClusterSummary) error {
+	return objectField(d, func(key []byte) error {
+		if !is(key, "filter_metadata", "filterMetadata") {
+			return d.Skip()
+		}
+		return objectField(d, func(key []byte) error {
+			if string(key) != "istio" {
+				return d.Skip()
+			}
+			return objectField(d, func(key []byte) error {
+				if string(key) != "config" {
+					return d.Skip()
+				}
+				c.HasConfig = true
+				k, err := d.Peek()
+				if err != nil {
+					return err
+				}
+				if k == jsonscan.String {
+					c.Config, err = d.String()
+					return err
+				}
+				c.Config = "" // not a string: istioctl reads ""
+				return d.Skip()
+			})
+		})
+	})
+}
+
+// readEndpointEntry reads one StaticEndpointConfig or DynamicEndpointConfig.
+func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssignment) error {
+	if null, err := skipNull(d); null || err != nil {
+		return err
+	}
+	return d.Object(func(key []byte) error {
+		if !is(key, "endpoint_config", "endpointConfig") {
+			return d.Skip()
+		}
+		if null, err := skipNull(d); null || err != nil {
+			return err
+		}
+		raw, err := d.Capture()
+		if err != nil {
+			return err
+		}
+		cla, err := DecodeClusterLoad(raw)
+		if err != nil {
+			return fmt.Errorf("endpoint config %d: %w", len(*list)+1, err)
+		}
+		if cla != nil {
+			*list = append(*list, cla)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,103 @@
+package envoy
+
+import (
+	"bytes"
+	"testing"
+	"testing/iotest"
+)
+
+func addSeeds(f *testing.F, names ...string) {
+	for _, n := range names {
+		f.Add(readTestdata(f, n))
+	}
+	for _, s := range []string{``, `{}`, `[]`, `null`, `{"configs":null}`, `{"configs":[null,{}]}`,
+		`{"cluster_statuses":[{"host_statuses":[{"address":{"pipe":{"path":"/x"}}}]}]}`,
+		`{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.ClustersConfigDump","static_clusters":[{"cluster":{"name":"x","@type":"type.googleapis.com/envoy.config.cluster.v3.Cluster","metadata":{"filter_metadata":{"istio":{"config":1}}}}}]}]}`} {
+		f.Add([]byte(s))
+	}
+}
+
+// FuzzDecodeConfigDump checks that no input makes the config dump readers
+// panic, that the streaming reader gives the same result however the input
+// is split, and that it agrees with go-control-plane's decoding whenever
+// that succeeds.
+func FuzzDecodeConfigDump(f *testing.F) {
+	addSeeds(f, append(modernDumps, "eds-only-sidecar.endpoints_config_dump.json")...)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		opts := ReadOptions{ClusterJSON: true, Endpoints: true}
+		dump, err := ReadConfigDump(bytes.NewReader(data), opts)
+		dump2, err2 := ReadConfigDump(iotest.OneByteReader(bytes.NewReader(data)), opts)
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("buffered and byte-by-byte reads disagree: %v / %v", err, err2)
+		}
+		if err == nil {
+			if len(dump.Clusters) != len(dump2.Clusters) {
+				t.Fatalf("%d clusters vs %d", len(dump.Clusters), len(dump2.Clusters))
+			}
+			for _, c := range dump.Clusters {
+				_, _, _ = DecodeCluster(c.Raw)
+			}
+		}
+		full, ferr := DecodeConfigDump(data)
+		if ferr != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("go-control-plane decodes the dump, the streaming reader fails: %v", err)
+		}
+		if len(dump.Clusters) != len(full.Clusters) {
+			t.Fatalf("streamed %d clusters, decoded %d", len(dump.Clusters), len(full.Clusters))
+		}
+		for i, c := range full.Clusters {
+			want, got := summaryOf(c), dump.Clusters[i]
+			if got.Name != want.Name || got.Type != want.Type || got.Config != want.Config || got.HasConfig != want.HasConfig {
+				t.Fatalf("cluster %d: streamed %+v, decoded %+v", i, got, want)
+			}
+		}
+		if len(dump.Endpoints) != len(full.Endpoints) {
+			t.Fatalf("streamed %d endpoint configs, decoded %d", len(dump.Endpoints), len(full.Endpoints))
+		}
+	})
+}
+
+// FuzzDecodeClusters does the same for /clusters?format=json.
+func FuzzDecodeClusters(f *testing.F) {
+	addSeeds(f, "clusters.json", "failover-sidecar-productpage.clusters.json")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, err := ReadClusters(bytes.NewReader(data), true)
+		got2, err2 := ReadClusters(iotest.OneByteReader(bytes.NewReader(data)), false)
+		if (err == nil) != (err2 == nil) {
+			t.Fatalf("buffered and byte-by-byte reads disagree: %v / %v", err, err2)
+		}
+		if err == nil {
+			if len(got) != len(got2) {
+				t.Fatalf("%d clusters vs %d", len(got), len(got2))
+			}
+			for _, c := range got {
+				_, _ = DecodeClusterStatus(c.Raw)
+			}
+		}
+		full, ferr := DecodeClusters(data)
+		if ferr != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("go-control-plane decodes the answer, the streaming reader fails: %v", err)
+		}
+		if len(got) != len(full.GetClusterStatuses()) {
+			t.Fatalf("streamed %d clusters, decoded %d", len(got), len(full.GetClusterStatuses()))
+		}
+		for i, cs := range full.GetClusterStatuses() {
+			if got[i].Name != cs.GetName() || len(got[i].Hosts) != len(cs.GetHostStatuses()) {
+				t.Fatalf("cluster %d differs", i)
+			}
+			for j, h := range cs.GetHostStatuses() {
+				g := got[i].Hosts[j]
+				if g.Port != h.GetAddress().GetSocketAddress().GetPortValue() || g.Status != int32(h.GetHealthStatus().GetEdsHealthStatus()) ||
+					g.FailedOutlier != h.GetHealthStatus().GetFailedOutlierCheck() {
+					t.Fatalf("cluster %d host %d: %+v vs %v", i, j, g, h)
+				}
+			}
+		}
+	})
+}

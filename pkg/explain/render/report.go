@@ -1,0 +1,69 @@
+// Package render prints an explanation: the chain of a VirtualDestination
+// and its findings, as an indented narrative (text), JSON, or a picture in
+// Graphviz dot or Mermaid.
+package render
+
+import (
+	"encoding/json"
+	"io"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
+	"github.com/kubectl-vd/kubectl-vd/pkg/model"
+)
+
+// Report is what every format prints.
+type Report struct {
+	Chain    *model.Chain      `json:"chain"`
+	Findings []explain.Finding `json:"findings"`
+	Summary  Summary           `json:"summary"`
+}
+
+// Summary counts the findings by severity.
+type Summary struct {
+	Errors   int `json:"errors"`
+	Warnings int `json:"warnings"`
+	Infos    int `json:"infos"`
+}
+
+// NewReport bundles a chain and its findings.
+func NewReport(ch *model.Chain, findings []explain.Finding) *Report {
+	if findings == nil {
+		findings = []explain.Finding{}
+	}
+	n := explain.Count(findings)
+	return &Report{
+		Chain:    ch,
+		Findings: findings,
+		Summary:  Summary{Errors: n[explain.Error], Warnings: n[explain.Warning], Infos: n[explain.Info]},
+	}
+}
+
+// findingsOf returns the findings that name an object.
+func (r *Report) findingsOf(ref model.Ref) []explain.Finding {
+	var out []explain.Finding
+	for _, f := range r.Findings {
+		if f.Involves(ref) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// worst is the highest severity among findings (0 when none).
+func worst(fs []explain.Finding) explain.Severity {
+	var s explain.Severity
+	for _, f := range fs {
+		if f.Severity > s {
+			s = f.Severity
+		}
+	}
+	return s
+}
+
+// JSON writes the report as indented JSON.
+func JSON(w io.Writer, r *Report) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(r)
+}
