@@ -89,7 +89,14 @@ func runMain(m *testing.M) int {
 			return 2
 		}
 	}
-	return m.Run()
+	code := m.Run()
+	if err := assertPluginMadeNoWrites(); err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: read-only check:", err)
+		if code == 0 {
+			code = 1
+		}
+	}
+	return code
 }
 
 // runVD runs the plugin with the test kubeconfig and returns its stdout,

@@ -48,6 +48,10 @@ type Options struct {
 	// AuditLog makes each apiserver log every request (level Metadata, JSON
 	// lines), read back with Env.AuditEvents.
 	AuditLog bool
+	// OnlyClusterContexts leaves the clusterN-limited and dead contexts
+	// out of the kubeconfig (for the demo, where --all-contexts should
+	// mean the clusters).
+	OnlyClusterContexts bool
 	// Name names the environment's state file; default: unique per run.
 	Name string
 	// Dir holds the environment's files (kubeconfig, data, logs); default:
@@ -181,6 +185,7 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	e.state = state{
 		Name: opts.Name, Owner: process{Name: "owner", PID: os.Getpid(), StartTime: self},
 		Detached: opts.Detach, Dir: e.Dir, Kubeconfig: e.Kubeconfig, Kwok: opts.Kwok,
+		OnlyClusterContexts: opts.OnlyClusterContexts,
 	}
 
 	// From here on an interrupt or a failure stops what was started.
@@ -540,14 +545,20 @@ func (e *Env) writeKubeconfig() error {
 			CertificateAuthorityData: e.creds.CA,
 		}
 		cfg.Contexts[c.name] = &clientcmdapi.Context{Cluster: c.name, AuthInfo: adminUser}
-		cfg.Contexts[c.name+LimitedSuffix] = &clientcmdapi.Context{Cluster: c.name, AuthInfo: limitedUser}
+		if !e.opts.OnlyClusterContexts {
+			cfg.Contexts[c.name+LimitedSuffix] = &clientcmdapi.Context{Cluster: c.name, AuthInfo: limitedUser}
+		}
+	}
+	cfg.CurrentContext = e.clusters[0].name
+	if e.opts.OnlyClusterContexts {
+		delete(cfg.AuthInfos, limitedUser)
+		return clientcmd.WriteToFile(*cfg, e.Kubeconfig)
 	}
 	cfg.Clusters[DeadContext] = &clientcmdapi.Cluster{
 		Server:                   fmt.Sprintf("https://127.0.0.1:%d", e.deadPort),
 		CertificateAuthorityData: e.creds.CA,
 	}
 	cfg.Contexts[DeadContext] = &clientcmdapi.Context{Cluster: DeadContext, AuthInfo: adminUser}
-	cfg.CurrentContext = e.clusters[0].name
 	return clientcmd.WriteToFile(*cfg, e.Kubeconfig)
 }
 
@@ -557,6 +568,9 @@ func (e *Env) Contexts() []string {
 	var out []string
 	for _, c := range e.clusters {
 		out = append(out, c.name)
+	}
+	if e.opts.OnlyClusterContexts {
+		return out
 	}
 	for _, c := range e.clusters {
 		out = append(out, c.name+LimitedSuffix)
@@ -644,7 +658,7 @@ func Attach(ctx context.Context, name string) (*Env, error) {
 		return nil, err
 	}
 	e := &Env{Kubeconfig: st.Kubeconfig, Dir: st.Dir, statePath: path, state: *st, closeDead: func() {}}
-	e.opts = Options{Name: name, Detach: st.Detached, Kwok: st.Kwok, Clusters: len(st.Clusters), Log: io.Discard}
+	e.opts = Options{Name: name, Detach: st.Detached, Kwok: st.Kwok, Clusters: len(st.Clusters), OnlyClusterContexts: st.OnlyClusterContexts, Log: io.Discard}
 	for _, cs := range st.Clusters {
 		if len(cs.Processes) == 0 {
 			return nil, fmt.Errorf("%s: cluster %s has no process", name, cs.Name)

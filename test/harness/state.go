@@ -23,10 +23,12 @@ type state struct {
 	Detached bool    `json:"detached"`
 	// Dir is the environment's folder, removed with it; only a folder
 	// holding dirMarker is ever removed.
-	Dir        string         `json:"dir"`
-	Kubeconfig string         `json:"kubeconfig"`
-	Kwok       bool           `json:"kwok,omitempty"`
-	Clusters   []clusterState `json:"clusters"`
+	Dir        string `json:"dir"`
+	Kubeconfig string `json:"kubeconfig"`
+	Kwok       bool   `json:"kwok,omitempty"`
+	// OnlyClusterContexts: see Options.
+	OnlyClusterContexts bool           `json:"onlyClusterContexts,omitempty"`
+	Clusters            []clusterState `json:"clusters"`
 }
 
 type clusterState struct {

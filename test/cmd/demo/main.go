@@ -116,7 +116,7 @@ func up(args []string, out io.Writer) error {
 			fmt.Fprintf(out, "stopped what was left of earlier demo clusters (%v)\n", err)
 		}
 		fmt.Fprintln(out, "starting 2 local clusters (etcd + kube-apiserver each, Istio and Gloo Mesh CRDs)...")
-		env, err = harness.Start(ctx, harness.Options{Clusters: 2, Name: envName, Dir: dir, Detach: true, Log: out})
+		env, err = harness.Start(ctx, harness.Options{Clusters: 2, Name: envName, Dir: dir, Detach: true, OnlyClusterContexts: true, Log: out})
 		if err != nil {
 			return err
 		}
