@@ -11,11 +11,19 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/go-logr/logr"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/klog/v2"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 )
+
+func init() {
+	// As the binary does (cmd.Execute): client-go's own logging of errors
+	// the completion functions handle.
+	klog.SetLogger(logr.Discard())
+}
 
 // fakeServer is an API server that answers discovery and metadata-only
 // lists from objects held in memory, filtering by namespace and label

@@ -78,12 +78,20 @@ func checkCrossClusterDifference(ch *model.Chain) []Finding {
 					strings.ReplaceAll(od.Name, diff.ClusterPlaceholder, "<cluster>"), base.cluster, other.cluster, strings.Join(lines, "; ")),
 				Objects: []model.Ref{refA, refB},
 				Hint: fmt.Sprintf("Gloo translates a VirtualDestination the same way in every cluster: check that the policies selecting it "+
-					"apply everywhere, and that the Gloo agents of %s and %s are connected and up to date (kubectl vd diff %s -n %s --context A --context B).",
-					base.cluster, other.cluster, ch.Name, ch.Namespace),
+					"apply everywhere, and that the Gloo agents of %s and %s are connected and up to date "+
+					"(kubectl vd diff %s -n %s --kind vd --context %s --context %s).",
+					base.cluster, other.cluster, ch.Name, ch.Namespace, orCluster(refA.Context, base.cluster), orCluster(refB.Context, other.cluster)),
 			})
 		}
 	}
 	return out
+}
+
+func orCluster(ctx, cluster string) string {
+	if ctx != "" {
+		return ctx
+	}
+	return cluster
 }
 
 func refKey(kind, ns, name string) string { return kind + "/" + ns + "/" + name }
@@ -92,13 +100,23 @@ func describeChange(c diff.Change, a, b string) string {
 	p := c.Path.String()
 	switch c.Type {
 	case diff.Added:
-		return fmt.Sprintf("%s is %s in %s only", p, compact(c.New), b)
+		return fmt.Sprintf("%s is %s in %s only", p, valueOnly(c.New), b)
 	case diff.Removed:
-		return fmt.Sprintf("%s is %s in %s only", p, compact(c.Old), a)
+		return fmt.Sprintf("%s is %s in %s only", p, valueOnly(c.Old), a)
 	case diff.Reordered:
 		return fmt.Sprintf("%s are in another order in %s than in %s", p, b, a)
 	}
 	return fmt.Sprintf("%s is %s in %s, %s in %s", p, compact(c.Old), a, compact(c.New), b)
+}
+
+// valueOnly says what a field present on one side only holds: its value
+// when short and scalar, else that it is set.
+func valueOnly(v any) string {
+	switch v.(type) {
+	case map[string]any, []any:
+		return "set"
+	}
+	return compact(v)
 }
 
 func compact(v any) string {

@@ -30,10 +30,53 @@ func decodeSpec(o source.Object, msg proto.Message) error {
 	if err != nil {
 		return fmt.Errorf("spec is not JSON: %s", err)
 	}
-	if err := unmarshalSpec.Unmarshal(data, msg); err != nil {
+	err = unmarshalSpec.Unmarshal(data, msg)
+	if err != nil && strings.Contains(err.Error(), "google.protobuf.Duration") {
+		// Istio accepts Go durations (5m, 1h30m) where protobuf's JSON
+		// wants seconds (300s): convert them and read again.
+		if data, jerr := json.Marshal(goDurations(spec, "")); jerr == nil {
+			proto.Reset(msg)
+			err = unmarshalSpec.Unmarshal(data, msg)
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("spec cannot be read: %s", strings.Join(strings.Fields(err.Error()), " "))
 	}
 	return nil
+}
+
+// durationFields are the Istio networking fields that hold a duration.
+var durationFields = map[string]bool{
+	"interval": true, "baseEjectionTime": true, "connectTimeout": true, "idleTimeout": true,
+	"maxConnectionDuration": true, "time": true, "timeout": true, "perTryTimeout": true,
+	"warmupDurationSecs": true, "duration": true, "fixedDelay": true, "exponentialDelay": true,
+	"maxStreamDuration": true, "ttl": true, "backoff": true, "maxAge": true,
+}
+
+// goDurations returns a copy of v where the strings of duration fields that
+// parse as Go durations are written in seconds.
+func goDurations(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = goDurations(e, k)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = goDurations(e, key)
+		}
+		return out
+	case string:
+		if durationFields[key] {
+			if d, err := time.ParseDuration(x); err == nil {
+				return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) + "s"
+			}
+		}
+	}
+	return v
 }
 
 func refOf(o source.Object) Ref {

@@ -94,7 +94,6 @@ func moduleDir(ctx context.Context, gomod, module, workDir string) (string, erro
 
 // installCRDs applies CRD documents and waits until all are served.
 func (c *cluster) installCRDs(ctx context.Context, docs [][]byte) error {
-	began := time.Now()
 	var crds []*unstructured.Unstructured
 	for _, d := range docs {
 		objs, err := decodeObjects(d)
@@ -126,17 +125,17 @@ func (c *cluster) installCRDs(ctx context.Context, docs [][]byte) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	applied := time.Now()
-	err := c.waitCRDs(ctx, crds)
-	if debugTimes {
-		fmt.Fprintf(os.Stderr, "%s: applied CRDs in %s, served after %s more\n", c.name, applied.Sub(began), time.Since(applied))
-	}
-	return err
+	return c.waitCRDs(ctx, crds)
 }
 
-const crdApplyConcurrency = 4
-
-var debugTimes = os.Getenv("HARNESS_MEASURE") != ""
+var crdApplyConcurrency = func() int {
+	if v := os.Getenv("ZZ_CONC"); v != "" {
+		n := 0
+		fmt.Sscan(v, &n)
+		return n
+	}
+	return 4
+}()
 
 // waitCRDs waits until discovery lists the resources of every served
 // version of the CRDs (the server lists a CRD only once it is Established),
@@ -164,9 +163,6 @@ func (c *cluster) waitCRDs(ctx context.Context, crds []*unstructured.Unstructure
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		pending := unservedResources(dc, plurals)
-		if debugTimes {
-			fmt.Fprintf(os.Stderr, "%s %s pending %d %v\n", time.Now().Format("05.000"), c.name, len(pending), pending[:min(len(pending), 3)])
-		}
 		if len(pending) == 0 {
 			c.mapper.reset()
 			return nil

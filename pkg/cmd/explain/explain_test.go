@@ -1,0 +1,401 @@
+package explain
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/go-logr/logr"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+	"k8s.io/klog/v2"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+const examples = "../../../examples"
+
+var (
+	cluster1 = filepath.Join(examples, "bookinfo", "cluster1")
+	cluster2 = filepath.Join(examples, "bookinfo", "cluster2")
+	bookinfo = []string{"productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2}
+)
+
+func variant(name string, extra ...string) []string {
+	args := append([]string{}, bookinfo...)
+	for _, c := range []string{"cluster1", "cluster2"} {
+		p := filepath.Join(examples, "variants", name, c)
+		if _, err := os.Stat(p); err == nil {
+			args = append(args, "-f", p)
+		}
+	}
+	return append(args, extra...)
+}
+
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// run runs explain as main would: errors become one "error: ..." line and
+// an exit status.
+func run(t *testing.T, setup func(o *Options), args ...string) result {
+	t.Helper()
+	streams, in, out, errOut := genericiooptions.NewTestIOStreams()
+	_ = in
+	o := NewOptions(streams)
+	o.IsTerminal = func(io.Writer) bool { return false }
+	o.Getenv = func(string) string { return "" }
+	if setup != nil {
+		setup(o)
+	}
+	cmd := newCmd(o)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
+	err := cmd.Execute()
+	code := 0
+	if err != nil {
+		code = 1
+		var exit *cmdutil.ExitError
+		if errors.As(err, &exit) {
+			code = exit.Code
+			err = exit.Err
+		}
+		if err != nil {
+			fmt.Fprintf(errOut, "error: %s\n", err)
+		}
+	}
+	return result{out.String(), errOut.String(), code}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s (run with -update after checking):\n%s", path, lineDiff(string(want), got))
+	}
+}
+
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("line %d:\n  want %q\n  got  %q", i+1, a, b)
+		}
+	}
+	return ""
+}
+
+func TestGoldenOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		args   []string
+		code   int
+	}{
+		{"bookinfo.txt.golden", bookinfo, 0},
+		{"bookinfo.json.golden", append(bookinfo, "-o", "json"), 0},
+		{"bookinfo.dot.golden", append(bookinfo, "-o", "dot"), 0},
+		{"bookinfo.mermaid.golden", append(bookinfo, "-o", "mermaid"), 0},
+		{"failover-without-outlier-detection.txt.golden", variant("failover-without-outlier-detection"), 1},
+		{"failover-without-outlier-detection.dot.golden", variant("failover-without-outlier-detection", "-o", "dot"), 1},
+		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
+			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			r := run(t, nil, tc.args...)
+			if r.code != tc.code || r.stderr != "" {
+				t.Fatalf("exit %d (want %d), stderr %q", r.code, tc.code, r.stderr)
+			}
+			golden(t, tc.golden, r.stdout)
+		})
+	}
+}
+
+func TestTextFitsHundredColumns(t *testing.T) {
+	r := run(t, nil, bookinfo...)
+	for i, l := range strings.Split(r.stdout, "\n") {
+		if len(l) <= 100 {
+			continue
+		}
+		// Only an object's full name may not be cut.
+		if !regexp.MustCompile(`^\s+(objects|)\s+\[cluster\d\] \w+ [a-z0-9.-]+/[a-z0-9.-]+$`).MatchString(l) {
+			t.Errorf("line %d is %d columns: %q", i+1, len(l), l)
+		}
+	}
+}
+
+func TestJSONHasModelAndFindings(t *testing.T) {
+	r := run(t, nil, append(bookinfo, "-o", "json")...)
+	var got struct {
+		Chain struct {
+			Name     string `json:"name"`
+			Clusters []struct {
+				Name             string `json:"name"`
+				DestinationRules []struct {
+					Policies []struct {
+						Port             int `json:"port"`
+						OutlierDetection struct {
+							Consecutive5xxErrors int `json:"consecutive5xxErrors"`
+						} `json:"outlierDetection"`
+					} `json:"policies"`
+				} `json:"destinationRules"`
+			} `json:"clusters"`
+		} `json:"chain"`
+		Findings []struct {
+			Code     string `json:"code"`
+			Severity string `json:"severity"`
+		} `json:"findings"`
+		Summary map[string]int `json:"summary"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Chain.Name != "productpage" || len(got.Chain.Clusters) != 2 {
+		t.Fatalf("chain %+v", got.Chain)
+	}
+	if n := got.Chain.Clusters[1].DestinationRules[0].Policies[0].OutlierDetection.Consecutive5xxErrors; n != 5 {
+		t.Errorf("cluster2 consecutive5xxErrors %d", n)
+	}
+	if len(got.Findings) != 3 || got.Findings[0].Code != "VD601" || got.Findings[0].Severity != "warning" || got.Summary["warnings"] != 1 {
+		t.Errorf("findings %+v summary %v", got.Findings, got.Summary)
+	}
+}
+
+func TestFailOn(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+	}{
+		{bookinfo, 0},
+		{append(bookinfo, "--fail-on", "error"), 0},
+		{append(bookinfo, "--fail-on", "warning"), 1},
+		{append(bookinfo, "--fail-on", "info"), 1},
+		{variant("missing-san"), 1},
+		{variant("missing-san", "--fail-on", "none"), 0},
+		{variant("missing-san", "-o", "json"), 1},
+	} {
+		if r := run(t, nil, tc.args...); r.code != tc.code || r.stderr != "" {
+			t.Errorf("%v: exit %d (want %d), stderr %q", tc.args[len(bookinfo):], r.code, tc.code, r.stderr)
+		}
+	}
+}
+
+func TestColour(t *testing.T) {
+	plain := run(t, nil, bookinfo...).stdout
+	ansi := regexp.MustCompile("\x1b\\[[0-9;]*m")
+	terminal := func(env string) func(o *Options) {
+		return func(o *Options) {
+			o.IsTerminal = func(io.Writer) bool { return true }
+			o.Getenv = func(k string) string {
+				if k == "NO_COLOR" {
+					return env
+				}
+				return ""
+			}
+		}
+	}
+	coloured := run(t, terminal(""), bookinfo...).stdout
+	if !ansi.MatchString(coloured) {
+		t.Error("no colour on a terminal")
+	}
+	if ansi.ReplaceAllString(coloured, "") != plain {
+		t.Error("the coloured text differs from the plain one by more than colours")
+	}
+	if got := run(t, terminal("1"), bookinfo...).stdout; got != plain {
+		t.Error("NO_COLOR is not honoured")
+	}
+	if got := run(t, nil, append(bookinfo, "--color", "always")...).stdout; got != coloured {
+		t.Error("--color always differs from a terminal")
+	}
+	if got := run(t, terminal(""), append(bookinfo, "--color", "never")...).stdout; got != plain {
+		t.Error("--color never has colours")
+	}
+	if ansi.MatchString(run(t, terminal(""), append(bookinfo, "-o", "json")...).stdout) {
+		t.Error("colours in JSON")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		stderr string
+	}{
+		{[]string{"-f", cluster1}, "error: explain needs the NAME of a VirtualDestination\n"},
+		{[]string{"a", "b", "-f", cluster1}, "error: explain takes one VirtualDestination NAME, got 2 arguments: a b\n"},
+		{[]string{"Bad_Name!", "-f", cluster1}, "error: invalid VirtualDestination name"},
+		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, dot or mermaid\n"},
+		{append(bookinfo, "--fail-on", "fatal"), "error: invalid --fail-on \"fatal\": use error, warning, info or none\n"},
+		{append(bookinfo, "--color", "sometimes"), "error: invalid --color \"sometimes\": use auto, always or never\n"},
+		{append(bookinfo, "--all-contexts"), "error: --all-contexts reads live clusters"},
+		{append(bookinfo, "--context", "kind-cluster3"), "error: context \"kind-cluster3\" not found in the files (they hold cluster1, cluster2)\n"},
+		{append(bookinfo, "--no-such-flag"), "error: unknown flag: --no-such-flag\n"},
+		{[]string{"productpage", "-f", "testdata/missing.yaml"}, "error: cannot read testdata/missing.yaml: no such file or directory\n"},
+		{[]string{"productpage", "-f", cluster1, "-f", cluster2},
+			"error: no VirtualDestination default/productpage and no object translated from it in the files read; found in namespace bookinfo-frontends, bookinfo-staging: use -n\n"},
+		{[]string{"ratings", "-n", "bookinfo-frontends", "-f", cluster1},
+			"error: no VirtualDestination bookinfo-frontends/ratings and no object translated from it in the files read\n"},
+	} {
+		r := run(t, nil, tc.args...)
+		if r.code != exitTrouble || r.stdout != "" || !strings.HasPrefix(r.stderr, tc.stderr) || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q (want exit 2 and %q)", tc.args, r.code, r.stdout, r.stderr, tc.stderr)
+		}
+	}
+}
+
+func TestEmptyStdin(t *testing.T) {
+	streams, in, out, errOut := genericiooptions.NewTestIOStreams()
+	in.WriteString("   \n")
+	o := NewOptions(streams)
+	cmd := newCmd(o)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs([]string{"productpage", "-f", "-"})
+	err := cmd.Execute()
+	var exit *cmdutil.ExitError
+	if !errors.As(err, &exit) || exit.Code != exitTrouble || exit.Err.Error() != "standard input is empty" || out.Len() != 0 || errOut.Len() != 0 {
+		t.Errorf("err %v", err)
+	}
+}
+
+// snapshot writes the example as find -o yaml would for two contexts whose
+// names are not the Gloo cluster names.
+func snapshot(t *testing.T) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, c := range []string{"cluster1", "cluster2"} {
+		objs, err := source.ReadFiles([]string{filepath.Join(examples, "bookinfo", c)}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			ann := o.Obj.GetAnnotations()
+			if ann == nil {
+				ann = map[string]string{}
+			}
+			ann[source.ContextAnnotation] = "kind-" + c
+			o.Obj.SetAnnotations(ann)
+			data, err := yaml.Marshal(o.Obj.Object)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString("---\n")
+			b.Write(data)
+		}
+	}
+	p := filepath.Join(t.TempDir(), "snapshot.yaml")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSnapshotContexts(t *testing.T) {
+	snap := snapshot(t)
+	r := run(t, nil, "productpage", "-n", "bookinfo-frontends", "-f", snap)
+	for _, want := range []string{
+		"  found in context kind-cluster1 (cluster cluster1)\n",
+		"Cluster cluster1 (context kind-cluster1)\n",
+		"Cluster cluster2 (context kind-cluster2)\n",
+		"  objects  [kind-cluster1] DestinationRule bookinfo-frontends/",
+	} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// Picking one context of the snapshot.
+	r = run(t, nil, "productpage", "-n", "bookinfo-frontends", "-f", snap, "--context", "kind-cluster2")
+	if r.code != 0 || strings.Contains(r.stdout, "Cluster cluster1") || !strings.Contains(r.stdout, "Cluster cluster2") {
+		t.Errorf("exit %d, stderr %q:\n%s", r.code, r.stderr, r.stdout)
+	}
+	if !strings.Contains(r.stdout, "no context read serves the Gloo API") {
+		t.Errorf("the chain should say it is inferred:\n%s", r.stdout)
+	}
+}
+
+func TestUnreachableContexts(t *testing.T) {
+	// client-go also logs what it returns; the root command discards it.
+	klog.SetLogger(logr.Discard())
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	cfg := `apiVersion: v1
+kind: Config
+clusters:
+- name: dead1
+  cluster: {server: "https://127.0.0.1:1"}
+- name: dead2
+  cluster: {server: "https://127.0.0.1:2"}
+users:
+- name: u
+  user: {token: x}
+contexts:
+- name: dead1
+  context: {cluster: dead1, user: u}
+- name: dead2
+  context: {cluster: dead2, user: u}
+current-context: dead1
+`
+	if err := os.WriteFile(kubeconfig, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, nil, "productpage", "-n", "bookinfo-frontends", "--kubeconfig", kubeconfig,
+		"--context", "dead1,dead2", "--request-timeout", "3s", "--cache-dir", t.TempDir())
+	if r.code != exitTrouble || r.stdout != "" {
+		t.Fatalf("exit %d, stdout %q", r.code, r.stdout)
+	}
+	lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "error: context dead1: ") || !strings.HasPrefix(lines[1], "error: context dead2: ") ||
+		lines[2] != "error: no context could be read" {
+		t.Errorf("stderr:\n%s", r.stderr)
+	}
+}
+
+// TestDotRendersToPNG draws the dot output with Graphviz.
+func TestDotRendersToPNG(t *testing.T) {
+	dot, err := exec.LookPath("dot")
+	if err != nil {
+		t.Skip("Graphviz's dot is not installed (apt-get install graphviz)")
+	}
+	r := run(t, nil, variant("failover-without-outlier-detection", "-o", "dot")...)
+	cmd := exec.Command(dot, "-Tpng")
+	cmd.Stdin = strings.NewReader(r.stdout)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	png, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("dot: %v: %s", err, stderr.String())
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 10000 {
+		t.Fatalf("not a PNG picture (%d bytes)", len(png))
+	}
+}
