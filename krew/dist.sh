@@ -22,4 +22,8 @@ if [ -z "${LDFLAGS:-}" ]; then
   LDFLAGS="-s -w -X $pkg.Version=$version -X $pkg.Commit=$commit -X $pkg.Date=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
 fi
 
-exec go run ./krew/dist -version "$version" -ldflags "$LDFLAGS" "$@"
+# Built rather than `go run`, which adds its own "exit status" line to errors.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+go build -o "$tmp/dist" ./krew/dist
+"$tmp/dist" -version "$version" -ldflags "$LDFLAGS" "$@"

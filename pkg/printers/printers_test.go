@@ -165,3 +165,12 @@ func TestListRoundTrip(t *testing.T) {
 	}
 	golden(t, "jsonpath", buf.Bytes())
 }
+
+func TestObjectTablesUseTheCRDPrinterColumns(t *testing.T) {
+	var buf bytes.Buffer
+	now := metav1.NewTime(time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC))
+	if err := ObjectTables(&buf, objects(t), TableOptions{Wide: true}, now); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "object-tables", buf.Bytes())
+}

@@ -134,9 +134,9 @@ func sortRows(rows []metav1.TableRow) {
 	})
 }
 
-// ObjectTables writes objects read from files, which come without server
-// columns, as kubectl prints objects it has no columns for: NAME and AGE,
-// after CONTEXT and NAMESPACE.
+// ObjectTables writes objects read from files with the columns the API
+// servers would give them (the Istio CRDs' printer columns), since files come
+// without server-side tables.
 func ObjectTables(w io.Writer, objs []source.Object, opts TableOptions, now metav1.Time) error {
 	results := map[string]*source.ContextResult{}
 	var order []string
@@ -147,8 +147,16 @@ func ObjectTables(w io.Writer, objs []source.Object, opts TableOptions, now meta
 			results[o.Context] = res
 			order = append(order, o.Context)
 		}
+		row, err := tableForObject(o, now)
+		if err != nil {
+			return err
+		}
+		raw, err := o.Obj.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		row.Rows[0].Object = runtime.RawExtension{Raw: raw}
 		gvk := o.Obj.GroupVersionKind()
-		r := source.Resource{GVR: gvk.GroupVersion().WithResource(strings.ToLower(gvk.Kind)), Kind: gvk.Kind}
 		var t *metav1.Table
 		for i := range res.Tables {
 			if res.Tables[i].Resource.Kind == gvk.Kind && res.Tables[i].Resource.GVR.Group == gvk.Group {
@@ -156,20 +164,11 @@ func ObjectTables(w io.Writer, objs []source.Object, opts TableOptions, now meta
 			}
 		}
 		if t == nil {
-			t = &metav1.Table{ColumnDefinitions: []metav1.TableColumnDefinition{
-				{Name: "Name", Type: "string", Format: "name"},
-				{Name: "Age", Type: "string"},
-			}}
-			res.Tables = append(res.Tables, source.ResourceTable{Resource: r, Table: t})
+			r := source.Resource{GVR: gvk.GroupVersion().WithResource(strings.ToLower(gvk.Kind)), Kind: gvk.Kind}
+			res.Tables = append(res.Tables, source.ResourceTable{Resource: r, Table: row})
+			continue
 		}
-		raw, err := o.Obj.MarshalJSON()
-		if err != nil {
-			return err
-		}
-		t.Rows = append(t.Rows, metav1.TableRow{
-			Cells:  []any{o.Name(), age(o.Obj.GetCreationTimestamp(), now)},
-			Object: runtime.RawExtension{Raw: raw},
-		})
+		t.Rows = append(t.Rows, row.Rows...)
 	}
 	sort.Strings(order)
 	list := make([]source.ContextResult, 0, len(order))

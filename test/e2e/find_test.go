@@ -138,6 +138,12 @@ func TestFindYAMLReadsBackThroughFilename(t *testing.T) {
 	if n := len(lines(names)); n != 8 {
 		t.Errorf("snapshot holds %d objects, want 8:\n%s", n, names)
 	}
+	// Tables from the snapshot have the columns the servers gave live.
+	live, _, _ := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	offline, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "-f", snapshot)
+	if code != 0 || normalizeTable(offline) != normalizeTable(live) {
+		t.Errorf("table from the snapshot differs from the live one:\n%s\n---\n%s", offline, live)
+	}
 	// Stdin works as a file.
 	fromStdin, _, code := runVDStdin(t, both, "find", "productpage", "-n", "bookinfo-frontends", "-f", "-", "-o", "name")
 	if code != 0 || len(lines(fromStdin)) != 8 {

@@ -14,7 +14,8 @@ func Dot(w io.Writer, r *Report) error {
 	g := buildGraph(r)
 	b := bufio.NewWriter(w)
 	fmt.Fprintf(b, "digraph %s {\n", dotQuote(r.Chain.Namespace+"/"+r.Chain.Name))
-	fmt.Fprintf(b, "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=%s];\n", dotQuote(g.title))
+	fmt.Fprintf(b, "  graph [rankdir=LR, fontname=\"Helvetica\", fontsize=12, labelloc=t, label=%s];\n",
+		dotQuote(g.title+"\noutlined: red error, orange warning, blue info"))
 	b.WriteString("  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontsize=10, color=\"#555555\"];\n")
 	b.WriteString("  edge [fontname=\"Helvetica\", fontsize=9, color=\"#555555\"];\n")
 	writeDotNode(b, "  ", g.root)

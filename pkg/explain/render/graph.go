@@ -126,7 +126,7 @@ func (r *Report) mark(n *node, ref model.Ref) {
 
 func (r *Report) clusterGroup(g *graph, ci int, cl model.Cluster) group {
 	id := func(kind string, i int) string { return fmt.Sprintf("c%d_%s%d", ci, kind, i) }
-	label := "cluster " + cl.Name
+	label := cl.Name
 	if cl.Name == "" {
 		label = "no known cluster"
 	}
