@@ -244,7 +244,7 @@ func CheckManifest(b []byte, fileName, version string, platforms int) error {
 			} `json:"platforms"`
 		} `json:"spec"`
 	}
-	if err := yaml.UnmarshalStrict(b, &m); err != nil {
+	if err := yaml.Unmarshal(b, &m); err != nil {
 		return fmt.Errorf("not valid YAML for a Krew manifest: %w", err)
 	}
 	switch {

@@ -294,6 +294,23 @@ func TestKinds(t *testing.T) {
 	}
 }
 
+func TestIstioResources(t *testing.T) {
+	s1 := workloadCluster(t)
+	s2 := newFakeServer(t)
+	s2.serveGroup("security.istio.io", "v1", metav1.APIResource{Name: "authorizationpolicies", Kind: "AuthorizationPolicy", Namespaced: true, Verbs: []string{"list"}})
+	serveGloo(s2)
+	f := testFlags(t, fakeContext{"cluster1", "", s1}, fakeContext{"cluster2", "", s2})
+	f.Contexts = []string{"cluster1", "cluster2"}
+	got, d := run(IstioResources(f), nil, nil, "")
+	check(t, "--resources", got, d,
+		"authorizationpolicies\tAuthorizationPolicy (security.istio.io)",
+		"destinationrules\tDestinationRule (networking.istio.io)",
+		"serviceentries\tServiceEntry (networking.istio.io)",
+		"virtualservices\tVirtualService (networking.istio.io)")
+	got, d = run(IstioResources(f), nil, nil, "serviceentries,d")
+	check(t, "--resources serviceentries,d", got, d, "serviceentries,destinationrules\tDestinationRule (networking.istio.io)")
+}
+
 // Through cobra's __complete, as a shell (or kubectl) asks.
 func TestRegisterConnectionFlags(t *testing.T) {
 	s := newFakeServer(t)

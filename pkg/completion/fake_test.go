@@ -115,6 +115,13 @@ func (f *fakeServer) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, 200, list)
 		return
 	}
+	if p == "/api/v1" {
+		writeJSON(w, 200, metav1.APIResourceList{TypeMeta: metav1.TypeMeta{Kind: "APIResourceList", APIVersion: "v1"}, GroupVersion: "v1", APIResources: []metav1.APIResource{
+			{Name: "namespaces", Kind: "Namespace", Verbs: []string{"list"}},
+			{Name: "pods", Kind: "Pod", Namespaced: true, Verbs: []string{"list"}},
+		}})
+		return
+	}
 	parts := strings.Split(strings.Trim(p, "/"), "/")
 	// Discovery of one group version.
 	if len(parts) == 3 && parts[0] == "apis" {

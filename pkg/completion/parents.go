@@ -221,3 +221,23 @@ func shortName(pk source.ParentKind) string {
 	}
 	return ""
 }
+
+// IstioResources completes --resources with the resources of the *.istio.io
+// API groups the selected contexts serve (from kubectl's discovery cache),
+// each described by its kind. For a comma-separated list
+// ("serviceentries,d") it completes the last element.
+func IstioResources(flags *kube.Flags) cobra.CompletionFunc {
+	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		prefix, _ := splitList(toComplete)
+		res := collect(flags, func(ctx context.Context, t target, add func(string, string)) {
+			resources, _, err := source.Discover(ctx, t.cluster, false)
+			if err != nil {
+				return
+			}
+			for _, r := range resources {
+				add(prefix+r.GVR.Resource, r.Kind+" ("+r.GVR.Group+")")
+			}
+		})
+		return res.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
+	}
+}

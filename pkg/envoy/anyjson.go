@@ -15,7 +15,7 @@ type fieldFunc func(key []byte, d *jsonscan.Decoder) error
 // fields...}). typed is called with the type URL and returns the handler of
 // the other members. Envoy writes "@type" first, so the members stream
 // through; members found before "@type" are buffered and replayed. An empty
-// object is an empty Any (typeURL ""), as protobuf's JSON mapping has it.
+// object, or one without "@type", is an empty Any (typeURL "").
 func readAny(d *jsonscan.Decoder, typed func(typeURL string) (fieldFunc, error)) (string, error) {
 	type member struct {
 		key string
@@ -63,9 +63,8 @@ func readAny(d *jsonscan.Decoder, typed func(typeURL string) (fieldFunc, error))
 	if err != nil {
 		return "", err
 	}
-	if !seen && len(pending) > 0 {
-		return "", errors.New(`an Any value has no "@type"`)
-	}
+	// Without "@type" the members are unknown and the Any is empty, as
+	// protobuf's JSON reader has it when told to discard unknown fields.
 	return typeURL, nil
 }
 

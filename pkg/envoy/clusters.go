@@ -55,54 +55,50 @@ type ClusterStatus struct {
 // ReadClusters streams an Envoy admin /clusters?format=json answer. With
 // keepJSON each cluster's JSON is kept in Raw.
 func ReadClusters(r io.Reader, keepJSON bool) ([]ClusterStatus, error) {
-	d := jsonscan.NewDecoder(r)
-	var out []ClusterStatus
-	saw := false
-	err := topObjectOf(d, "/clusters answer", func(key []byte) error {
-		if !is(key, "cluster_statuses", "clusterStatuses") {
-			return d.Skip()
-		}
-		saw = true
-		return arrayField(d, func(i int) error {
-			if null, err := skipNull(d); null || err != nil {
-				return err
-			}
-			src := d
-			var raw []byte
-			if keepJSON {
-				var err error
-				if raw, err = d.Capture(); err != nil {
-					return err
-				}
-				src = jsonscan.NewBytes(raw)
-			}
-			cs, err := readClusterStatus(src)
-			if err != nil {
-				return fmt.Errorf("cluster_statuses[%d]: %w", i, err)
-			}
-			cs.Raw = raw
-			out = append(out, cs)
-			return nil
-		})
-	})
+	f, err := readAdmin(jsonscan.NewDecoder(r), ReadOptions{}, keepJSON, "/clusters answer")
 	if err != nil {
 		return nil, err
 	}
-	if !saw {
-		return nil, &NotClustersError{}
+	if f.Clusters == nil {
+		return nil, &NotClustersError{isDump: f.Dump != nil}
 	}
-	return out, nil
+	return f.Clusters, nil
+}
+
+func readClusterStatuses(d *jsonscan.Decoder, keepJSON bool) ([]ClusterStatus, error) {
+	var out []ClusterStatus
+	err := arrayField(d, func(i int) error {
+		if null, err := skipNull(d); null || err != nil {
+			return err
+		}
+		src := d
+		var raw []byte
+		if keepJSON {
+			var err error
+			if raw, err = d.Capture(); err != nil {
+				return err
+			}
+			src = jsonscan.NewBytes(raw)
+		}
+		cs, err := readClusterStatus(src)
+		if err != nil {
+			return fmt.Errorf("cluster_statuses[%d]: %w", i, err)
+		}
+		cs.Raw = raw
+		out = append(out, cs)
+		return nil
+	})
+	return out, err
 }
 
 // NotClustersError says that the input is JSON but not a /clusters answer.
-type NotClustersError struct{}
+type NotClustersError struct{ isDump bool }
 
 func (e *NotClustersError) Error() string {
+	if e.isDump {
+		return "not an Envoy /clusters?format=json answer: it is a /config_dump"
+	}
 	return `not an Envoy /clusters?format=json answer: no "cluster_statuses" list`
-}
-
-func topObjectOf(d *jsonscan.Decoder, what string, fn func(key []byte) error) error {
-	return topObject(d, what, fn)
 }
 
 func readClusterStatus(d *jsonscan.Decoder) (ClusterStatus, error) {

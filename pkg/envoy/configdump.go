@@ -71,84 +71,139 @@ var ErrNoClusters = errors.New("no clusters found")
 // NotDumpError says that the input is JSON but not an Envoy config dump.
 type NotDumpError struct{ Reason string }
 
-func (e *NotDumpError) Error() string { return "not an Envoy config dump: " + e.Reason }
+func (e *NotDumpError) Error() string { return "not an Envoy /config_dump answer: " + e.Reason }
 
 // ReadConfigDump streams an Envoy admin /config_dump answer (JSON) and
 // returns its clusters and, when asked, its endpoints. Sections of any other
 // type, known or not, are skipped after a syntax check. Memory stays
 // proportional to what is kept, not to the size of the dump.
 func ReadConfigDump(r io.Reader, opts ReadOptions) (*Dump, error) {
-	d := jsonscan.NewDecoder(r)
-	dump := &Dump{}
-	var dynamic, static []ClusterSummary
-	var dynEDS, staticEDS []*endpointv3.ClusterLoadAssignment
-	sawConfigs := false
-	err := topObject(d, "config dump", func(key []byte) error {
-		if string(key) != "configs" {
-			return d.Skip()
+	f, err := readAdmin(jsonscan.NewDecoder(r), opts, false, "/config_dump answer")
+	if err != nil {
+		return nil, err
+	}
+	if f.Dump == nil {
+		if f.Clusters != nil {
+			return nil, &NotDumpError{Reason: "it is a /clusters answer"}
 		}
-		sawConfigs = true
-		return arrayField(d, func(i int) error {
-			if null, err := skipNull(d); null || err != nil {
-				return err
+		return nil, &NotDumpError{Reason: `no "configs" list`}
+	}
+	return f.Dump, nil
+}
+
+// AdminFile is a saved admin answer: a config dump or a /clusters answer.
+type AdminFile struct {
+	Dump     *Dump
+	Clusters []ClusterStatus
+}
+
+// Kind names what the file holds.
+func (f *AdminFile) Kind() string {
+	switch {
+	case f.Dump != nil:
+		return "an Envoy /config_dump"
+	case f.Clusters != nil:
+		return "an Envoy /clusters?format=json answer"
+	}
+	return "empty"
+}
+
+// ReadAdminFile streams either kind of admin answer, telling them apart by
+// their top-level list ("configs" or "cluster_statuses").
+func ReadAdminFile(r io.Reader, opts ReadOptions, keepClusterJSON bool) (*AdminFile, error) {
+	f, err := readAdmin(jsonscan.NewDecoder(r), opts, keepClusterJSON, "admin API answer")
+	if err != nil {
+		return nil, err
+	}
+	if f.Dump == nil && f.Clusters == nil {
+		return nil, errors.New(`not an Envoy admin API answer: no "configs" nor "cluster_statuses" list`)
+	}
+	return f, nil
+}
+
+func readAdmin(d *jsonscan.Decoder, opts ReadOptions, keepClusterJSON bool, what string) (*AdminFile, error) {
+	f := &AdminFile{}
+	err := topObject(d, what, func(key []byte) error {
+		switch {
+		case string(key) == "configs":
+			if f.Dump == nil {
+				f.Dump = &Dump{}
 			}
-			_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
-				name := typeName(typeURL)
-				dump.Sections = append(dump.Sections, name)
-				switch name {
-				case ClustersConfigDumpType, legacyClustersConfigDumpType:
-					dump.HasClusters = true
-					return func(key []byte, d *jsonscan.Decoder) error {
-						var list *[]ClusterSummary
-						switch {
-						case is(key, "static_clusters", "staticClusters"):
-							list = &static
-						case is(key, "dynamic_active_clusters", "dynamicActiveClusters"):
-							list = &dynamic
-						default:
-							return d.Skip()
-						}
-						return arrayField(d, func(j int) error {
-							return readClusterEntry(d, list, list == &dynamic, opts)
-						})
-					}, nil
-				case EndpointsConfigDumpType, legacyEndpointsConfigDumpType:
-					if !opts.Endpoints {
-						return skipFields, nil
-					}
-					dump.HasEndpoints = true
-					return func(key []byte, d *jsonscan.Decoder) error {
-						var list *[]*endpointv3.ClusterLoadAssignment
-						switch {
-						case is(key, "static_endpoint_configs", "staticEndpointConfigs"):
-							list = &staticEDS
-						case is(key, "dynamic_endpoint_configs", "dynamicEndpointConfigs"):
-							list = &dynEDS
-						default:
-							return d.Skip()
-						}
-						return arrayField(d, func(j int) error {
-							return readEndpointEntry(d, list)
-						})
-					}, nil
-				}
-				return skipFields, nil
-			})
-			if err != nil {
-				return fmt.Errorf("configs[%d]: %w", i, err)
+			return readConfigs(d, f.Dump, opts)
+		case is(key, "cluster_statuses", "clusterStatuses"):
+			cs, err := readClusterStatuses(d, keepClusterJSON)
+			if f.Clusters == nil {
+				f.Clusters = []ClusterStatus{}
 			}
-			return nil
-		})
+			f.Clusters = append(f.Clusters, cs...)
+			return err
+		}
+		return d.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if !sawConfigs {
-		return nil, &NotDumpError{Reason: `no "configs" list`}
-	}
-	dump.Clusters = append(dynamic, static...)
-	dump.Endpoints = append(dynEDS, staticEDS...)
-	return dump, nil
+	return f, nil
+}
+
+// readConfigs reads the "configs" list of a dump.
+func readConfigs(d *jsonscan.Decoder, dump *Dump, opts ReadOptions) error {
+	var dynamic, static []ClusterSummary
+	var dynEDS, staticEDS []*endpointv3.ClusterLoadAssignment
+	err := arrayField(d, func(i int) error {
+		if null, err := skipNull(d); null || err != nil {
+			return err
+		}
+		_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+			name := typeName(typeURL)
+			dump.Sections = append(dump.Sections, name)
+			switch name {
+			case ClustersConfigDumpType, legacyClustersConfigDumpType:
+				dump.HasClusters = true
+				return func(key []byte, d *jsonscan.Decoder) error {
+					var list *[]ClusterSummary
+					switch {
+					case is(key, "static_clusters", "staticClusters"):
+						list = &static
+					case is(key, "dynamic_active_clusters", "dynamicActiveClusters"):
+						list = &dynamic
+					default:
+						return d.Skip()
+					}
+					return arrayField(d, func(j int) error {
+						return readClusterEntry(d, list, list == &dynamic, opts)
+					})
+				}, nil
+			case EndpointsConfigDumpType, legacyEndpointsConfigDumpType:
+				if !opts.Endpoints {
+					return skipFields, nil
+				}
+				dump.HasEndpoints = true
+				return func(key []byte, d *jsonscan.Decoder) error {
+					var list *[]*endpointv3.ClusterLoadAssignment
+					switch {
+					case is(key, "static_endpoint_configs", "staticEndpointConfigs"):
+						list = &staticEDS
+					case is(key, "dynamic_endpoint_configs", "dynamicEndpointConfigs"):
+						list = &dynEDS
+					default:
+						return d.Skip()
+					}
+					return arrayField(d, func(j int) error {
+						return readEndpointEntry(d, list)
+					})
+				}, nil
+			}
+			return skipFields, nil
+		})
+		if err != nil {
+			return fmt.Errorf("configs[%d]: %w", i, err)
+		}
+		return nil
+	})
+	dump.Clusters = append(dump.Clusters, append(dynamic, static...)...)
+	dump.Endpoints = append(dump.Endpoints, append(dynEDS, staticEDS...)...)
+	return err
 }
 
 func skipFields(_ []byte, d *jsonscan.Decoder) error { return d.Skip() }
@@ -161,7 +216,7 @@ func topObject(d *jsonscan.Decoder, what string, fn func(key []byte) error) erro
 		return err
 	}
 	if k != jsonscan.Object {
-		return &NotDumpError{Reason: fmt.Sprintf("the %s must be a JSON object, not %s", what, articled(k))}
+		return fmt.Errorf("not an Envoy %s: expected a JSON object, not %s", what, articled(k))
 	}
 	if err := d.Object(fn); err != nil {
 		return err

@@ -165,19 +165,27 @@ func TestCompletionScripts(t *testing.T) {
 		t.Errorf("completion powershell: exit %d", code)
 	}
 
-	// Source the bash script and complete "kubectl-vd vers", as bash does on TAB.
+	// Source the bash script and complete "kubectl-vd completion ", as bash
+	// does on TAB. The script reads the words with bash-completion's
+	// _get_comp_words_by_ref; where that package is not installed, a
+	// stand-in splits COMP_WORDS the same way for these plain words.
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Fatal(err)
 	}
-	prog := `source <(kubectl-vd completion bash)
-COMP_LINE="kubectl-vd vers"; COMP_POINT=${#COMP_LINE}
-COMP_WORDS=(kubectl-vd vers); COMP_CWORD=1; COMP_TYPE=9
-__start_kubectl-vd kubectl-vd vers kubectl-vd
+	prog := `if [ -r /usr/share/bash-completion/bash_completion ]; then
+  source /usr/share/bash-completion/bash_completion
+else
+  _get_comp_words_by_ref() { cur=${COMP_WORDS[COMP_CWORD]}; prev=${COMP_WORDS[COMP_CWORD-1]}; words=("${COMP_WORDS[@]}"); cword=$COMP_CWORD; }
+fi
+source <(kubectl-vd completion bash)
+COMP_LINE="kubectl-vd completion "; COMP_POINT=${#COMP_LINE}
+COMP_WORDS=(kubectl-vd completion ""); COMP_CWORD=2; COMP_TYPE=9
+__start_kubectl-vd kubectl-vd "" completion
 printf '%s\n' "${COMPREPLY[@]}"`
 	stdout, stderr, code := runEnv(t, 30*time.Second, env, "", bash, "-c", prog)
-	if code != 0 || strings.TrimSpace(stdout) != "version" {
-		t.Errorf("bash completion of \"kubectl-vd vers\": exit %d, %q\n%s", code, stdout, stderr)
+	if code != 0 || stdout != "bash\nzsh\nfish\npowershell\n" {
+		t.Errorf("bash completion of \"kubectl-vd completion \": exit %d, %q\n%s", code, stdout, stderr)
 	}
 
 	_, stderr, code = runEnv(t, 30*time.Second, env, "", vdBinary, "completion", "tcsh")

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
@@ -26,7 +27,9 @@ func assertPluginMadeNoWrites() error {
 		if !strings.HasPrefix(ev.UserAgent, pluginUserAgent) {
 			continue
 		}
-		if ev.IsWrite() {
+		// A port-forward is a "create" on pods/portforward: it opens a
+		// stream to the pod and changes nothing, as with kubectl port-forward.
+		if ev.IsWrite() && !(ev.ObjectRef != nil && ev.ObjectRef.Subresource == "portforward") {
 			writes = append(writes, fmt.Sprintf("%s %s on %s", ev.Verb, ev.RequestURI, ev.Cluster))
 			continue
 		}
@@ -35,7 +38,8 @@ func assertPluginMadeNoWrites() error {
 	if len(writes) > 0 {
 		return fmt.Errorf("the plugin wrote to a cluster: %s", strings.Join(writes, "; "))
 	}
-	if reads == 0 {
+	// A run filtered with -run may call no command of the plugin.
+	if reads == 0 && flag.Lookup("test.run").Value.String() == "" {
 		return errors.New("the audit logs hold no request of the plugin")
 	}
 	fmt.Fprintf(os.Stderr, "e2e: read-only check: %d requests of the plugin in the audit logs, none with a write verb\n", reads)

@@ -5,13 +5,11 @@ import (
 	"context"
 	_ "embed"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -38,9 +36,9 @@ const (
 	kwokStageKustomization = "kustomize/stage/fast"
 )
 
-// loadCRDs returns the CRD documents for every cluster: Istio's, Gloo's and,
-// with kwok, its ClusterPortForward.
-func loadCRDs(ctx context.Context, repoRoot, workDir string, kwok bool) ([][]byte, error) {
+// loadCRDs returns the CRDs for every cluster, ready to apply: Istio's,
+// Gloo's and, with kwok, its ClusterPortForward.
+func loadCRDs(ctx context.Context, repoRoot, workDir string, kwok bool) ([]*unstructured.Unstructured, error) {
 	istioDir, err := moduleDir(ctx, filepath.Join(repoRoot, "go.mod"), istioAPIModule, workDir)
 	if err != nil {
 		return nil, err
@@ -61,7 +59,19 @@ func loadCRDs(ctx context.Context, repoRoot, workDir string, kwok bool) ([][]byt
 		}
 		docs = append(docs, crd)
 	}
-	return docs, nil
+	var crds []*unstructured.Unstructured
+	for _, d := range docs {
+		objs, err := decodeObjects(d)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range objs {
+			if u.GetKind() == "CustomResourceDefinition" {
+				crds = append(crds, cleanForApply(u))
+			}
+		}
+	}
+	return crds, nil
 }
 
 // moduleDir returns the folder of a module, at the version that the go.mod
@@ -92,50 +102,18 @@ func moduleDir(ctx context.Context, gomod, module, workDir string) (string, erro
 	return info.Dir, nil
 }
 
-// installCRDs applies CRD documents and waits until all are served.
-func (c *cluster) installCRDs(ctx context.Context, docs [][]byte) error {
-	var crds []*unstructured.Unstructured
-	for _, d := range docs {
-		objs, err := decodeObjects(d)
-		if err != nil {
-			return err
+// installCRDs applies CRDs (shared, read only) and waits until all are
+// served.
+func (c *cluster) installCRDs(ctx context.Context, crds []*unstructured.Unstructured) error {
+	// One after the other: the server is CPU-bound establishing them, and
+	// applying them concurrently was measured no faster.
+	for _, obj := range crds {
+		if _, err := c.dyn.Resource(crdGVR).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
+			return fmt.Errorf("applying CRD %s: %w", obj.GetName(), err)
 		}
-		for _, u := range objs {
-			if u.GetKind() == "CustomResourceDefinition" {
-				crds = append(crds, cleanForApply(u))
-			}
-		}
-	}
-	// One at a time, each create costs the server ~150 ms of mostly
-	// waiting: a few at once roughly halve the total.
-	errs := make([]error, len(crds))
-	sem := make(chan struct{}, crdApplyConcurrency)
-	var wg sync.WaitGroup
-	for i, obj := range crds {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if _, err := c.dyn.Resource(crdGVR).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true}); err != nil {
-				errs[i] = fmt.Errorf("applying CRD %s: %w", obj.GetName(), err)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
 	}
 	return c.waitCRDs(ctx, crds)
 }
-
-var crdApplyConcurrency = func() int {
-	if v := os.Getenv("ZZ_CONC"); v != "" {
-		n := 0
-		fmt.Sscan(v, &n)
-		return n
-	}
-	return 4
-}()
 
 // waitCRDs waits until discovery lists the resources of every served
 // version of the CRDs (the server lists a CRD only once it is Established),

@@ -190,6 +190,13 @@ func BuildTools(ctx context.Context, repoRoot string, log io.Writer, names ...st
 		return nil, err
 	}
 	defer unlock()
+	// Holding the lock, any temporary file is a leftover of a build that
+	// was killed.
+	if stale, _ := filepath.Glob(filepath.Join(dir, "*.tmp-*")); len(stale) > 0 {
+		for _, f := range stale {
+			_ = os.Remove(f)
+		}
+	}
 
 	for _, t := range missing {
 		p := paths[t.Name]

@@ -35,7 +35,7 @@ const example = `  # The chain of the productpage VirtualDestination in two clus
   kubectl vd explain productpage -n bookinfo-frontends --all-contexts --fail-on warning
 
   # From a snapshot written by find -o yaml
-  kubectl vd find productpage -n bookinfo-frontends --all-contexts --all-resources -o yaml > snap.yaml
+  kubectl vd find productpage -n bookinfo-frontends --all-contexts -o yaml > snap.yaml
   kubectl vd explain productpage -n bookinfo-frontends -f snap.yaml
 
   # A picture of the chain
@@ -119,23 +119,7 @@ gateways.
 The chain is told as an indented narrative, followed by findings sorted by severity, each
 with a stable code, the objects involved and a hint:
 
-  VD100 error    an object's spec cannot be read
-  VD101 error    no translation in a cluster while the VirtualDestination exists
-  VD102 warning  translations whose VirtualDestination is gone (orphans)
-  VD103 warning  translation without ServiceEntry or DestinationRule
-  VD201 error    locality failover without outlier detection on the same traffic policy
-  VD202 warning  locality load balancing with WorkloadEntries lacking a locality
-  VD203 info     outlier detection can eject a whole remote cluster
-  VD301 error    a VirtualService routes to a host no ServiceEntry declares
-  VD302 error    a VirtualService routes to a port the ServiceEntry does not declare
-  VD303 error    exportTo hides the ServiceEntry from a namespace that routes to it
-  VD304 error    exportTo hides the DestinationRule from a namespace that routes to its host
-  VD305 error    a VirtualService routes to a subset the DestinationRule does not define
-  VD401 error    a WorkloadEntry does not map the ServiceEntry's port names
-  VD402 warning  a remote WorkloadEntry port is not the east-west gateway's 15443
-  VD403 warning  a WorkloadEntry no ServiceEntry selects
-  VD501 error    subjectAltNames miss a cluster that has endpoints
-  VD601 warning  the VirtualDestination is translated differently across clusters
+` + checkTable() + `
 
 With -f, objects are read from files (find -o yaml snapshots keep each object's context;
 other objects are placed by their Gloo cluster label, and a later file overrides an object of
@@ -163,6 +147,15 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
 	return cmd
+}
+
+// checkTable lists the checks, one line each.
+func checkTable() string {
+	var b strings.Builder
+	for _, c := range explain.Checks() {
+		fmt.Fprintf(&b, "  %s %-8s %s\n", c.Code, c.Severity, c.Title)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
 }
 
 // trouble gives every error exit status 2, keeping the status of errors
