@@ -194,9 +194,10 @@ func TestAnyWithTypeLast(t *testing.T) {
 
 func TestBadDumps(t *testing.T) {
 	for in, want := range map[string]string{
-		``:   "unexpected end of JSON input",
-		`[]`: "not an Envoy config dump: the config dump must be a JSON object, not an array",
-		`{}`: `not an Envoy config dump: no "configs" list`,
+		``:                        "unexpected end of JSON input",
+		`[]`:                      "not an Envoy /config_dump answer: expected a JSON object, not an array",
+		`{"cluster_statuses":[]}`: "not an Envoy /config_dump answer: it is a /clusters answer",
+		`{}`:                      `not an Envoy /config_dump answer: no "configs" list`,
 		`{"configs":[` + strings.Repeat(" ", 70000) + `{"@type":"type.googleapis.com/envoy.admin.v3.ClustersConfigDump","static_clusters":[{"cluster":{"@type":"type.googleapis.com/envoy.config.cluster.v3.Cluster","type":"BOGUS"}}]}]}`: `invalid value for enum`,
 		`{"configs":[{"@type":"type.googleapis.com/envoy.admin.v3.ClustersConfigDump","static_clusters":[{"cluster":{"@type":"type.googleapis.com/google.protobuf.StringValue","value":"x"}}]}]}`:                                          `unexpected type "type.googleapis.com/google.protobuf.StringValue" where a Cluster was expected`,
 		`{"configs":[]} trailing`: "invalid character 't' after top-level value",

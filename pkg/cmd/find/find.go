@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -105,6 +106,14 @@ namespace with -A) and counts their objects per context.`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, yaml, json, name, jsonpath=TEMPLATE, tree")
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After the listing, stream changes to translated objects until interrupted")
+
+	cmd.ValidArgsFunction = completion.ParentNames(o.Flags)
+	completion.RegisterConnectionFlags(cmd, o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("kind", completion.Kinds)
+	_ = cmd.RegisterFlagCompletionFunc("resources", completion.IstioResources(o.Flags))
+	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", completion.Namespaces(o.Flags))
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
+		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "tree"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
