@@ -231,12 +231,44 @@ func (f *Flags) ValidateTimeout() error {
 
 // forContext returns a copy of the connection flags pointing at one context.
 func (f *Flags) forContext(context string) *genericclioptions.ConfigFlags {
-	src := f.ConfigFlags
+	cf := copyConfigFlags(f.ConfigFlags)
+	if cf.Timeout == nil || *cf.Timeout == "" || *cf.Timeout == "0" {
+		// Bound discovery too: ConfigFlags passes this to every client it builds.
+		d := f.RequestTimeout().String()
+		cf.Timeout = &d
+	}
+	c := context
+	cf.Context = &c
+	// Name the plugin in every request (audit logs, API priority), whatever
+	// the binary is called.
+	cf.WrapConfigFn = func(cfg *rest.Config) *rest.Config {
+		cfg.UserAgent = UserAgent
+		return cfg
+	}
+	return cf
+}
+
+// WithRequestTimeout returns a copy of the flags whose requests are bounded
+// by at most d (shell completion must answer quickly whatever the user set).
+func (f *Flags) WithRequestTimeout(d time.Duration) *Flags {
+	cf := copyConfigFlags(f.ConfigFlags)
+	if cur := f.RequestTimeout(); cur < d {
+		d = cur
+	}
+	t := d.String()
+	cf.Timeout = &t
+	return &Flags{ConfigFlags: cf, Contexts: f.Contexts, AllContexts: f.AllContexts}
+}
+
+// copyConfigFlags copies the values of kubectl's connection flags into new
+// ConfigFlags (which hold a lock and caches, so cannot be copied as a struct).
+func copyConfigFlags(src *genericclioptions.ConfigFlags) *genericclioptions.ConfigFlags {
 	cf := genericclioptions.NewConfigFlags(true)
 	cf.CacheDir = src.CacheDir
 	cf.KubeConfig = src.KubeConfig
 	cf.ClusterName = src.ClusterName
 	cf.AuthInfoName = src.AuthInfoName
+	cf.Context = src.Context
 	cf.Namespace = src.Namespace
 	cf.APIServer = src.APIServer
 	cf.TLSServerName = src.TLSServerName
@@ -251,20 +283,7 @@ func (f *Flags) forContext(context string) *genericclioptions.ConfigFlags {
 	cf.Username = src.Username
 	cf.Password = src.Password
 	cf.Timeout = src.Timeout
-	if cf.Timeout == nil || *cf.Timeout == "" || *cf.Timeout == "0" {
-		// Bound discovery too: ConfigFlags passes this to every client it builds.
-		d := f.RequestTimeout().String()
-		cf.Timeout = &d
-	}
 	cf.DisableCompression = src.DisableCompression
-	c := context
-	cf.Context = &c
-	// Name the plugin in every request (audit logs, API priority), whatever
-	// the binary is called.
-	cf.WrapConfigFn = func(cfg *rest.Config) *rest.Config {
-		cfg.UserAgent = UserAgent
-		return cfg
-	}
 	return cf
 }
 

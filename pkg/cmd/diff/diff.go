@@ -14,7 +14,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
@@ -82,15 +81,10 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 	return &Options{
 		Flags:      kube.NewFlags(),
 		Color:      "auto",
-		IsTerminal: isTerminal,
+		IsTerminal: cmdutil.IsTerminal,
 		Getenv:     os.Getenv,
 		IOStreams:  streams,
 	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // NewCmdDiff returns the diff command.
@@ -240,10 +234,8 @@ func (o *Options) Validate() error {
 	default:
 		return fmt.Errorf("unknown output format %q: diff prints text, or json with -o json", o.Output)
 	}
-	switch o.Color {
-	case "auto", "always", "never":
-	default:
-		return fmt.Errorf("invalid --color %q: use auto, always or never", o.Color)
+	if err := cmdutil.ValidateColor(o.Color); err != nil {
+		return err
 	}
 	for _, c := range []string{o.GlooClusterA, o.GlooClusterB} {
 		if c != "" {
@@ -319,13 +311,7 @@ func (o *Options) Run(ctx context.Context) error {
 }
 
 func (o *Options) useColor() bool {
-	switch o.Color {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	return o.Getenv("NO_COLOR") == "" && o.IsTerminal(o.Out)
+	return cmdutil.UseColor(o.Color, o.Out, o.IsTerminal, o.Getenv)
 }
 
 // sides reads the two sides the flags name, with the objects of the parent

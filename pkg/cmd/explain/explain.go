@@ -15,7 +15,6 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -88,15 +87,10 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 		Flags:      kube.NewFlags(),
 		FailOn:     "error",
 		Color:      "auto",
-		IsTerminal: isTerminal,
+		IsTerminal: cmdutil.IsTerminal,
 		Getenv:     os.Getenv,
 		IOStreams:  streams,
 	}
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 // NewCmdExplain returns the explain command.
@@ -237,10 +231,8 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("invalid --fail-on %q: use error, warning, info or none", o.FailOn)
 	}
 	o.failOn = sev
-	switch o.Color {
-	case "auto", "always", "never":
-	default:
-		return fmt.Errorf("invalid --color %q: use auto, always or never", o.Color)
+	if err := cmdutil.ValidateColor(o.Color); err != nil {
+		return err
 	}
 	return nil
 }
@@ -360,13 +352,7 @@ func otherNamespaces(objs []source.Object, name, namespace string) []string {
 }
 
 func (o *Options) useColor() bool {
-	switch o.Color {
-	case "always":
-		return true
-	case "never":
-		return false
-	}
-	return o.Getenv("NO_COLOR") == "" && o.IsTerminal(o.Out)
+	return cmdutil.UseColor(o.Color, o.Out, o.IsTerminal, o.Getenv)
 }
 
 // fromFiles reads -f, keeping the contexts picked with --context.
