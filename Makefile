@@ -18,7 +18,7 @@ GOTEST_FLAGS ?=
 all: build
 
 build:
-	go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-vd
+	CGO_ENABLED=0 go build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/kubectl-vd
 
 install: build
 	install -d $(PREFIX)
@@ -56,6 +56,7 @@ demo-down:
 
 bench: build tools
 	go run ./test/cmd/bench --bin $(BIN)
+	go run ./test/cmd/envoybench --bin $(BIN)
 
 fuzz:
 	go test -run '^$$' -fuzz FuzzDecodeConfigDump -fuzztime 20s ./pkg/envoy/

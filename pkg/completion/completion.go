@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/client-go/metadata"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -232,34 +231,7 @@ func collect(flags *kube.Flags, ask func(ctx context.Context, t target, add func
 // bounded returns a copy of the connection flags whose request timeout is at
 // most Timeout, so that no client call outlives the completion.
 func bounded(flags *kube.Flags) *kube.Flags {
-	src := flags.ConfigFlags
-	cf := genericclioptions.NewConfigFlags(true)
-	cf.CacheDir = src.CacheDir
-	cf.KubeConfig = src.KubeConfig
-	cf.ClusterName = src.ClusterName
-	cf.AuthInfoName = src.AuthInfoName
-	cf.Namespace = src.Namespace
-	cf.APIServer = src.APIServer
-	cf.TLSServerName = src.TLSServerName
-	cf.Insecure = src.Insecure
-	cf.CertFile = src.CertFile
-	cf.KeyFile = src.KeyFile
-	cf.CAFile = src.CAFile
-	cf.BearerToken = src.BearerToken
-	cf.Impersonate = src.Impersonate
-	cf.ImpersonateUID = src.ImpersonateUID
-	cf.ImpersonateGroup = src.ImpersonateGroup
-	cf.Username = src.Username
-	cf.Password = src.Password
-	cf.DisableCompression = src.DisableCompression
-	out := &kube.Flags{ConfigFlags: cf, Contexts: flags.Contexts, AllContexts: flags.AllContexts}
-	timeout := Timeout
-	if d := flags.RequestTimeout(); src.Timeout != nil && *src.Timeout != "" && *src.Timeout != "0" && d < timeout {
-		timeout = d
-	}
-	t := timeout.String()
-	cf.Timeout = &t
-	return out
+	return flags.WithRequestTimeout(Timeout)
 }
 
 // splitList splits a comma-separated flag value being typed into the

@@ -130,6 +130,10 @@ func TestCompletionParentNames(t *testing.T) {
 	if el := time.Since(start); el > 8*time.Second {
 		t.Errorf("completion with a dead context took %s", el)
 	}
+	got = choices(kubectlComplete(t, env, "find", "--resources", "serviceentries,d"))
+	if strings.Join(got, " ") != "serviceentries,destinationrules" {
+		t.Errorf("--resources serviceentries,d<TAB>: %v", got)
+	}
 	got = choices(kubectlComplete(t, env, "find", "--kind", "V"))
 	if strings.Join(got, " ") != "VirtualDestination VirtualGateway" {
 		t.Errorf("--kind V<TAB>: %v", got)

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"sort"
 	"strings"
@@ -243,7 +244,7 @@ func TestReleaseInstallsWithKrew(t *testing.T) {
 	}
 
 	// Each archive: the binary (executable) and LICENSE, at its root.
-	var sums strings.Builder
+	sums := map[string]string{}
 	for _, p := range releasePlatforms {
 		bin := "kubectl-vd"
 		if strings.HasPrefix(p, "windows") {
@@ -254,16 +255,23 @@ func TestReleaseInstallsWithKrew(t *testing.T) {
 		if len(got) != 2 || got[bin]&0o111 == 0 || got["LICENSE"] == 0 {
 			t.Errorf("%s holds %v, want an executable %s and LICENSE", archiveName(p), got, bin)
 		}
-		sums.WriteString(sha256File(t, path) + "  " + archiveName(p) + "\n")
+		sums[archiveName(p)] = sha256File(t, path)
 	}
+	// checksums.txt in sha256sum's format: "SUM  NAME", one per archive.
 	checksums, err := os.ReadFile(filepath.Join(distDir, "checksums.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	sumLines := strings.SplitAfter(strings.TrimSpace(string(checksums))+"\n", "\n")
-	sort.Strings(sumLines)
-	if got := strings.Join(sumLines, ""); got != sums.String() {
-		t.Errorf("checksums.txt:\n%s\nwant:\n%s", got, sums.String())
+	listed := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSuffix(string(checksums), "\n"), "\n") {
+		sum, name, ok := strings.Cut(l, "  ")
+		if !ok {
+			t.Errorf("checksums.txt: malformed line %q", l)
+		}
+		listed[name] = sum
+	}
+	if !reflect.DeepEqual(listed, sums) {
+		t.Errorf("checksums.txt:\n%s\nwant the sums %v", checksums, sums)
 	}
 
 	// The manifest: one platform per archive, with its URI and sha256.
@@ -334,13 +342,15 @@ func TestReleaseInstallsWithKrew(t *testing.T) {
 	if code != 0 || !strings.HasPrefix(stdout, "kubectl-vd "+releaseVersion+" (commit e2e1234, built 2025-01-02T03:04:05Z, go") {
 		t.Errorf("kubectl vd --version: exit %d: %q", code, stdout)
 	}
-	stdout, _, code = runEnv(t, time.Minute, env, "", "kubectl", "krew", "list")
-	if code != 0 || !strings.Contains(stdout, "vd") {
-		t.Errorf("kubectl krew list: exit %d: %q", code, stdout)
+	stdout, _, code = runEnv(t, time.Minute, env, "", "kubectl", "plugin", "list")
+	if code != 0 || !strings.Contains(stdout, filepath.Join(krewRoot, "bin", "kubectl-vd")+"\n") {
+		t.Errorf("kubectl plugin list: exit %d: %q", code, stdout)
 	}
-	// LICENSE came along.
-	if _, err := os.Stat(filepath.Join(krewRoot, "store", "vd", releaseVersion, "LICENSE")); err != nil {
-		t.Errorf("LICENSE not installed: %v", err)
+	// Krew's receipt, and LICENSE next to the binary.
+	for _, f := range []string{filepath.Join("receipts", "vd.yaml"), filepath.Join("store", "vd", releaseVersion, "LICENSE")} {
+		if _, err := os.Stat(filepath.Join(krewRoot, f)); err != nil {
+			t.Errorf("not installed: %v", err)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
 	engine "github.com/kubectl-vd/kubectl-vd/pkg/diff"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -146,6 +147,10 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.BoolVarP(&o.Brief, "brief", "q", false, "Print the summary only")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: json (the changed fields of every object)")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the diff: auto (on a terminal unless NO_COLOR is set), always or never")
+
+	cmd.ValidArgsFunction = completion.ParentNames(o.Flags)
+	completion.RegisterConnectionFlags(cmd, o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("kind", completion.Kinds)
 	return cmd
 }
 

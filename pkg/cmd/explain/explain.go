@@ -20,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain/render"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -140,6 +141,9 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
+
+	cmd.ValidArgsFunction = completion.ParentNames(o.Flags)
+	completion.RegisterConnectionFlags(cmd, o.Flags)
 	return cmd
 }
 
