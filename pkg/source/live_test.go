@@ -1,0 +1,93 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/spf13/pflag"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+)
+
+// fakeAPIServer answers legacy discovery for networking.istio.io (served)
+// and broken.istio.io (whose version fails, as a broken aggregated API
+// does), and lists of serviceentries.
+func fakeAPIServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	reply := func(w http.ResponseWriter, v any) {
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(v)
+	}
+	group := func(name string) map[string]any {
+		gv := map[string]any{"groupVersion": name + "/v1", "version": "v1"}
+		return map[string]any{"name": name, "versions": []any{gv}, "preferredVersion": gv}
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/api", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]any{"kind": "APIVersions", "versions": []string{"v1"}})
+	})
+	mux.HandleFunc("/api/v1", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]any{"kind": "APIResourceList", "groupVersion": "v1", "resources": []any{}})
+	})
+	mux.HandleFunc("/apis", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]any{"kind": "APIGroupList", "apiVersion": "v1", "groups": []any{group("networking.istio.io"), group("broken.istio.io")}})
+	})
+	mux.HandleFunc("/apis/networking.istio.io/v1", func(w http.ResponseWriter, r *http.Request) {
+		reply(w, map[string]any{"kind": "APIResourceList", "groupVersion": "networking.istio.io/v1", "resources": []any{
+			map[string]any{"name": "serviceentries", "singularName": "serviceentry", "namespaced": true, "kind": "ServiceEntry", "verbs": []string{"get", "list", "watch"}, "shortNames": []string{"se"}},
+		}})
+	})
+	mux.HandleFunc("/apis/broken.istio.io/v1", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, `{"kind":"Status","apiVersion":"v1","status":"Failure","message":"the server is currently unable to handle the request","reason":"ServiceUnavailable","code":503}`, http.StatusServiceUnavailable)
+	})
+	mux.HandleFunc("/apis/networking.istio.io/v1/serviceentries", func(w http.ResponseWriter, r *http.Request) {
+		if got := r.URL.Query().Get("labelSelector"); got != "gloo.solo.io/parent_name=productpage,gloo.solo.io/parent_namespace=ns" {
+			t.Errorf("labelSelector = %q", got)
+		}
+		reply(w, map[string]any{"kind": "ServiceEntryList", "apiVersion": "networking.istio.io/v1", "metadata": map[string]any{}, "items": []any{
+			map[string]any{"metadata": map[string]any{"name": "se", "namespace": "ns"}},
+		}})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestTranslationsKeepGoingPastABrokenAPIGroup(t *testing.T) {
+	srv := fakeAPIServer(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "config")
+	os.WriteFile(config, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "`+srv.URL+`"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: fake, context: {cluster: c, user: u}}]
+current-context: fake
+`), 0o600)
+	f := kube.NewFlags()
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	f.AddFlags(fs)
+	if err := fs.Parse([]string{"--kubeconfig", config, "--cache-dir", filepath.Join(dir, "cache")}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := f.Cluster("fake")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Translations(context.Background(), []*kube.Cluster{c}, Query{Name: "productpage", Namespace: "ns"})
+	if len(res) != 1 || res[0].Err != nil {
+		t.Fatalf("result: %+v", res)
+	}
+	if len(res[0].Objects) != 1 || res[0].Objects[0].Name() != "se" || res[0].Objects[0].Kind() != "ServiceEntry" || res[0].Objects[0].Context != "fake" {
+		t.Errorf("objects: %+v", res[0].Objects)
+	}
+	if len(res[0].Gaps) != 1 || !strings.HasPrefix(res[0].Gaps[0].Error(), "API group broken.istio.io/v1 could not be discovered: ") {
+		t.Errorf("gaps: %v", res[0].Gaps)
+	}
+}
