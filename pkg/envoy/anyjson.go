@@ -2,7 +2,6 @@ package envoy
 
 import (
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
@@ -106,9 +105,8 @@ func uint32Field(d *jsonscan.Decoder) (uint32, error) {
 	return uint32(v), err
 }
 
-// enumField reads an enum member written as its name or its number; names
-// must be among names.
-func enumField(d *jsonscan.Decoder, names map[string]int32, what string) (int32, error) {
+// enumField reads an enum member written as its name or its number.
+func enumField(d *jsonscan.Decoder, names map[string]int32) (int32, error) {
 	if null, err := skipNull(d); null || err != nil {
 		return 0, err
 	}
@@ -121,11 +119,9 @@ func enumField(d *jsonscan.Decoder, names map[string]int32, what string) (int32,
 		if err != nil {
 			return 0, err
 		}
-		v, ok := names[s]
-		if !ok {
-			return 0, fmt.Errorf("invalid value for enum %s: %q", what, s)
-		}
-		return v, nil
+		// Unknown names read as the default, as protobuf's JSON reader does
+		// when told to discard unknown fields (how istioctl reads dumps).
+		return names[s], nil
 	}
 	v, err := d.Int(32)
 	return int32(v), err

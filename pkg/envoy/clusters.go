@@ -74,11 +74,12 @@ func readClusterStatuses(d *jsonscan.Decoder, keepJSON bool) ([]ClusterStatus, e
 		src := d
 		var raw []byte
 		if keepJSON {
+			var start int64
 			var err error
-			if raw, err = d.Capture(); err != nil {
+			if raw, start, err = d.CaptureAt(); err != nil {
 				return err
 			}
-			src = jsonscan.NewBytes(raw)
+			src = jsonscan.NewBytesAt(raw, start)
 		}
 		cs, err := readClusterStatus(src)
 		if err != nil {
@@ -173,7 +174,7 @@ func readHost(d *jsonscan.Decoder) (HostSummary, error) {
 				var err error
 				switch {
 				case is(key, "eds_health_status", "edsHealthStatus"):
-					h.Status, err = enumField(d, corev3.HealthStatus_value, "envoy.config.core.v3.HealthStatus")
+					h.Status, err = enumField(d, corev3.HealthStatus_value)
 				case is(key, "failed_outlier_check", "failedOutlierCheck"):
 					h.FailedOutlier, err = boolField(d)
 				default:

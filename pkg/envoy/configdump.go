@@ -249,11 +249,12 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 		var raw []byte
 		src := d
 		if opts.ClusterJSON {
+			var start int64
 			var err error
-			if raw, err = d.Capture(); err != nil {
+			if raw, start, err = d.CaptureAt(); err != nil {
 				return err
 			}
-			src = jsonscan.NewBytes(raw)
+			src = jsonscan.NewBytesAt(raw, start)
 		}
 		c, err := readClusterSummary(src)
 		if err != nil {
@@ -285,7 +286,7 @@ func readClusterSummary(d *jsonscan.Decoder) (ClusterSummary, error) {
 			case "name":
 				c.Name, err = stringField(d)
 			case "type":
-				typ, err = enumField(d, clusterv3.Cluster_DiscoveryType_value, "envoy.config.cluster.v3.Cluster.DiscoveryType")
+				typ, err = enumField(d, clusterv3.Cluster_DiscoveryType_value)
 			case "metadata":
 				err = readIstioConfig(d, &c)
 			default:

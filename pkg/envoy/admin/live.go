@@ -107,6 +107,7 @@ func (p *Pod) get(ctx context.Context, path string, read func(io.Reader) error) 
 	}
 	fwd := p.fwd
 	p.mu.Unlock()
+	fwd.errs.reset()
 
 	endpoint := "/" + strings.SplitN(path, "?", 2)[0]
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+fwd.addr+"/"+path, nil)
@@ -223,9 +224,10 @@ func (f *forward) explain(ctx context.Context, err error, port int) string {
 	if ctx.Err() != nil && f.errs.last() == "" {
 		return fmt.Sprintf("the Envoy admin API on port %d did not answer in time", port)
 	}
-	// The forwarder reports after the connection closes: give it a moment.
+	// The forwarder reports after the connection closes, the cause (the
+	// pod's side of the forward failing) last: give it a moment.
 	deadline := time.Now().Add(2 * time.Second)
-	for f.errs.last() == "" && time.Now().Before(deadline) && ctx.Err() == nil {
+	for !f.errs.hasCause() && time.Now().Before(deadline) && ctx.Err() == nil {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if fe := f.errs.last(); fe != "" {
@@ -234,19 +236,15 @@ func (f *forward) explain(ctx context.Context, err error, port int) string {
 	return fmt.Sprintf("no answer from the Envoy admin API on port %d: %s", port, shortNetError(err))
 }
 
+// shortNetError is the innermost cause of a failed request ("EOF").
 func shortNetError(err error) string {
-	var ue interface{ Unwrap() error }
-	for errors.As(err, &ue) {
-		inner := ue.Unwrap()
+	for {
+		inner := errors.Unwrap(err)
 		if inner == nil {
-			break
-		}
-		if _, ok := inner.(interface{ Unwrap() error }); !ok {
-			return inner.Error()
+			return oneLine(err.Error())
 		}
 		err = inner
 	}
-	return err.Error()
 }
 
 // describeForwardError words a failure to open the port-forward.
@@ -265,7 +263,13 @@ func describeForwardError(err error) string {
 type errorSink struct {
 	mu   sync.Mutex
 	msgs []string
+	// cause is the error the pod's side reported for the forward.
+	cause string
 }
+
+// forwardFailure is how client-go's port-forwarder logs the error the
+// kubelet sends back for one forwarded connection.
+const forwardFailure = "An error occurred forwarding"
 
 func (s *errorSink) Init(logr.RuntimeInfo)                 {}
 func (s *errorSink) Enabled(int) bool                      { return false }
@@ -281,16 +285,35 @@ func (s *errorSink) add(err error, msg string) {
 	}
 	s.mu.Lock()
 	s.msgs = append(s.msgs, text)
+	if msg == forwardFailure && err != nil {
+		s.cause = text
+	}
 	s.mu.Unlock()
 }
 
+func (s *errorSink) hasCause() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cause != ""
+}
+
+func (s *errorSink) reset() {
+	s.mu.Lock()
+	s.msgs, s.cause = nil, ""
+	s.mu.Unlock()
+}
+
+// last is the cause when known, else the last error reported.
 func (s *errorSink) last() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.msgs) == 0 {
-		return ""
+	switch {
+	case s.cause != "":
+		return "port-forward failed: " + s.cause
+	case len(s.msgs) > 0:
+		return "port-forward failed: " + s.msgs[len(s.msgs)-1]
 	}
-	return "port-forward failed: " + s.msgs[len(s.msgs)-1]
+	return ""
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
@@ -36,6 +37,8 @@ type Source interface {
 	Clusters(ctx context.Context, keepJSON bool) ([]envoy.ClusterStatus, error)
 	// Close releases what the source holds (a port-forward).
 	Close()
+	// String names the proxy or the files in messages.
+	String() string
 }
 
 // Files reads admin answers saved to files ("-" is standard input). Each
@@ -45,10 +48,11 @@ type Files struct {
 	Paths []string
 	Stdin io.Reader
 
-	read  bool
-	files []namedFile
-	opts  envoy.ReadOptions
-	err   error
+	read     bool
+	files    []namedFile
+	opts     envoy.ReadOptions
+	keepJSON bool
+	err      error
 }
 
 type namedFile struct {
@@ -58,21 +62,38 @@ type namedFile struct {
 
 var _ Source = (*Files)(nil)
 
-func (s *Files) load(opts envoy.ReadOptions) error {
+func (s *Files) load(opts envoy.ReadOptions, keepJSON bool) error {
 	if s.read {
 		return s.err
 	}
 	s.read = true
-	s.opts = opts
+	s.opts, s.keepJSON = opts, keepJSON
 	for _, p := range s.Paths {
 		f, err := s.readOne(p, opts)
 		if err != nil {
 			s.err = err
 			return err
 		}
+		for _, prev := range s.files {
+			if (prev.f.Dump != nil) == (f.Dump != nil) {
+				s.err = fmt.Errorf("%s and %s are both %s: give at most one of each kind", prev.name, displayName(p), f.Kind())
+				return s.err
+			}
+		}
 		s.files = append(s.files, namedFile{name: displayName(p), f: f})
 	}
 	return nil
+}
+
+// HasClusters reports whether one of the files is a /clusters answer
+// (after a first read).
+func (s *Files) HasClusters() bool {
+	for _, f := range s.files {
+		if f.f.Clusters != nil {
+			return true
+		}
+	}
+	return false
 }
 
 func displayName(p string) string {
@@ -100,7 +121,7 @@ func (s *Files) readOne(p string, opts envoy.ReadOptions) (*envoy.AdminFile, err
 		}
 		r = fh
 	}
-	f, err := envoy.ReadAdminFile(r, opts, true)
+	f, err := envoy.ReadAdminFile(r, opts, s.keepJSON)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %s", displayName(p), DescribeDecodeError(err))
 	}
@@ -117,7 +138,7 @@ func pathError(err error) string {
 
 // ConfigDump returns the file holding a config dump.
 func (s *Files) ConfigDump(_ context.Context, _ string, opts envoy.ReadOptions) (*envoy.Dump, error) {
-	if err := s.load(opts); err != nil {
+	if err := s.load(opts, false); err != nil {
 		return nil, err
 	}
 	for _, f := range s.files {
@@ -132,8 +153,8 @@ func (s *Files) ConfigDump(_ context.Context, _ string, opts envoy.ReadOptions) 
 }
 
 // Clusters returns the file holding a /clusters answer.
-func (s *Files) Clusters(_ context.Context, _ bool) ([]envoy.ClusterStatus, error) {
-	if err := s.load(s.opts); err != nil {
+func (s *Files) Clusters(_ context.Context, keepJSON bool) ([]envoy.ClusterStatus, error) {
+	if err := s.load(s.opts, keepJSON); err != nil {
 		return nil, err
 	}
 	for _, f := range s.files {
@@ -158,8 +179,20 @@ func (s *Files) HasConfigDump() bool {
 	return false
 }
 
-// Load reads every file now, with the options a config dump is read with.
-func (s *Files) Load(opts envoy.ReadOptions) error { return s.load(opts) }
+// Load reads every file now, with the options a config dump is read with
+// and whether the JSON of each /clusters cluster is kept.
+func (s *Files) Load(opts envoy.ReadOptions, keepClusterJSON bool) error {
+	return s.load(opts, keepClusterJSON)
+}
+
+// String names the files.
+func (s *Files) String() string {
+	names := make([]string, len(s.Paths))
+	for i, p := range s.Paths {
+		names[i] = displayName(p)
+	}
+	return strings.Join(names, ", ")
+}
 
 // Close does nothing: files are closed once read.
 func (s *Files) Close() {}

@@ -76,6 +76,15 @@ type ClusterSet struct {
 	// Context is the kube context the proxy was read in ("" offline).
 	Context string
 	Dump    *envoy.Dump
+	// Hosts, when not nil, replaces the filter's Hosts for this proxy.
+	Hosts map[string]bool
+}
+
+func (f ClusterFilter) forSet(hosts map[string]bool) ClusterFilter {
+	if hosts != nil {
+		f.Hosts = hosts
+	}
+	return f
 }
 
 type sortedCluster struct {
@@ -146,51 +155,63 @@ type ClusterOptions struct {
 	Wide bool
 	// ContextColumn adds a first CONTEXT column (several contexts).
 	ContextColumn bool
+	// typePrefix is istioctl's `proxy-config all` layout: a first NAME
+	// column, cluster/NAME.
+	typePrefix bool
 }
 
 // PrintClusterSummary prints the cluster table of each set.
 func PrintClusterSummary(out io.Writer, sets []ClusterSet, f ClusterFilter, o ClusterOptions) error {
-	w := newTable(out)
-	header := "SERVICE FQDN\tPORT\tSUBSET\tDIRECTION\tTYPE\tDESTINATION RULE"
+	t := &table{}
+	header := []string{"SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE"}
+	if o.typePrefix {
+		header = append([]string{"NAME"}, header...)
+	}
 	if o.Wide {
-		header += "\tTLS MODE\tSNI\tLOCALITY LB\tOUTLIER DETECTION"
+		header = append(header, "TLS MODE", "SNI", "LOCALITY LB", "OUTLIER DETECTION")
 	}
 	if o.ContextColumn {
-		header = "CONTEXT\t" + header
+		header = append([]string{"CONTEXT"}, header...)
 	}
-	fmt.Fprintln(w, header)
+	t.add(header...)
 	for _, set := range sets {
 		var eds edsIndex
 		if o.Wide {
 			eds = newEDSIndex(set.Dump.Endpoints)
 		}
+		f := f.forSet(set.Hosts)
 		for _, sc := range sortClusters(set.Dump.Clusters) {
 			c := sc.c
 			if !f.Verify(c.Name) {
 				continue
 			}
-			var row string
+			var row []string
+			if o.ContextColumn {
+				row = append(row, set.Context)
+			}
+			name := c.Name
+			if o.typePrefix {
+				name = "cluster/" + name
+				row = append(row, name)
+			}
 			if envoy.IsSubsetKey(c.Name) {
 				subset := sc.key.Subset
 				if subset == "" {
 					subset = "-"
 				}
-				row = fmt.Sprintf("%v\t%v\t%v\t%v\t%s\t%s", sc.key.Host, sc.key.Port, subset, sc.key.Direction, c.Type, DestinationRule(c))
+				row = append(row, sc.key.Host, strconv.Itoa(sc.key.Port), subset, sc.key.Direction, c.Type, DestinationRule(c))
 			} else {
-				row = fmt.Sprintf("%v\t%v\t%v\t%v\t%s\t%s", c.Name, "-", "-", "-", c.Type, DestinationRule(c))
+				row = append(row, name, "-", "-", "-", c.Type, DestinationRule(c))
 			}
 			if o.Wide {
 				wi, err := clusterWide(c, eds)
 				if err != nil {
 					return err
 				}
-				row += "\t" + wi.TLSMode + "\t" + wi.SNI + "\t" + wi.LocalityLB + "\t" + wi.Outlier
+				row = append(row, wi.TLSMode, wi.SNI, wi.LocalityLB, wi.Outlier)
 			}
-			if o.ContextColumn {
-				row = set.Context + "\t" + row
-			}
-			fmt.Fprintln(w, row)
+			t.add(row...)
 		}
 	}
-	return w.Flush()
+	return t.write(out)
 }

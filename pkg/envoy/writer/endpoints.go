@@ -63,6 +63,15 @@ type EndpointSet struct {
 	Clusters []envoy.ClusterStatus
 	// EDS, when read, gives the wide columns their values.
 	EDS []*endpointv3.ClusterLoadAssignment
+	// Hosts, when not nil, replaces the filter's Hosts for this proxy.
+	Hosts map[string]bool
+}
+
+func (f EndpointFilter) forSet(hosts map[string]bool) EndpointFilter {
+	if hosts != nil {
+		f.Hosts = hosts
+	}
+	return f
 }
 
 // EndpointOptions change the endpoint table.
@@ -71,6 +80,9 @@ type EndpointOptions struct {
 	Wide bool
 	// ContextColumn adds a first CONTEXT column.
 	ContextColumn bool
+	// typePrefix is istioctl's `proxy-config all` layout (endpoint/NAME in
+	// the EDS view).
+	typePrefix bool
 }
 
 type endpointRow struct {
@@ -83,16 +95,17 @@ type endpointRow struct {
 
 // PrintEndpointsSummary prints istioctl's endpoint table for each set.
 func PrintEndpointsSummary(out io.Writer, sets []EndpointSet, f EndpointFilter, o EndpointOptions) error {
-	w := newTable(out)
-	header := "ENDPOINT\tSTATUS\tOUTLIER CHECK\tCLUSTER"
+	t := &table{}
+	header := []string{"ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"}
 	if o.Wide {
-		header += "\tLOCALITY\tPRIORITY\tWEIGHT"
+		header = append(header, "LOCALITY", "PRIORITY", "WEIGHT")
 	}
 	if o.ContextColumn {
-		header = "CONTEXT\t" + header
+		header = append([]string{"CONTEXT"}, header...)
 	}
-	fmt.Fprintln(w, header)
+	t.add(header...)
 	for _, set := range sets {
+		f := f.forSet(set.Hosts)
 		var rows []endpointRow
 		for i := range set.Clusters {
 			cs := &set.Clusters[i]
@@ -125,21 +138,22 @@ func PrintEndpointsSummary(out io.Writer, sets []EndpointSet, f EndpointFilter, 
 			if r.host.FailedOutlier {
 				outlier = "FAILED"
 			}
-			row := fmt.Sprintf("%v\t%v\t%v\t%v", endpoint, corev3.HealthStatus_name[r.host.Status], outlier, r.cluster)
+			var row []string
+			if o.ContextColumn {
+				row = append(row, set.Context)
+			}
+			row = append(row, endpoint, corev3.HealthStatus_name[r.host.Status], outlier, r.cluster)
 			if o.Wide {
 				loc, prio, weight := eds.lookup(r.cs, r.host)
 				if loc == "" {
 					loc = none
 				}
-				row += "\t" + loc + "\t" + strconv.Itoa(int(prio)) + "\t" + strconv.Itoa(int(weight))
+				row = append(row, loc, strconv.Itoa(int(prio)), strconv.Itoa(int(weight)))
 			}
-			if o.ContextColumn {
-				row = set.Context + "\t" + row
-			}
-			fmt.Fprintln(w, row)
+			t.add(row...)
 		}
 	}
-	return w.Flush()
+	return t.write(out)
 }
 
 // edsHosts finds the EDS entry (locality, priority, weight) of a host.
@@ -210,6 +224,7 @@ func PrintEndpoints(w io.Writer, sets []EndpointSet, f EndpointFilter, format st
 	var lists []jsonList
 	for _, set := range sets {
 		l := jsonList{context: set.Context}
+		f := f.forSet(set.Hosts)
 		for i := range set.Clusters {
 			cs := &set.Clusters[i]
 			keep := false

@@ -105,6 +105,7 @@ func PrintClusterDump(w io.Writer, sets []ClusterSet, f ClusterFilter, format st
 	var lists []jsonList
 	for _, set := range sets {
 		l := jsonList{context: set.Context}
+		f := f.forSet(set.Hosts)
 		for _, sc := range sortClusters(set.Dump.Clusters) {
 			c := sc.c
 			if !f.Verify(c.Name) {

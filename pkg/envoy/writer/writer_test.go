@@ -173,3 +173,107 @@ func TestEndpointJSONMatchesIstioctl(t *testing.T) {
 		})
 	}
 }
+
+func TestEDSViewMatchesIstioctl(t *testing.T) {
+	for _, tc := range []struct {
+		name, dump, golden string
+		filter             EndpointFilter
+		json               bool
+	}{
+		{"all", "eds-only-sidecar.endpoints_config_dump.json", "pc-endpoints-eds.emptyfilter_output.txt", EndpointFilter{}, false},
+		{"all-json", "eds-only-sidecar.endpoints_config_dump.json", "pc-endpoints-eds.emptyfilter_output.json", EndpointFilter{}, true},
+		{"port", "eds-only-sidecar.endpoints_config_dump.json", "pc-endpoints-eds.portfilter_output.txt", EndpointFilter{Port: 8080}, false},
+		{"port-json", "eds-only-sidecar.endpoints_config_dump.json", "pc-endpoints-eds.portfilter_output.json", EndpointFilter{Port: 8080}, true},
+		{"failover", "failover-sidecar-productpage.config_dump.json", "failover-sidecar-productpage.config_dump.istioctl-eds.txt", EndpointFilter{}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out bytes.Buffer
+			sets := []EDSSet{{Endpoints: dumpOf(t, tc.dump, envoy.ReadOptions{Endpoints: true}).Endpoints}}
+			var err error
+			if tc.json {
+				err = PrintEDS(&out, sets, tc.filter, FormatJSON, nil)
+			} else {
+				err = PrintEDSSummary(&out, sets, tc.filter, EndpointOptions{})
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			istioctlGolden(t, out.Bytes(), tc.golden)
+		})
+	}
+}
+
+// section is the block of an istioctl `proxy-config all` output that
+// starts with the line starting with header, up to the next empty line.
+func section(t *testing.T, name, header string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "istioctl", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(data), "\n")
+	var out []string
+	for i, l := range lines {
+		if strings.HasPrefix(l, header) {
+			for _, m := range lines[i:] {
+				if strings.TrimSpace(m) == "" {
+					break
+				}
+				out = append(out, m)
+			}
+			break
+		}
+	}
+	if out == nil {
+		t.Fatalf("%s: no section %q", name, header)
+	}
+	return []byte(strings.Join(out, ""))
+}
+
+// istioctl's `proxy-config all` prints the same cluster and EDS tables with
+// a NAME column: the writers give its sections byte for byte.
+func TestProxyConfigAllSections(t *testing.T) {
+	for _, tc := range []struct{ dump, golden string }{
+		{"istio-1.21-waypoint-httpbin.config_dump.json", "pc-all.istio-1.21-waypoint-httpbin.txt"},
+		{"istio-1.21-waypoint-httpbin.config_dump.json", "pc-all-withheaders.istio-1.21-waypoint-httpbin.txt"},
+		{"failover-sidecar-productpage.config_dump.json", "failover-sidecar-productpage.config_dump.istioctl-all.txt"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			d := dumpOf(t, tc.dump, envoy.ReadOptions{Endpoints: true})
+			var clusters, eds bytes.Buffer
+			if err := PrintClusterSummary(&clusters, []ClusterSet{{Dump: d}}, ClusterFilter{}, ClusterOptions{typePrefix: true}); err != nil {
+				t.Fatal(err)
+			}
+			if want := section(t, tc.golden, "NAME   "); !bytes.Equal(clusters.Bytes(), want) {
+				t.Errorf("cluster section differs\n--- got ---\n%s\n--- want ---\n%s", clusters.Bytes(), want)
+			}
+			if err := PrintEDSSummary(&eds, []EDSSet{{Endpoints: d.Endpoints}}, EndpointFilter{}, EndpointOptions{typePrefix: true}); err != nil {
+				t.Fatal(err)
+			}
+			if want := edsSection(t, tc.golden); !bytes.Equal(eds.Bytes(), want) {
+				t.Errorf("endpoint section differs\n--- got ---\n%s\n--- want ---\n%s", eds.Bytes(), want)
+			}
+		})
+	}
+}
+
+// edsSection is the endpoint table of a `proxy-config all` output: the
+// block whose header has STATUS and LOCALITY.
+func edsSection(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "istioctl", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, block := range strings.SplitAfter(string(data), "\n\n") {
+		first, _, _ := strings.Cut(block, "\n")
+		if strings.HasPrefix(first, "NAME") && strings.Contains(first, "LOCALITY") {
+			if strings.HasSuffix(block, "\n\n") {
+				block = block[:len(block)-1]
+			}
+			return []byte(block)
+		}
+	}
+	t.Fatalf("%s: no endpoint section", name)
+	return nil
+}

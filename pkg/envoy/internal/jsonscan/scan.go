@@ -80,6 +80,7 @@ type Decoder struct {
 	capBuf    []byte
 
 	scratch []byte
+	keyBuf  []byte
 	depth   int
 }
 
@@ -92,6 +93,14 @@ func NewDecoder(r io.Reader) *Decoder {
 // Values captured from it share its memory.
 func NewBytes(data []byte) *Decoder {
 	return &Decoder{buf: data, end: len(data), rerr: io.EOF}
+}
+
+// NewBytesAt is NewBytes for data that sat at offset base of a larger
+// input: offsets in errors count from the start of that input.
+func NewBytesAt(data []byte, base int64) *Decoder {
+	d := NewBytes(data)
+	d.off = base
+	return d
 }
 
 // Offset is the input offset of the next unread byte.
@@ -154,14 +163,16 @@ func quoteChar(c byte) string {
 // peek skips white space and returns the next byte without consuming it.
 func (d *Decoder) peek() (byte, bool) {
 	for {
-		for d.pos < d.end {
-			c := d.buf[d.pos]
-			if c == ' ' || c == '\n' || c == '\r' || c == '\t' {
-				d.pos++
-				continue
+		buf, pos := d.buf[:d.end], d.pos
+		for pos < len(buf) {
+			c := buf[pos]
+			if c > ' ' || (c != ' ' && c != '\n' && c != '\r' && c != '\t') {
+				d.pos = pos
+				return c, true
 			}
-			return c, true
+			pos++
 		}
+		d.pos = pos
 		if !d.fill() {
 			return 0, false
 		}
@@ -246,6 +257,9 @@ func (d *Decoder) Object(fn func(key []byte) error) error {
 		if err != nil {
 			return err
 		}
+		// The key may alias the buffer, which reading the colon can refill.
+		d.keyBuf = append(d.keyBuf[:0], key...)
+		key = d.keyBuf
 		if err := d.expect(':', "after object key"); err != nil {
 			return err
 		}
@@ -485,41 +499,53 @@ func (d *Decoder) hex4() (rune, error) {
 	return r, nil
 }
 
+// plain marks the bytes that need no attention inside a string.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // skipString skips a string (d.pos at its opening quote).
 func (d *Decoder) skipString() error {
 	d.pos++
 	for {
-		for d.pos < d.end {
-			c := d.buf[d.pos]
-			if c == '"' {
-				d.pos++
-				return nil
-			}
-			if c == '\\' {
-				d.pos++
-				c, ok := d.next()
-				if !ok {
-					return d.readError()
-				}
-				switch c {
-				case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				case 'u':
-					if _, err := d.hex4(); err != nil {
-						return err
-					}
-				default:
-					d.pos--
-					return d.syntaxErr("invalid character %s in string escape code", quoteChar(c))
-				}
-				continue
-			}
-			if c < 0x20 {
-				return d.syntaxErr("invalid character %s in string literal", quoteChar(c))
-			}
-			d.pos++
+		// Plain characters, in a tight loop.
+		buf, pos := d.buf[:d.end], d.pos
+		for pos < len(buf) && plain[buf[pos]] {
+			pos++
 		}
-		if !d.fill() {
-			return d.readError()
+		d.pos = pos
+		if d.pos >= d.end {
+			if !d.fill() {
+				return d.readError()
+			}
+			continue
+		}
+		c := d.buf[d.pos]
+		switch {
+		case c == '"':
+			d.pos++
+			return nil
+		case c == '\\':
+			d.pos++
+			c, ok := d.next()
+			if !ok {
+				return d.readError()
+			}
+			switch c {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if _, err := d.hex4(); err != nil {
+					return err
+				}
+			default:
+				d.pos--
+				return d.syntaxErr("invalid character %s in string escape code", quoteChar(c))
+			}
+		default:
+			return d.syntaxErr("invalid character %s in string literal", quoteChar(c))
 		}
 	}
 }
@@ -776,9 +802,21 @@ func (d *Decoder) skipKey() error {
 // owned by the caller, except for decoders made with NewBytes, where it
 // shares the input.
 func (d *Decoder) Capture() ([]byte, error) {
+	b, _, err := d.CaptureAt()
+	return b, err
+}
+
+// CaptureAt is Capture that also returns the input offset of the value.
+func (d *Decoder) CaptureAt() ([]byte, int64, error) {
 	if _, ok := d.peek(); !ok {
-		return nil, d.readError()
+		return nil, 0, d.readError()
 	}
+	start := d.Offset()
+	b, err := d.capture()
+	return b, start, err
+}
+
+func (d *Decoder) capture() ([]byte, error) {
 	if d.capturing {
 		return nil, errors.New("jsonscan: nested capture")
 	}

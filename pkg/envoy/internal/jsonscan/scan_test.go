@@ -186,3 +186,24 @@ func FuzzSkip(f *testing.F) {
 		}
 	})
 }
+
+// A key whose closing quote is the last byte of the buffer must survive the
+// refill that reading the colon causes.
+func TestKeyAtBufferEnd(t *testing.T) {
+	for shift := -4; shift < 12; shift++ {
+		// The closing quote of "cluster" lands at byte bufSize-1-shift.
+		prefix := `{"pad":"` + strings.Repeat("x", bufSize-19-shift) + `",`
+		doc := prefix + `"cluster":{"name":"a"},"tail":"` + strings.Repeat("y", bufSize) + `"}`
+		d := NewDecoder(strings.NewReader(doc))
+		found := false
+		err := d.Object(func(key []byte) error {
+			if string(key) == "cluster" {
+				found = true
+			}
+			return d.Skip()
+		})
+		if err != nil || !found {
+			t.Errorf("shift %d: found=%v err=%v", shift, found, err)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package clusters_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of this package")
+
+// Inputs live with the envoy package; istioctl's outputs with its writers.
+const (
+	inputs   = "../../envoy/testdata/"
+	istioct  = "../../envoy/writer/testdata/istioctl/"
+	failover = inputs + "failover-sidecar-productpage.config_dump.json"
+	small    = inputs + "compare-small.config_dump.json"
+	snapshot = inputs + "failover-istio-config.yaml"
+)
+
+func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	code := cmd.Execute(append([]string{"clusters"}, args...), streams)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, got, path string, own bool) {
+	t.Helper()
+	if own && *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func TestIstioctlOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		golden string
+	}{
+		{[]string{"-f", failover}, "failover-sidecar-productpage.config_dump.istioctl-clusters.txt"},
+		{[]string{"-f", failover, "--fqdn", "productpage.global"}, "failover-sidecar-productpage.config_dump.istioctl-clusters-fqdn-global.txt"},
+		{[]string{"--filename", small, "--port", "8000"}, "pc-clusters-port8000.compare-small.txt"},
+		{[]string{"-f", small, "-o", "json"}, "pc-clusters.compare-small.json"},
+		{[]string{"-f", inputs + "istio-1.21-waypoint-httpbin.config_dump.json", "-o", "short"}, "pc-clusters.istio-1.21-waypoint-httpbin.txt"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, out, istioct+tc.golden, false)
+		})
+	}
+}
+
+func TestStdin(t *testing.T) {
+	data, err := os.ReadFile(failover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, string(data), "-f", "-")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	golden(t, out, istioct+"failover-sidecar-productpage.config_dump.istioctl-clusters.txt", false)
+}
+
+func TestOwnOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+	}{
+		{"wide", []string{"-f", failover, "-o", "wide"}},
+		{"vd-wide", []string{"-f", failover, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "wide"}},
+		{"vd-namespace-flag", []string{"-f", failover, "--vd", "productpage", "-n", "bookinfo-frontends", "--translations", snapshot}},
+		{"vd-json", []string{"-f", failover, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "json"}},
+		{"yaml", []string{"-f", small, "-o", "yaml"}},
+		{"legacy", []string{"-f", inputs + "describe-productpage-v1-7bbd79f8fd-k6j79.config_dump.json", "--direction", "inbound"}},
+		{"legacy-json", []string{"-f", inputs + "describe-productpage-v1-7bbd79f8fd-k6j79.config_dump.json", "--fqdn", "details", "--subset", "v1", "-o", "json"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, out, filepath.Join("testdata", tc.name+".golden"), true)
+		})
+	}
+}
+
+func TestErrors(t *testing.T) {
+	empty := filepath.Join(t.TempDir(), "empty.json")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	binary := filepath.Join(t.TempDir(), "binary.json")
+	if err := os.WriteFile(binary, []byte("\x7fELF\x02\x01\x01\x00"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	truncated := filepath.Join(t.TempDir(), "truncated.json")
+	data, _ := os.ReadFile(small)
+	if err := os.WriteFile(truncated, data[:len(data)/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "clusters needs a pod (NAME, pod/NAME, deploy/NAME), -l SELECTOR, or -f FILE"},
+		{[]string{"-f", empty}, empty + ": empty, not an Envoy admin API answer"},
+		{[]string{"-f", binary}, binary + `: not JSON, not an Envoy admin API answer (invalid character '\x7f' looking for beginning of value)`},
+		{[]string{"-f", truncated}, truncated + ": configs[1]: unexpected end of JSON input (at byte 26640)"},
+		{[]string{"-f", "/nonexistent.json"}, "cannot read /nonexistent.json: no such file or directory"},
+		{[]string{"-f", inputs + "clusters.json"}, inputs + "clusters.json is an Envoy /clusters?format=json answer, not a /config_dump"},
+		{[]string{"-f", inputs + "eds-only-sidecar.endpoints_config_dump.json"}, inputs + "eds-only-sidecar.endpoints_config_dump.json: the config dump has no clusters section (envoy.admin.v3.ClustersConfigDump)"},
+		{[]string{"-f", small, "-f", failover}, "clusters reads one file (a saved /config_dump), got 2 files"},
+		{[]string{"-f", small, "pod/x"}, "give a pod or -f files, not both"},
+		{[]string{"-f", small, "-o", "xml"}, `output format "xml" not supported, use one of: short, wide, json, yaml`},
+		{[]string{"-f", small, "--port", "70000"}, "invalid --port 70000"},
+		{[]string{"-f", small, "--vd", "productpage"}, "--vd with -f needs --translations FILE: a find -o yaml snapshot holding the VirtualDestination's ServiceEntries"},
+		{[]string{"-f", small, "--vd", "productpage", "--translations", snapshot}, "no ServiceEntry translated from VirtualDestination default/productpage in " + snapshot},
+		{[]string{"-f", small, "--vd", "not/a-name", "--translations", snapshot}, `invalid VirtualDestination name "not/a-name"`},
+		{[]string{"-f", "-", "--vd", "productpage", "--translations", "-"}, "standard input (-) can be read only once"},
+		{[]string{"svc/productpage"}, `"svc/productpage": only pods (NAME or pod/NAME) and deployments (deploy/NAME) can be read`},
+		{[]string{"--bogus"}, "unknown flag: --bogus"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if out != "" {
+				t.Errorf("stdout %q", out)
+			}
+			if !strings.HasPrefix(errOut, "error: "+tc.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("stderr %q, want one line starting with %q", errOut, "error: "+tc.want)
+			}
+		})
+	}
+}

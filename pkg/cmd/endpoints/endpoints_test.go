@@ -1,0 +1,154 @@
+package endpoints_test
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files of this package")
+
+// Inputs live with the envoy package; istioctl's outputs with its writers.
+const (
+	inputs   = "../../envoy/testdata/"
+	istioct  = "../../envoy/writer/testdata/istioctl/"
+	clusters = inputs + "clusters.json"
+	failover = inputs + "failover-sidecar-productpage.clusters.json"
+	dump     = inputs + "failover-sidecar-productpage.config_dump.json"
+	snapshot = inputs + "failover-istio-config.yaml"
+)
+
+func run(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	streams := genericiooptions.IOStreams{In: strings.NewReader(stdin), Out: &out, ErrOut: &errOut}
+	code := cmd.Execute(append([]string{"endpoints"}, args...), streams)
+	return out.String(), errOut.String(), code
+}
+
+func golden(t *testing.T, got, path string, own bool) {
+	t.Helper()
+	if own && *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("output differs from %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
+	}
+}
+
+func TestIstioctlOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		args   []string
+		golden string
+	}{
+		{[]string{"-f", clusters}, "pc-endpoints-clustersjson.clustersummary.txt"},
+		{[]string{"-f", clusters, "--cluster", "outbound|15014||istio-policy.istio-system.svc.cluster.local"}, "pc-endpoints-clustersjson.clustersummaryfiltered.txt"},
+		{[]string{"-f", clusters, "--address", "172.17.0.14"}, "pc-endpoints-clustersjson.clustersummaryfiltered.txt"},
+		{[]string{"-f", clusters, "--status", "unhealthy"}, "pc-endpoints-clustersjson.status-unhealthy.txt"},
+		{[]string{"-f", clusters, "--port", "9080"}, "pc-endpoints-clustersjson.port-9080.txt"},
+		{[]string{"-f", clusters, "-o", "json", "--cluster", "outbound|9080||reviews.default.svc.cluster.local"}, "pc-endpoints-clustersjson.cluster-reviews.json"},
+		{[]string{"-f", clusters, "-o", "json"}, "pc-endpoints-clustersjson.clustersnofiltered.txt"},
+		{[]string{"-f", failover}, "failover-sidecar-productpage.clusters.istioctl-endpoints.txt"},
+		// The config dump given too changes nothing but -o wide.
+		{[]string{"-f", dump, "-f", failover}, "failover-sidecar-productpage.clusters.istioctl-endpoints.txt"},
+		{[]string{"-f", failover, "--cluster", "outbound|9080||productpage.global", "-o", "json"}, "failover-sidecar-productpage.clusters.istioctl-endpoints-global.json"},
+		// A config dump alone: istioctl's EDS view.
+		{[]string{"-f", dump}, "failover-sidecar-productpage.config_dump.istioctl-eds.txt"},
+		{[]string{"-f", inputs + "eds-only-sidecar.endpoints_config_dump.json", "--port", "8080"}, "pc-endpoints-eds.portfilter_output.txt"},
+		{[]string{"-f", inputs + "eds-only-sidecar.endpoints_config_dump.json", "-o", "json"}, "pc-endpoints-eds.emptyfilter_output.json"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, out, istioct+tc.golden, false)
+		})
+	}
+}
+
+func TestOwnOutputs(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		stdin string
+		args  []string
+	}{
+		{"wide-eds", "", []string{"-f", failover, "-f", dump, "-o", "wide"}},
+		{"wide-clusters-only", "", []string{"-f", failover, "-o", "wide"}},
+		{"vd-wide", "", []string{"-f", failover, "-f", dump, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "wide"}},
+		{"vd-yaml", "", []string{"-f", failover, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "yaml"}},
+		{"unix-socket", "", []string{"-f", clusters, "--address", "unix:///sock/mixer.socket", "-o", "wide"}},
+		{"eds-vd-wide", "", []string{"-f", dump, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "wide"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := run(t, tc.stdin, tc.args...)
+			if code != 0 || errOut != "" {
+				t.Fatalf("exit %d, stderr %q", code, errOut)
+			}
+			golden(t, out, filepath.Join("testdata", tc.name+".golden"), true)
+		})
+	}
+}
+
+func TestStdin(t *testing.T) {
+	data, err := os.ReadFile(failover)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := run(t, string(data), "-f", "-")
+	if code != 0 || errOut != "" {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	golden(t, out, istioct+"failover-sidecar-productpage.clusters.istioctl-endpoints.txt", false)
+}
+
+func TestErrors(t *testing.T) {
+	garbage := filepath.Join(t.TempDir(), "garbage.json")
+	if err := os.WriteFile(garbage, []byte(`{"cluster_statuses": [{"name": 1}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "endpoints needs a pod (NAME, pod/NAME, deploy/NAME), -l SELECTOR, or -f FILE"},
+		{[]string{"-f", dump, "-f", dump}, dump + " and " + dump + " are both an Envoy /config_dump: give at most one of each kind"},
+		{[]string{"-f", inputs + "compare-small.config_dump.json"}, inputs + "compare-small.config_dump.json has no EDS section: save /config_dump?include_eds, or /clusters?format=json"},
+		{[]string{"-f", garbage}, garbage + ": cluster_statuses[0]: expected a string, found number (at byte 31)"},
+		{[]string{"-f", clusters, "--status", "sick"}, `invalid --status "sick": use one of healthy, unhealthy, draining, timeout, degraded, unknown`},
+		{[]string{"-f", clusters, "--port", "-1"}, "invalid --port -1"},
+		{[]string{"-f", clusters, "-f", dump, "-f", failover}, "endpoints reads one or two files (a saved /clusters?format=json, and a /config_dump for -o wide), got 3 files"},
+		{[]string{"-f", clusters, "--context", "x"}, "--context and --all-contexts choose live clusters; -f reads files"},
+		{[]string{"-f", clusters, "--translations", snapshot}, "--translations and --vd-namespace go with --vd"},
+		{[]string{"-l", "app=x", "pod/y"}, "give a pod or -l/--selector, not both"},
+		{[]string{"-l", "app in (", "--kubeconfig", "/nonexistent"}, `invalid selector "app in ("`},
+		{[]string{"pod/x", "--kubeconfig", "/nonexistent"}, "kubeconfig /nonexistent: no such file or directory"},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 1 {
+				t.Errorf("exit %d, want 1", code)
+			}
+			if out != "" {
+				t.Errorf("stdout %q", out)
+			}
+			if !strings.HasPrefix(errOut, "error: "+tc.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("stderr %q, want one line starting with %q", errOut, "error: "+tc.want)
+			}
+		})
+	}
+}

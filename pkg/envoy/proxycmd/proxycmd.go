@@ -1,0 +1,345 @@
+// Package proxycmd holds what the proxy commands (clusters, endpoints)
+// share: choosing the proxy (a pod, deploy/NAME, -l, or saved files), the
+// contexts to run in, the --vd filter, and running the work of every
+// context concurrently so that one failing context never hides the others.
+package proxycmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/spf13/cobra"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
+	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+// Options are the proxy selection flags.
+type Options struct {
+	Flags        *kube.Flags
+	Filenames    []string
+	Selector     string
+	AdminPort    int
+	VD           string
+	VDNamespace  string
+	Translations []string
+
+	// Set by Complete.
+	Target   admin.Target
+	contexts []string
+	// vdNamespace is the VirtualDestination's namespace when known before
+	// the contexts are read (-n, --vd-namespace, or "default" offline).
+	vdNamespace string
+
+	genericiooptions.IOStreams
+}
+
+// NewOptions returns the options with their defaults.
+func NewOptions(streams genericiooptions.IOStreams) *Options {
+	return &Options{Flags: kube.NewFlags(), AdminPort: admin.DefaultAdminPort, IOStreams: streams}
+}
+
+// AddFlags binds the flags and their completion.
+func (o *Options) AddFlags(cmd *cobra.Command, what string) {
+	fs := cmd.Flags()
+	o.Flags.AddFlags(fs)
+	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, what)
+	fs.StringVarP(&o.Selector, "selector", "l", "", "Read the first ready pod matching this label selector")
+	fs.IntVar(&o.AdminPort, "proxy-admin-port", o.AdminPort, "Envoy admin port of the proxy")
+	fs.StringVar(&o.VD, "vd", "", "Keep only what belongs to the hosts of this VirtualDestination (read from its ServiceEntries)")
+	fs.StringVar(&o.VDNamespace, "vd-namespace", "", "Namespace of the --vd VirtualDestination (default: the pod's namespace, or default with -f)")
+	fs.StringSliceVar(&o.Translations, "translations", nil, "With -f and --vd: files (find -o yaml snapshots) holding the VirtualDestination's ServiceEntries")
+	cmd.ValidArgsFunction = completion.Pods(o.Flags)
+	completion.RegisterConnectionFlags(cmd, o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("vd", completion.ParentNames(o.Flags))
+	_ = cmd.RegisterFlagCompletionFunc("vd-namespace", completion.Namespaces(o.Flags))
+	_ = cmd.RegisterFlagCompletionFunc("filename", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
+}
+
+// Offline tells whether the proxy is read from files.
+func (o *Options) Offline() bool { return len(o.Filenames) > 0 }
+
+// Complete reads the arguments and resolves the contexts.
+func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
+	if len(args) > 1 {
+		return fmt.Errorf("%s reads one proxy, got %d arguments: %s", cmdName, len(args), strings.Join(args, " "))
+	}
+	arg := ""
+	if len(args) == 1 {
+		arg = args[0]
+	}
+	if o.Offline() {
+		if arg != "" || o.Selector != "" {
+			return fmt.Errorf("give a pod or -f files, not both")
+		}
+		if len(o.Filenames) > maxFiles {
+			return fmt.Errorf("%s reads %s, got %d files", cmdName, maxFilesText[maxFiles], len(o.Filenames))
+		}
+		if o.Flags.AllContexts || len(o.Flags.Contexts) > 0 {
+			return fmt.Errorf("--context and --all-contexts choose live clusters; -f reads files")
+		}
+		stdin := 0
+		for _, f := range append(append([]string{}, o.Filenames...), o.Translations...) {
+			if f == "-" {
+				stdin++
+			}
+		}
+		if stdin > 1 {
+			return errors.New("standard input (-) can be read only once")
+		}
+		o.vdNamespace = o.VDNamespace
+		if o.vdNamespace == "" && o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
+			o.vdNamespace = *o.Flags.Namespace
+		}
+		if o.vdNamespace == "" {
+			o.vdNamespace = "default"
+		}
+		if o.VD != "" && len(o.Translations) == 0 {
+			return errors.New("--vd with -f needs --translations FILE: a find -o yaml snapshot holding the VirtualDestination's ServiceEntries")
+		}
+		return nil
+	}
+	if arg == "" && o.Selector == "" {
+		return fmt.Errorf("%s needs a pod (NAME, pod/NAME, deploy/NAME), -l SELECTOR, or -f FILE", cmdName)
+	}
+	if len(o.Translations) > 0 {
+		return errors.New("--translations is for -f; live, the ServiceEntries are read from the pod's context")
+	}
+	t, err := admin.ParseTarget(arg, o.Selector)
+	if err != nil {
+		return err
+	}
+	o.Target = t
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
+	if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
+		return err
+	}
+	o.vdNamespace = o.VDNamespace
+	return nil
+}
+
+var maxFilesText = map[int]string{1: "one file (a saved /config_dump)", 2: "one or two files (a saved /clusters?format=json, and a /config_dump for -o wide)"}
+
+// Validate checks the flags before any request.
+func (o *Options) Validate() error {
+	if o.AdminPort < 1 || o.AdminPort > 65535 {
+		return fmt.Errorf("invalid --proxy-admin-port %d: use a port between 1 and 65535", o.AdminPort)
+	}
+	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
+		if err := cmdutil.ValidateNamespace(*o.Flags.Namespace); err != nil {
+			return err
+		}
+	}
+	if o.VD != "" {
+		if err := cmdutil.ValidateLabelValue("VirtualDestination name", o.VD); err != nil {
+			return err
+		}
+	}
+	if o.VDNamespace != "" {
+		if err := cmdutil.ValidateNamespace(o.VDNamespace); err != nil {
+			return err
+		}
+	}
+	if o.VD == "" && (len(o.Translations) > 0 || o.VDNamespace != "") {
+		return errors.New("--translations and --vd-namespace go with --vd")
+	}
+	return nil
+}
+
+// Proxy is one proxy to read: its context, where to read it and the hosts
+// --vd keeps (nil without --vd).
+type Proxy struct {
+	Context string
+	Source  admin.Source
+	Hosts   map[string]bool
+}
+
+// Result is the outcome of one proxy.
+type Result struct {
+	Context string
+	Value   any
+	Err     error
+}
+
+// ContextColumn tells whether the output needs a CONTEXT column.
+func (o *Options) ContextColumn() bool { return len(o.contexts) > 1 }
+
+// Run reads the proxy of every selected context (or the files) with fn,
+// concurrently, and returns the results in context order.
+func (o *Options) Run(ctx context.Context, fn func(ctx context.Context, p Proxy) (any, error)) []Result {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if o.Offline() {
+		p := Proxy{Source: &admin.Files{Paths: o.Filenames, Stdin: o.In}}
+		var err error
+		if o.VD != "" {
+			if p.Hosts, err = o.hostsFromFiles(); err != nil {
+				return []Result{{Err: err}}
+			}
+		}
+		v, err := fn(ctx, p)
+		return []Result{{Value: v, Err: err}}
+	}
+	results := make([]Result, len(o.contexts))
+	var wg sync.WaitGroup
+	for i, name := range o.contexts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			v, err := o.runContext(ctx, name, fn)
+			results[i] = Result{Context: name, Value: v, Err: err}
+		}()
+	}
+	wg.Wait()
+	return results
+}
+
+func (o *Options) runContext(ctx context.Context, name string, fn func(ctx context.Context, p Proxy) (any, error)) (any, error) {
+	c, err := o.Flags.Cluster(name)
+	if err != nil {
+		return nil, err
+	}
+	ns := c.ContextNamespace()
+	pod, err := admin.ResolvePod(ctx, c, ns, o.Target)
+	if err != nil {
+		return nil, err
+	}
+	p := Proxy{Context: name, Source: &admin.Pod{Cluster: c, Namespace: ns, Name: pod, AdminPort: o.AdminPort}}
+	defer p.Source.Close()
+	if o.VD != "" {
+		vdns := o.vdNamespace
+		if vdns == "" {
+			vdns = ns
+		}
+		if p.Hosts, err = liveHosts(ctx, c, o.VD, vdns); err != nil {
+			return nil, err
+		}
+	}
+	return fn(ctx, p)
+}
+
+// Report prints the errors of failed contexts and tells the command what
+// to return: nil when all succeeded, the error itself for one proxy, an
+// exit status 1 (errors already printed) for several.
+func (o *Options) Report(results []Result) error {
+	var failed []Result
+	for _, r := range results {
+		if r.Err != nil {
+			failed = append(failed, r)
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	if len(results) == 1 {
+		return failed[0].Err
+	}
+	for _, r := range failed {
+		fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", r.Context, oneLine(r.Err.Error()))
+	}
+	return cmdutil.Exit(1, nil)
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// Warn is where writers report what they print differently from istioctl.
+func (o *Options) Warn() io.Writer { return o.ErrOut }
+
+// ServiceEntry versions, newest first: Istio serves v1 since 1.22.
+var serviceEntryVersions = []string{"v1", "v1beta1", "v1alpha3"}
+
+func vdQuery(name, namespace string) source.Query {
+	return source.Query{Name: name, Namespace: namespace, ParentKinds: []string{"VirtualDestination"}}
+}
+
+// liveHosts reads the hosts of the ServiceEntries translated from a
+// VirtualDestination, in all namespaces of a cluster.
+func liveHosts(ctx context.Context, c *kube.Cluster, name, namespace string) (map[string]bool, error) {
+	sel := vdQuery(name, namespace).Selector().String()
+	var objs []source.Object
+	var err error
+	for _, v := range serviceEntryVersions {
+		gvr := schema.GroupVersionResource{Group: "networking.istio.io", Version: v, Resource: "serviceentries"}
+		objs, err = source.List(ctx, c, gvr, "", sel)
+		if err == nil || !apierrors.IsNotFound(err) {
+			break
+		}
+	}
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, errors.New("the cluster serves no ServiceEntries (networking.istio.io): is Istio installed?")
+		}
+		return nil, fmt.Errorf("listing ServiceEntries: %s", source.Describe(err))
+	}
+	hosts := hostsOf(objs)
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("no ServiceEntry translated from VirtualDestination %s/%s", namespace, name)
+	}
+	return hosts, nil
+}
+
+func (o *Options) hostsFromFiles() (map[string]bool, error) {
+	objs, err := source.ReadFiles(o.Translations, o.In)
+	if err != nil {
+		return nil, err
+	}
+	var ses []source.Object
+	for _, obj := range vdQuery(o.VD, o.vdNamespace).Filter(objs) {
+		if obj.Kind() == "ServiceEntry" {
+			ses = append(ses, obj)
+		}
+	}
+	hosts := hostsOf(ses)
+	if len(hosts) == 0 {
+		return nil, fmt.Errorf("no ServiceEntry translated from VirtualDestination %s/%s in %s", o.vdNamespace, o.VD, strings.Join(o.Translations, ", "))
+	}
+	return hosts, nil
+}
+
+func hostsOf(objs []source.Object) map[string]bool {
+	hosts := map[string]bool{}
+	for _, obj := range objs {
+		list, _, _ := unstructuredStrings(obj.Obj.Object, "spec", "hosts")
+		for _, h := range list {
+			hosts[h] = true
+		}
+	}
+	return hosts
+}
+
+func unstructuredStrings(obj map[string]any, fields ...string) ([]string, bool, error) {
+	var cur any = obj
+	for _, f := range fields {
+		m, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false, nil
+		}
+		cur = m[f]
+	}
+	list, ok := cur.([]any)
+	if !ok {
+		return nil, false, nil
+	}
+	var out []string
+	for _, v := range list {
+		if s, ok := v.(string); ok {
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out, true, nil
+}
