@@ -132,17 +132,25 @@ func run(t *testing.T, stdin, program string, args ...string) (string, string, i
 		"KUBECONFIG=" + testEnv.Kubeconfig,
 	}
 	cmd.Stdin = strings.NewReader(stdin)
+	return execute(t, ctx, cmd, commandTimeout)
+}
+
+// execute runs cmd (made with exec.CommandContext(ctx, ...)) and returns its
+// stdout, stderr and exit status; a command still running after timeout
+// fails the test with what it printed.
+func execute(t *testing.T, ctx context.Context, cmd *exec.Cmd, timeout time.Duration) (string, string, int) {
+	t.Helper()
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("%s %s: still running after %s\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), strings.Join(args, " "), commandTimeout, stdout.String(), stderr.String())
+		t.Fatalf("%s %s: still running after %s\nstdout:\n%s\nstderr:\n%s", filepath.Base(cmd.Path), strings.Join(cmd.Args[1:], " "), timeout, stdout.String(), stderr.String())
 	}
 	code := 0
 	if err != nil {
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) {
-			t.Fatalf("running %s: %v", program, err)
+			t.Fatalf("running %s: %v", cmd.Path, err)
 		}
 		code = ee.ExitCode()
 	}

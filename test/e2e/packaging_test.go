@@ -3,12 +3,10 @@ package e2e
 import (
 	"archive/tar"
 	"archive/zip"
-	"bytes"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -53,21 +51,7 @@ func runEnv(t *testing.T, timeout time.Duration, env []string, dir, program stri
 	if !hasHome {
 		cmd.Env = append(cmd.Env, "HOME="+t.TempDir())
 	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("%s %s: still running after %s\nstdout:\n%s\nstderr:\n%s", filepath.Base(program), strings.Join(args, " "), timeout, stdout.String(), stderr.String())
-	}
-	code := 0
-	if err != nil {
-		var ee *exec.ExitError
-		if !errors.As(err, &ee) {
-			t.Fatalf("running %s: %v", program, err)
-		}
-		code = ee.ExitCode()
-	}
-	return stdout.String(), stderr.String(), code
+	return execute(t, ctx, cmd, timeout)
 }
 
 // kubectlDir is the folder of the kubectl the tests run.
