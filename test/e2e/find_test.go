@@ -289,3 +289,52 @@ func TestFindTreeAndOverview(t *testing.T) {
 		t.Errorf("overview of one namespace:\n%s", stdout)
 	}
 }
+
+func TestFindAllContextsAndAllResources(t *testing.T) {
+	// Every context of the test kubeconfig: the two clusters answer, the
+	// limited users and the dead port are named, none hides the others.
+	stdout, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--all-contexts", "--request-timeout", "5s", "-o", "name")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	want := append(append([]string{}, productpageNames["cluster1"]...), productpageNames["cluster2"]...)
+	if got := strings.Join(lines(stdout), "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("objects: got\n%s\nwant\n%s", got, strings.Join(want, "\n"))
+	}
+	for _, want := range []string{
+		"error: context dead: cannot reach https://127.0.0.1:",
+		"warning: context cluster1-limited: cannot list ",
+		"warning: context cluster2-limited: cannot list ",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+
+	// --all-resources also scans core kinds, such as a ConfigMap a parent
+	// owns; the Istio scan does not.
+	cm := `apiVersion: v1
+kind: Namespace
+metadata: {name: find-all-resources}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: productpage-settings
+  namespace: find-all-resources
+  labels: {gloo.solo.io/parent_name: productpage, gloo.solo.io/parent_namespace: bookinfo-frontends}
+data: {a: b}
+`
+	if err := testEnv.ApplyYAML("cluster1", []byte(cm)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { testEnv.Delete("cluster1", "configmaps/find-all-resources/productpage-settings") })
+	stdout, _, code = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "--all-resources", "-o", "name")
+	if code != 0 || !strings.Contains(stdout, "configmap/productpage-settings\n") || len(lines(stdout)) != 5 {
+		t.Errorf("--all-resources: exit %d\n%s", code, stdout)
+	}
+	stdout, _, _ = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "-o", "name")
+	if strings.Contains(stdout, "configmap") {
+		t.Errorf("the Istio scan listed a ConfigMap:\n%s", stdout)
+	}
+}
