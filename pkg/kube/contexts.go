@@ -114,18 +114,15 @@ func (f *Flags) SelectedContexts() ([]string, error) {
 	}
 	var names []string
 	seen := map[string]bool{}
-	for _, c := range f.Contexts {
-		for _, n := range strings.Split(c, ",") {
-			n = strings.TrimSpace(n)
-			if n == "" || seen[n] {
-				continue
-			}
-			if _, ok := raw.Contexts[n]; !ok {
-				return nil, fmt.Errorf("context %q not found in kubeconfig", n)
-			}
-			seen[n] = true
-			names = append(names, n)
+	for _, n := range f.ContextNames() {
+		if seen[n] {
+			continue
 		}
+		if _, ok := raw.Contexts[n]; !ok {
+			return nil, fmt.Errorf("context %q not found in kubeconfig", n)
+		}
+		seen[n] = true
+		names = append(names, n)
 	}
 	if len(names) > 0 {
 		return names, nil
@@ -140,6 +137,21 @@ func (f *Flags) SelectedContexts() ([]string, error) {
 		return nil, fmt.Errorf("current context %q not found in kubeconfig", raw.CurrentContext)
 	}
 	return []string{raw.CurrentContext}, nil
+}
+
+// ContextNames are the --context values as given, comma-separated lists
+// split, repeats kept, not checked against the kubeconfig: with -f they
+// pick contexts recorded in files.
+func (f *Flags) ContextNames() []string {
+	var names []string
+	for _, c := range f.Contexts {
+		for _, n := range strings.Split(c, ",") {
+			if n = strings.TrimSpace(n); n != "" {
+				names = append(names, n)
+			}
+		}
+	}
+	return names
 }
 
 // DefaultNamespace is the namespace of the first selected context (or -n).

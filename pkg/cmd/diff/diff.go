@@ -188,13 +188,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.Flags.AllContexts {
 			return errors.New("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
 		}
-		for _, c := range o.Flags.Contexts {
-			for _, n := range strings.Split(c, ",") {
-				if n = strings.TrimSpace(n); n != "" {
-					o.picks = append(o.picks, n)
-				}
-			}
-		}
+		o.picks = o.Flags.ContextNames()
 	} else {
 		if err := o.Flags.ValidateTimeout(); err != nil {
 			return err
