@@ -13,7 +13,7 @@ PREFIX       ?= $(or $(shell go env GOBIN),$(shell go env GOPATH)/bin)
 E2E_CACHE    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-vd
 GOTEST_FLAGS ?=
 
-.PHONY: all build install test test-unit test-e2e tools demo demo-down bench fuzz dist vet fmt clean
+.PHONY: all build install test test-unit test-e2e tools testdata demo demo-down bench fuzz dist vet fmt clean
 
 all: build
 
@@ -27,9 +27,14 @@ install: build
 	@echo "installed kubectl-vd and kubectl_complete-vd in $(PREFIX)"
 
 # Builds (once, cached by version in $(E2E_CACHE)/tools) the programs the
-# end-to-end tests run: kube-apiserver, etcd, kwok, krew.
+# end-to-end tests run: kube-apiserver, etcd, kwok, krew, pilot-discovery.
 tools:
 	go run ./test/cmd/e2e-tools
+
+# Captures the Envoy admin answers of proxies fed by a real istiod (local
+# clusters loaded with examples/bookinfo) into pkg/envoy/testdata/istiod.
+testdata: tools
+	go run ./test/cmd/envoy-testdata
 
 # The whole suite: unit tests, golden tests and end-to-end tests on real
 # local clusters started by the test harness.

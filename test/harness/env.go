@@ -46,6 +46,9 @@ type Options struct {
 	// Kwok starts kwok against each cluster with one fake node, for pods
 	// and port-forwards.
 	Kwok bool
+	// Istiod starts istiod in every cluster once it is up (needs Kwok); see
+	// Env.StartIstiod, which also starts it later in a running environment.
+	Istiod bool
 	// AuditLog makes each apiserver log every request (level Metadata, JSON
 	// lines), read back with Env.AuditEvents.
 	AuditLog bool
@@ -134,6 +137,9 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	}
 	if opts.Log == nil {
 		opts.Log = io.Discard
+	}
+	if opts.Istiod && !opts.Kwok {
+		return nil, errors.New("Istiod needs Kwok: its proxies are fake pods")
 	}
 	if opts.RepoRoot == "" {
 		if opts.RepoRoot, err = RepoRoot(); err != nil {
@@ -290,6 +296,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil
 	}); err != nil {
 		return nil, err
+	}
+	if opts.Istiod {
+		if err := e.StartIstiod(ctx); err != nil {
+			return nil, err
+		}
 	}
 	fmt.Fprintf(opts.Log, "%d clusters ready in %s (kubeconfig %s)\n", opts.Clusters, time.Since(began).Round(10*time.Millisecond), e.Kubeconfig)
 	return e, nil

@@ -115,11 +115,14 @@ func stopRecorded(st *state, path string) {
 	_ = os.Remove(path)
 }
 
-// stopOrder puts etcd last: an apiserver whose etcd is gone hangs in
-// shutdown until SIGKILL.
+// stopOrder stops processes in the reverse order of their start (proxies,
+// istiod, kwok, then the apiserver: each talks to the ones started before
+// it), and etcd last: an apiserver whose etcd is gone hangs in shutdown
+// until SIGKILL.
 func stopOrder(ps []*process) []*process {
 	var out, etcd []*process
-	for _, p := range ps {
+	for i := len(ps) - 1; i >= 0; i-- {
+		p := ps[i]
 		if p == nil {
 			continue
 		}
@@ -127,12 +130,6 @@ func stopOrder(ps []*process) []*process {
 			etcd = append(etcd, p)
 		} else {
 			out = append(out, p)
-		}
-	}
-	// kwok talks to the apiserver: stop it first.
-	for i, p := range out {
-		if strings.HasSuffix(p.Name, "/"+Kwok) && i != 0 {
-			out[0], out[i] = out[i], out[0]
 		}
 	}
 	return append(out, etcd...)

@@ -128,6 +128,16 @@ func TestStopOrderPutsEtcdLast(t *testing.T) {
 	if want := "c1/kwok c1/kube-apiserver c1/etcd"; joinSpace(names) != want {
 		t.Errorf("stop order %q, want %q", joinSpace(names), want)
 	}
+	// Proxies stop before the istiod they talk to, istiod before the
+	// apiserver it watches.
+	got = stopOrder([]*process{{Name: "c1/etcd"}, {Name: "c1/kube-apiserver"}, {Name: "c1/kwok"}, {Name: "c1/istiod"}, {Name: "c1/xds-proxy-ns-a"}})
+	names = nil
+	for _, p := range got {
+		names = append(names, p.Name)
+	}
+	if want := "c1/xds-proxy-ns-a c1/istiod c1/kwok c1/kube-apiserver c1/etcd"; joinSpace(names) != want {
+		t.Errorf("stop order %q, want %q", joinSpace(names), want)
+	}
 }
 
 func TestReservedClosedPortRefusesConnections(t *testing.T) {

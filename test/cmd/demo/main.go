@@ -1,5 +1,6 @@
-// Command demo starts two local clusters loaded with examples/bookinfo and
-// shows kubectl-vd at work on them; the clusters keep running afterwards so
+// Command demo starts two local clusters loaded with examples/bookinfo, each
+// with a real istiod and the Envoy of its proxy pods played by xds-proxy
+// (test/harness), and shows kubectl-vd at work on them; the clusters keep running afterwards so
 // that one can try other commands. `make demo` and `make demo-down` run it.
 //
 // Usage:
@@ -27,6 +28,7 @@ import (
 	"time"
 
 	"github.com/kubectl-vd/kubectl-vd/test/harness"
+	"github.com/kubectl-vd/kubectl-vd/test/meshenv"
 )
 
 // envName names the demo's state file in the harness's run folder.
@@ -37,6 +39,10 @@ var commands = [][]string{
 	{"find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2"},
 	{"diff", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "--context", "cluster2"},
 	{"explain", "productpage", "-n", "bookinfo-frontends", "--all-contexts"},
+	// What istiod computed from the translations, read live from the
+	// proxies' admin APIs through port-forwards.
+	{"clusters", "productpage-v1-a", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "-o", "wide"},
+	{"endpoints", "productpage-v1-a", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "-o", "wide"},
 }
 
 func main() {
@@ -108,6 +114,13 @@ func up(args []string, out io.Writer) error {
 
 	env, err := harness.Attach(ctx, envName)
 	if err == nil {
+		// Clusters of an older demo, without istiod, are not reused.
+		if _, ierr := env.IstiodDebug(env.Clusters()[0], "/ready"); ierr != nil {
+			err = ierr
+		}
+	}
+	reused := true
+	if err == nil {
 		fmt.Fprintf(out, "reusing the demo clusters already running (stop them with `make demo-down`)\n")
 	} else {
 		if stopped, serr := harness.StopDetached(envName); serr != nil {
@@ -115,14 +128,27 @@ func up(args []string, out io.Writer) error {
 		} else if stopped {
 			fmt.Fprintf(out, "stopped what was left of earlier demo clusters (%v)\n", err)
 		}
-		fmt.Fprintln(out, "starting 2 local clusters (etcd + kube-apiserver each, Istio and Gloo Mesh CRDs)...")
-		env, err = harness.Start(ctx, harness.Options{Clusters: 2, Name: envName, Dir: dir, Detach: true, OnlyClusterContexts: true, Log: out})
+		fmt.Fprintln(out, "starting 2 local clusters (etcd + kube-apiserver + kwok + istiod each, Istio and Gloo Mesh CRDs)...")
+		env, err = harness.Start(ctx, harness.Options{Clusters: 2, Name: envName, Dir: dir, Detach: true, OnlyClusterContexts: true, Kwok: true, Istiod: true, Log: out})
 		if err != nil {
 			return err
 		}
+		proxies, err := meshenv.Load(ctx, env, root)
+		if err != nil {
+			return err
+		}
+		for _, c := range env.Clusters() {
+			fmt.Fprintf(out, "loaded examples/bookinfo and examples/bookinfo/kubernetes into %s: %d proxies receive istiod's configuration\n", c, len(proxies[c]))
+		}
+		reused = false
 	}
 
+	// Reused clusters keep their proxies; the translations are applied
+	// again in case they changed.
 	for _, c := range env.Clusters() {
+		if !reused {
+			break
+		}
 		src := filepath.Join(root, "examples", "bookinfo", c)
 		if _, err := os.Stat(src); errors.Is(err, os.ErrNotExist) {
 			fmt.Fprintf(out, "no %s: %s left empty\n", src, c)
