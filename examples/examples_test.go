@@ -25,6 +25,10 @@ import (
 
 const bookinfo = "bookinfo"
 
+// kubernetesSide is the folder of what the translations act on (nodes,
+// Services, pods), checked by TestKubernetesSide.
+const kubernetesSide = "kubernetes"
+
 var clusters = []string{"cluster1", "cluster2"}
 
 // remote is the east-west gateway each cluster's WorkloadEntries point at.
@@ -88,7 +92,7 @@ func readAll(t *testing.T) map[string][]object {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if e.IsDir() && all[e.Name()] == nil {
+		if e.IsDir() && all[e.Name()] == nil && e.Name() != kubernetesSide {
 			t.Errorf("unexpected folder %s/%s", bookinfo, e.Name())
 		}
 	}
@@ -621,5 +625,61 @@ func TestReadme(t *testing.T) {
 		if !strings.Contains(readme, s) {
 			t.Errorf("README does not mention %s", s)
 		}
+	}
+}
+
+// TestKubernetesSide checks examples/bookinfo/kubernetes: every pod runs on
+// a node of its cluster's file in one of two zones of the cluster's region,
+// in a namespace of the translations, and the gateway and the productpage
+// pods the Gloo objects select are there.
+func TestKubernetesSide(t *testing.T) {
+	regions := map[string]string{"cluster1": "us-east-1", "cluster2": "eu-west-1"}
+	for _, c := range clusters {
+		t.Run(c, func(t *testing.T) {
+			namespaces := map[string]bool{}
+			for _, o := range readCluster(t, c) {
+				if o.u.GetKind() == "Namespace" {
+					namespaces[o.u.GetName()] = true
+				}
+			}
+			objs := readCluster(t, filepath.Join(kubernetesSide, c))
+			zones := map[string]string{}
+			for _, o := range objs {
+				if o.u.GetKind() != "Node" {
+					continue
+				}
+				l := o.u.GetLabels()
+				if l["topology.kubernetes.io/region"] != regions[c] || !strings.HasPrefix(l["topology.kubernetes.io/zone"], regions[c]) {
+					t.Errorf("node %s: region %q zone %q, want in %s", o.u.GetName(), l["topology.kubernetes.io/region"], l["topology.kubernetes.io/zone"], regions[c])
+				}
+				zones[o.u.GetName()] = l["topology.kubernetes.io/zone"]
+			}
+			podZones := map[string]bool{}
+			var pods []string
+			for _, o := range objs {
+				if ns := o.u.GetNamespace(); ns != "" && !namespaces[ns] {
+					t.Errorf("%s: namespace %s is not in examples/bookinfo/%s", o.key(), ns, c)
+				}
+				if o.u.GetKind() != "Pod" {
+					continue
+				}
+				node, _, _ := unstructured.NestedString(o.u.Object, "spec", "nodeName")
+				if zones[node] == "" {
+					t.Errorf("%s: node %q is not a node of the file", o.key(), node)
+				}
+				if o.u.GetLabels()["app"] == "productpage" {
+					podZones[zones[node]] = true
+				}
+				pods = append(pods, o.key())
+			}
+			sort.Strings(pods)
+			want := "Pod bookinfo-frontends/productpage-v1-a Pod bookinfo-frontends/productpage-v1-b Pod istio-gateways/istio-ingressgateway"
+			if strings.Join(pods, " ") != want {
+				t.Errorf("pods %q, want %q", strings.Join(pods, " "), want)
+			}
+			if len(podZones) != 2 {
+				t.Errorf("productpage pods in zones %v, want two zones", podZones)
+			}
+		})
 	}
 }

@@ -80,6 +80,7 @@ func TestToolVersions(t *testing.T) {
 		"/cache/kubectl-vd/tools/krew-v0.4.3",
 		"/cache/kubectl-vd/tools/kube-apiserver-v1.37.2",
 		"/cache/kubectl-vd/tools/kwok-v0.8.0",
+		"/cache/kubectl-vd/tools/pilot-discovery-v0.0.0-20260827124520-eed52ebb66ad",
 		"/cache/kubectl-vd/tools/validate-krew-manifest-v0.4.3",
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
