@@ -26,6 +26,10 @@ var modernDumps = []string{
 	"compare-small.config_dump.json",
 	"istio-1.21-waypoint-httpbin.config_dump.json",
 	"failover-sidecar-productpage.config_dump.json",
+	// Captured from proxies fed by a real istiod (make testdata).
+	"istiod/cluster1.bookinfo-frontends.productpage-v1-a.config_dump.json",
+	"istiod/cluster2.bookinfo-frontends.productpage-v1-b.config_dump.json",
+	"istiod/cluster1.istio-gateways.istio-ingressgateway.config_dump.json",
 }
 
 // summaryOf is what the table needs of a fully decoded cluster, computed
@@ -211,7 +215,8 @@ func TestBadDumps(t *testing.T) {
 }
 
 func TestClustersJSON(t *testing.T) {
-	for _, name := range []string{"clusters.json", "failover-sidecar-productpage.clusters.json"} {
+	for _, name := range []string{"clusters.json", "failover-sidecar-productpage.clusters.json",
+		"istiod/cluster1.bookinfo-frontends.productpage-v1-a.clusters.json", "istiod/cluster2.istio-gateways.istio-ingressgateway.clusters.json"} {
 		t.Run(name, func(t *testing.T) {
 			data := readTestdata(t, name)
 			full, err := DecodeClusters(data)
