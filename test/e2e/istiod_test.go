@@ -143,7 +143,19 @@ func TestEnvoyWithIstiod(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("endpoints:\n%s\nwant (context endpoint locality priority):\n%s", out, strings.Join(want, "\n"))
 		}
-		assertGolden(t, "istiod-endpoints-vd-wide-two-contexts", out)
+		// kwok picks the pods' IPs in their node's CIDR, not always the
+		// same one: the golden names them, one space between columns
+		// (their widths follow the IPs).
+		for _, c := range []string{"cluster1", "cluster2"} {
+			for _, pod := range []string{"productpage-v1-a", "productpage-v1-b"} {
+				out = strings.ReplaceAll(out, m.podIP(t, c, frontends, pod)+":", "<"+c+"/"+pod+">:")
+			}
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+		assertGolden(t, "istiod-endpoints-vd-wide-two-contexts", strings.Join(lines, "\n")+"\n")
 	})
 
 	t.Run("the ingress gateway routes to the VirtualDestination", func(t *testing.T) {
