@@ -156,6 +156,10 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 	if opts.Kwok {
 		want = append(want, Kwok)
 	}
+	if opts.Istiod {
+		// Built before the clusters start rather than while they wait.
+		want = append(want, PilotDiscovery)
+	}
 	tools, err := BuildTools(ctx, opts.RepoRoot, opts.Log, want...)
 	if err != nil {
 		return nil, err
