@@ -6,13 +6,17 @@ package cmd
 
 import (
 	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/textlogger"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
@@ -37,6 +41,12 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cmdutil.UsageErrorf("%v", err)
 	})
+	var verbosity int
+	root.PersistentFlags().IntVarP(&verbosity, "v", "v", 0,
+		"Log level of the Kubernetes client, as kubectl's -v: 6 shows each request, 8 also the response bodies")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		return setClientLogging(verbosity, streams.ErrOut)
+	}
 
 	root.AddCommand(find.NewCmdFind(streams))
 	for _, add := range extraCommands {
@@ -78,6 +88,27 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	}
 	printError(streams, err)
 	return 1
+}
+
+// setClientLogging routes client-go's klog output to w at the given level,
+// or discards it at level 0 (the default), where each failure is reported
+// once by the command instead.
+func setClientLogging(level int, w io.Writer) error {
+	if level < 0 {
+		return cmdutil.UsageErrorf("-v must be 0 or more, not %d", level)
+	}
+	// klog.V(n) is gated by the global verbosity, so set it either way.
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	if err := fs.Set("v", strconv.Itoa(level)); err != nil {
+		return err
+	}
+	if level == 0 {
+		klog.SetLogger(logr.Discard())
+		return nil
+	}
+	klog.SetLogger(textlogger.NewLogger(textlogger.NewConfig(textlogger.Verbosity(level), textlogger.Output(w))))
+	return nil
 }
 
 func printError(streams genericiooptions.IOStreams, err error) {

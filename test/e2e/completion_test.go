@@ -88,7 +88,7 @@ func TestCompletionThroughKubectl(t *testing.T) {
 func TestCompletionContextsAndNamespaces(t *testing.T) {
 	env := completionEnv(t)
 	got := choices(kubectlComplete(t, env, "find", "--context", ""))
-	if want := "cluster1 cluster1-limited cluster2 cluster2-limited dead"; strings.Join(got, " ") != want {
+	if want := "cluster1 cluster1-limited cluster2 cluster2-limited cluster3 cluster3-limited dead"; strings.Join(got, " ") != want {
 		t.Errorf("--context <TAB>: %v, want %s", got, want)
 	}
 	got = choices(kubectlComplete(t, env, "find", "--context", "cluster1,cluster2-"))
