@@ -76,6 +76,12 @@ func run() error {
 	if err := r.report("example"); err != nil {
 		return err
 	}
+	if err := benchFrozen(env, r); err != nil {
+		return err
+	}
+	if err := benchRemote(env, r); err != nil {
+		return err
+	}
 	if *skipBig {
 		return nil
 	}
