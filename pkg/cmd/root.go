@@ -18,7 +18,13 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
 
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/clusters"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
+	cmddiff "github.com/kubectl-vd/kubectl-vd/pkg/cmd/diff"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
+	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
+	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
 )
 
@@ -48,23 +54,19 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		return setClientLogging(verbosity, streams.ErrOut)
 	}
 
-	root.AddCommand(find.NewCmdFind(streams))
-	for _, add := range extraCommands {
-		root.AddCommand(add(streams))
-	}
-	for _, configure := range rootOptions {
-		configure(root)
-	}
+	// Every sub-command, listed here as kubectl's NewKubectlCommand does.
+	root.AddCommand(
+		find.NewCmdFind(streams),
+		cmddiff.NewCmdDiff(streams),
+		cmdexplain.NewCmdExplain(streams),
+		clusters.NewCmdClusters(streams),
+		endpoints.NewCmdEndpoints(streams),
+		completion.NewCmdCompletion(streams),
+		cmdversion.NewCmdVersion(streams),
+	)
+	cmdversion.AddVersionFlag(root)
 	return root
 }
-
-// extraCommands is filled by the files of this package that register the
-// other sub-commands, one file each, so that they can be added independently.
-var extraCommands []func(genericiooptions.IOStreams) *cobra.Command
-
-// rootOptions is filled the same way by files that configure the root command
-// itself (its --version flag, for instance).
-var rootOptions []func(*cobra.Command)
 
 // Execute runs the command line and returns the process exit status. Errors
 // are printed as one line on stderr, never as a stack trace.
