@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -116,6 +117,39 @@ func TestServedAnswersForAGroupNotServed(t *testing.T) {
 		got, err := Served(context.Background(), c, tc.gvr)
 		if err != nil || got != tc.want {
 			t.Errorf("Served(%s) = %v, %v; want %v", tc.gvr, got, err, tc.want)
+		}
+	}
+}
+
+// Watch closes both of its channels once ctx ends: no goroutine is left
+// behind by a watch that was interrupted.
+func TestWatchClosesItsChannelsWhenDone(t *testing.T) {
+	c := fakeCluster(t, fakeAPIServer(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	events, problems := Watch(ctx, []*kube.Cluster{c}, Query{Name: "productpage", Namespace: "ns"}, nil)
+	// The fake server lists one ServiceEntry that the caller had not shown.
+	select {
+	case ev := <-events:
+		if ev.Type != "ADDED" || ev.Object.Name() != "se" {
+			t.Errorf("first event %s %s", ev.Type, ev.Object.Name())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10s")
+	}
+	cancel()
+	deadline := time.After(10 * time.Second)
+	for events != nil || problems != nil {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+			}
+		case _, ok := <-problems:
+			if !ok {
+				problems = nil
+			}
+		case <-deadline:
+			t.Fatal("channels still open 10s after the end")
 		}
 	}
 }
