@@ -56,7 +56,8 @@ func TestIstioOnlyCluster(t *testing.T) {
 		if code != code2 {
 			t.Errorf("exit %d, cluster2 (Gloo served) exit %d (stderr %q)", code, code2, stderr2)
 		}
-		if !strings.Contains(three, "Cluster "+c3+"\n") || !strings.Contains(three, "ServiceEntry bookinfo-frontends/vd-productpage-global-bookinfo") {
+		// Its objects name the Gloo cluster they were written for.
+		if !strings.Contains(three, "Cluster cluster2 (context "+c3+")\n") || !strings.Contains(three, "ServiceEntry bookinfo-frontends/vd-productpage-global-bookinfo") {
 			t.Errorf("explain on %s:\n%s", c3, three)
 		}
 		if strings.Contains(three, "cannot tell") || two == three {
@@ -272,6 +273,9 @@ spec:
 	time.Sleep(2 * time.Second)
 
 	proxy.Cut()
+	// Long enough for the plugin to see the watch fail and retry against
+	// the cut connection before anything changes.
+	time.Sleep(3 * time.Second)
 	if err := testEnv.ApplyYAML("cluster2", se("kept", 9090)); err != nil {
 		t.Fatal(err)
 	}
@@ -281,8 +285,10 @@ spec:
 	if err := testEnv.Delete("cluster2", "serviceentries.networking.istio.io/watch-replay/removed"); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(time.Second)
-	proxy.Restore()
+	time.Sleep(3 * time.Second)
+	if err := proxy.Restore(); err != nil {
+		t.Fatal(err)
+	}
 
 	got := map[string]bool{}
 	want := []string{
@@ -333,7 +339,7 @@ func TestVerbosityShowsRequests(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	if !strings.Contains(stderr, "GET https://127.0.0.1:") || !strings.Contains(stderr, "200 OK") {
+	if !strings.Contains(stderr, `verb="GET" url="https://127.0.0.1:`) || !strings.Contains(stderr, `status="200 OK"`) {
 		t.Errorf("-v 6 stderr lacks the requests:\n%s", stderr)
 	}
 	_, stderr, _ = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,dead", "-o", "name", "--request-timeout", "2s")

@@ -15,8 +15,11 @@ type Proxy struct {
 	target string
 	delay  time.Duration
 
-	mu    sync.Mutex
-	cut   bool
+	addr string
+
+	mu     sync.Mutex
+	cut    bool
+	closed bool
 	conns map[net.Conn]bool
 	wg    sync.WaitGroup
 }
@@ -28,36 +31,54 @@ func StartProxy(target string, delay time.Duration) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{l: l, target: target, delay: delay, conns: map[net.Conn]bool{}}
+	p := &Proxy{l: l, addr: l.Addr().String(), target: target, delay: delay, conns: map[net.Conn]bool{}}
 	p.wg.Add(1)
-	go p.accept()
+	go p.accept(l)
 	return p, nil
 }
 
 // Addr is host:port of the proxy.
-func (p *Proxy) Addr() string { return p.l.Addr().String() }
+func (p *Proxy) Addr() string { return p.addr }
 
-// Cut closes every open connection and refuses new ones until Restore.
+// Cut closes every open connection and the listening port: new
+// connections are refused until Restore, as when a cluster's address
+// stops being reachable.
 func (p *Proxy) Cut() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if p.cut {
+		return
+	}
 	p.cut = true
+	p.l.Close()
 	for c := range p.conns {
 		c.Close()
 	}
 }
 
-// Restore lets connections through again.
-func (p *Proxy) Restore() {
+// Restore listens again on the same address.
+func (p *Proxy) Restore() error {
 	p.mu.Lock()
-	p.cut = false
-	p.mu.Unlock()
+	defer p.mu.Unlock()
+	if !p.cut || p.closed {
+		return nil
+	}
+	l, err := net.Listen("tcp", p.addr)
+	if err != nil {
+		return err
+	}
+	p.l, p.cut = l, false
+	p.wg.Add(1)
+	go p.accept(l)
+	return nil
 }
 
 // Close stops the proxy and its connections.
 func (p *Proxy) Close() {
-	p.l.Close()
 	p.Cut()
+	p.mu.Lock()
+	p.closed = true
+	p.mu.Unlock()
 	p.wg.Wait()
 }
 
@@ -78,10 +99,10 @@ func (p *Proxy) untrack(c net.Conn) {
 	c.Close()
 }
 
-func (p *Proxy) accept() {
+func (p *Proxy) accept(l net.Listener) {
 	defer p.wg.Done()
 	for {
-		in, err := p.l.Accept()
+		in, err := l.Accept()
 		if err != nil {
 			return
 		}
