@@ -20,8 +20,8 @@ type Proxy struct {
 	mu     sync.Mutex
 	cut    bool
 	closed bool
-	conns map[net.Conn]bool
-	wg    sync.WaitGroup
+	conns  map[net.Conn]bool
+	wg     sync.WaitGroup
 }
 
 // StartProxy listens on a free 127.0.0.1 port and forwards to target,
