@@ -5,12 +5,16 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
@@ -75,11 +79,26 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	// "Couldn't get current server API group list", cancelled requests):
 	// each failure is reported once, by the command, as one line.
 	klog.SetLogger(logr.Discard())
+	// Ctrl-C cancels every request in flight; the command then ends with
+	// one line instead of one error per request. A second Ctrl-C kills at
+	// once, as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	if ctx.Err() != nil {
+		// A watch ends on Ctrl-C without an error; anything else was cut
+		// short.
+		fmt.Fprintln(streams.ErrOut, "error: interrupted")
+		return 130
 	}
 	var exit *cmdutil.ExitError
 	if errors.As(err, &exit) {

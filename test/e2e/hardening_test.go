@@ -6,9 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -345,5 +348,42 @@ func TestVerbosityShowsRequests(t *testing.T) {
 	_, stderr, _ = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,dead", "-o", "name", "--request-timeout", "2s")
 	if strings.Count(stderr, "\n") != 1 {
 		t.Errorf("without -v: %q", stderr)
+	}
+}
+
+// Ctrl-C ends every command at once with one line, even while a context
+// hangs.
+func TestCtrlCEndsEveryCommand(t *testing.T) {
+	kubeconfig := kubeconfigWith(t, "slow", "https://"+blackHole(t))
+	for _, args := range [][]string{
+		{"find", "productpage", "-n", "bookinfo-frontends"},
+		{"diff", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1"},
+		{"explain", "productpage", "-n", "bookinfo-frontends"},
+		{"clusters", "deploy/productpage-v1", "-n", envoyNS},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			cmd := exec.Command(vdBinary, append(append([]string{"--kubeconfig", kubeconfig}, args...), "--context", "slow", "--request-timeout", "60s")...)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Second)
+			if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+				t.Fatal("still running 10s after Ctrl-C")
+			}
+			if code := cmd.ProcessState.ExitCode(); code != 130 || stderr.String() != "error: interrupted\n" {
+				t.Errorf("exit %d, stderr %q", code, stderr.String())
+			}
+		})
 	}
 }
