@@ -105,6 +105,11 @@ func (t *textWriter) parent() {
 			where = append(where, contextName(v.Ref.Context, v.Cluster))
 		}
 		t.list(2, "found in", where)
+		for _, v := range ch.VirtualDestinations {
+			if v.Error != "" {
+				t.para(2, "", 0, contextName(v.Ref.Context, v.Cluster)+": "+v.Error, t.style.err)
+			}
+		}
 		if len(vd.Hosts) > 0 {
 			t.list(2, "hosts", vd.Hosts)
 		}
