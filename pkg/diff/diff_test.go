@@ -459,7 +459,7 @@ func TestHunkRanges(t *testing.T) {
 // encoder are written as the encoder would.
 func TestPlainStringAsYAMLWrites(t *testing.T) {
 	for _, s := range []string{"productpage", "productpage.global", "bookinfo-frontends", "a/b_c.d-e", "ISTIO_MUTUAL",
-		"yes", "No", "ON", "off", "y", "N", "true", "False", "null", "Null", "e1", "x1e5", "inf", "nan", "NaN", "v1", "a..b", "a--", "z"} {
+		"/svc-1", "/", "/a/b.c", "//x", "/yes", "5s", "10.0.0.1", "1:20", "2001-12-14", "yes", "No", "ON", "off", "y", "N", "true", "False", "null", "Null", "e1", "x1e5", "inf", "nan", "NaN", "v1", "a..b", "a--", "z"} {
 		out, err := yaml.Marshal(s)
 		if err != nil {
 			t.Fatal(err)

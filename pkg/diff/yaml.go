@@ -55,7 +55,28 @@ func toYAML(root map[string]any) []yamlLine {
 	return e.lines
 }
 
-type yamlEmitter struct{ lines []yamlLine }
+type yamlEmitter struct {
+	lines []yamlLine
+	// quoted remembers how the strings that need the YAML encoder are
+	// written: values such as durations repeat in every route.
+	quoted map[string]string
+}
+
+func (e *yamlEmitter) scalar(v any) string {
+	s, ok := v.(string)
+	if !ok || plainString(s) {
+		return scalarText(v)
+	}
+	if t, ok := e.quoted[s]; ok {
+		return t
+	}
+	if e.quoted == nil {
+		e.quoted = map[string]string{}
+	}
+	t := scalarText(s)
+	e.quoted[s] = t
+	return t
+}
 
 func (e *yamlEmitter) emit(text string, p *pathNode) {
 	e.lines = append(e.lines, yamlLine{text: text, node: p})
@@ -75,7 +96,7 @@ func (e *yamlEmitter) mapBody(m map[string]any, indent, first string, p *pathNod
 			lead = first
 		}
 		q := p.child(field(k))
-		key := scalarText(k) + ":"
+		key := e.scalar(k) + ":"
 		switch v := m[k].(type) {
 		case map[string]any:
 			if len(v) == 0 {
@@ -93,7 +114,7 @@ func (e *yamlEmitter) mapBody(m map[string]any, indent, first string, p *pathNod
 			e.emit(lead+key, q)
 			e.list(items, segs, indent, q)
 		default:
-			e.emit(lead+key+" "+scalarText(v), q)
+			e.emit(lead+key+" "+e.scalar(v), q)
 		}
 	}
 }
@@ -117,7 +138,7 @@ func (e *yamlEmitter) list(items []any, segs []Segment, indent string, p *pathNo
 			e.emit(indent+"-", q)
 			e.list(sub, subSegs, indent+"  ", q)
 		default:
-			e.emit(indent+"- "+scalarText(v), q)
+			e.emit(indent+"- "+e.scalar(v), q)
 		}
 	}
 }
@@ -178,12 +199,13 @@ func scalarText(v any) string {
 	return string(out)
 }
 
-// plainString reports whether YAML writes s as it is, unquoted: a letter
-// then letters, digits and . / _ - (names, hosts, paths), and not one of
+// plainString reports whether YAML writes s as it is, unquoted: a letter or
+// a slash then letters, digits and . / _ - (names, hosts, URL paths), and
+// not one of
 // the words YAML 1.1 reads as a boolean or null. It spares most scalars a
 // trip through the YAML encoder; the others take it.
 func plainString(s string) bool {
-	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z') {
+	if s == "" || !(s[0] >= 'a' && s[0] <= 'z' || s[0] >= 'A' && s[0] <= 'Z' || s[0] == '/') {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
