@@ -155,7 +155,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintClusterDump(o.Proxy.Out, sets, filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintClusterSummary(o.Proxy.Out, sets, filter, writer.ClusterOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn()})
+			err = writer.PrintClusterSummary(o.Proxy.Out, sets, filter, writer.ClusterOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err

@@ -148,7 +148,7 @@ func (o *Options) Run(ctx context.Context) error {
 				if !dump.HasEndpoints {
 					return nil, fmt.Errorf("%s has no EDS section: save /config_dump?include_eds, or /clusters?format=json", files)
 				}
-				return writer.EDSSet{Context: p.Context, Endpoints: dump.Endpoints, Hosts: p.Hosts}, nil
+				return writer.EDSSet{Context: p.Context, Endpoints: dump.Endpoints, Hosts: p.Hosts, Notes: dump.Notes}, nil
 			}
 		}
 		var err error
@@ -183,7 +183,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintEDS(o.Proxy.Out, edsSets, o.Filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintEDSSummary(o.Proxy.Out, edsSets, o.Filter, writer.EndpointOptions{Wide: wide})
+			err = writer.PrintEDSSummary(o.Proxy.Out, edsSets, o.Filter, writer.EndpointOptions{Wide: wide, Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err
@@ -195,7 +195,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintEndpoints(o.Proxy.Out, sets, o.Filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintEndpointsSummary(o.Proxy.Out, sets, o.Filter, writer.EndpointOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn()})
+			err = writer.PrintEndpointsSummary(o.Proxy.Out, sets, o.Filter, writer.EndpointOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err
