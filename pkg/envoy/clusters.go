@@ -6,7 +6,6 @@ import (
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
 )
@@ -72,6 +71,8 @@ func ReadClusters(r io.Reader, keepJSON bool) ([]ClusterStatus, error) {
 
 func readClusterStatuses(d *jsonscan.Decoder, keepJSON bool) ([]ClusterStatus, error) {
 	var out []ClusterStatus
+	// One path buffer for every cluster.
+	path := make([]segment, 0, 16)
 	err := arrayField(d, func(i int) error {
 		if null, err := skipNull(d); null || err != nil {
 			return err
@@ -86,7 +87,7 @@ func readClusterStatuses(d *jsonscan.Decoder, keepJSON bool) ([]ClusterStatus, e
 			}
 			src = jsonscan.NewBytesAt(raw, start)
 		}
-		cs, err := readClusterStatus(src, i)
+		cs, err := readClusterStatus(src, i, path)
 		if err != nil {
 			return fmt.Errorf("cluster_statuses[%d]: %w", i, err)
 		}
@@ -107,13 +108,15 @@ func (e *NotClustersError) Error() string {
 	return `not an Envoy /clusters?format=json answer: no "cluster_statuses" list`
 }
 
+// The plans of the messages of a /clusters answer, for the members the
+// reader walks without keeping them.
 var (
-	clusterStatusDesc = (&adminv3.ClusterStatus{}).ProtoReflect().Descriptor()
-	hostStatusDesc    = (&adminv3.HostStatus{}).ProtoReflect().Descriptor()
-	healthDesc        = (&adminv3.HostHealthStatus{}).ProtoReflect().Descriptor()
-	addressDesc       = (&corev3.Address{}).ProtoReflect().Descriptor()
-	socketDesc        = (&corev3.SocketAddress{}).ProtoReflect().Descriptor()
-	pipeDesc          = (&corev3.Pipe{}).ProtoReflect().Descriptor()
+	clusterStatusPlan = planOf((&adminv3.ClusterStatus{}).ProtoReflect().Descriptor())
+	hostStatusPlan    = planOf((&adminv3.HostStatus{}).ProtoReflect().Descriptor())
+	healthPlan        = planOf((&adminv3.HostHealthStatus{}).ProtoReflect().Descriptor())
+	addressPlan       = planOf((&corev3.Address{}).ProtoReflect().Descriptor())
+	socketPlan        = planOf((&corev3.SocketAddress{}).ProtoReflect().Descriptor())
+	pipePlan          = planOf((&corev3.Pipe{}).ProtoReflect().Descriptor())
 	healthStatusEnum  = corev3.HealthStatus_UNKNOWN.Descriptor()
 )
 
@@ -140,27 +143,37 @@ func (r *statusReader) report(u unknownEnum) {
 }
 
 // skip walks a member this reader does not keep.
-func (r *statusReader) skip(d *jsonscan.Decoder, md protoreflect.MessageDescriptor, key []byte) error {
-	if err := r.w.member(d, md, key); err != nil {
+func (r *statusReader) skip(d *jsonscan.Decoder, p *msgPlan, key []byte) error {
+	if err := r.w.member(d, p, key); err != nil {
 		return err
 	}
 	return r.err
 }
 
+// named is the path segment of a member known by its proto name or its
+// JSON name, as written.
+func named(key []byte, protoName, jsonName string) segment {
+	if string(key) == jsonName {
+		return segment{name: jsonName, index: -1}
+	}
+	return segment{name: protoName, index: -1}
+}
+
 // in runs fn with seg added to the path of the values reported.
-func (r *statusReader) in(seg string, fn func() error) error {
-	r.w.path = append(r.w.path, seg)
+func (r *statusReader) in(seg segment, fn func() error) error {
+	r.w.push(seg)
 	err := fn()
-	r.w.path = r.w.path[:len(r.w.path)-1]
+	r.w.pop()
 	if err != nil {
 		return err
 	}
 	return r.err
 }
 
-func readClusterStatus(d *jsonscan.Decoder, index int) (ClusterStatus, error) {
+func readClusterStatus(d *jsonscan.Decoder, index int, path []segment) (ClusterStatus, error) {
 	var cs ClusterStatus
 	r := &statusReader{cs: &cs}
+	r.w.path = path[:0]
 	r.w.report = r.report
 	err := d.Object(func(key []byte) error {
 		var err error
@@ -170,21 +183,22 @@ func readClusterStatus(d *jsonscan.Decoder, index int) (ClusterStatus, error) {
 		case is(key, "eds_service_name", "edsServiceName"):
 			cs.EDSServiceName, err = stringField(d)
 		case is(key, "host_statuses", "hostStatuses"):
-			seg := string(key)
-			err = arrayField(d, func(i int) error {
-				if null, err := skipNull(d); null || err != nil {
-					return err
-				}
-				return r.in(fmt.Sprintf("%s[%d]", seg, i), func() error {
-					h, err := r.readHost(d)
-					if err == nil {
-						cs.Hosts = append(cs.Hosts, h)
+			err = r.in(named(key, "host_statuses", "hostStatuses"), func() error {
+				return arrayField(d, func(i int) error {
+					if null, err := skipNull(d); null || err != nil {
+						return err
 					}
-					return err
+					return r.in(segment{index: i}, func() error {
+						h, err := r.readHost(d)
+						if err == nil {
+							cs.Hosts = append(cs.Hosts, h)
+						}
+						return err
+					})
 				})
 			})
 		default:
-			err = r.skip(d, clusterStatusDesc, key)
+			err = r.skip(d, clusterStatusPlan, key)
 		}
 		return err
 	})
@@ -204,7 +218,7 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 		var err error
 		switch {
 		case string(key) == "address":
-			err = r.in("address", func() error {
+			err = r.in(segment{name: "address", index: -1}, func() error {
 				return objectField(d, func(key []byte) error {
 					switch {
 					case is(key, "socket_address", "socketAddress"):
@@ -212,7 +226,7 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 							return err
 						}
 						hasSocket = true
-						return r.in(string(key), func() error {
+						return r.in(named(key, "socket_address", "socketAddress"), func() error {
 							return d.Object(func(key []byte) error {
 								var err error
 								switch {
@@ -221,33 +235,33 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 								case is(key, "port_value", "portValue"):
 									h.Port, err = uint32Field(d)
 								default:
-									err = r.skip(d, socketDesc, key)
+									err = r.skip(d, socketPlan, key)
 								}
 								return err
 							})
 						})
 					case string(key) == "pipe":
-						return r.in("pipe", func() error {
+						return r.in(segment{name: "pipe", index: -1}, func() error {
 							return objectField(d, func(key []byte) error {
 								if string(key) == "path" {
 									var err error
 									pipe, err = stringField(d)
 									return err
 								}
-								return r.skip(d, pipeDesc, key)
+								return r.skip(d, pipePlan, key)
 							})
 						})
 					}
-					return r.skip(d, addressDesc, key)
+					return r.skip(d, addressPlan, key)
 				})
 			})
 		case is(key, "health_status", "healthStatus"):
-			err = r.in(string(key), func() error {
+			err = r.in(named(key, "health_status", "healthStatus"), func() error {
 				return objectField(d, func(key []byte) error {
 					var err error
 					switch {
 					case is(key, "eds_health_status", "edsHealthStatus"):
-						err = r.in(string(key), func() error {
+						err = r.in(named(key, "eds_health_status", "edsHealthStatus"), func() error {
 							var err error
 							h.Status, err = checkEnum(d, healthStatusEnum, func(value string, byName bool) {
 								r.report(unknownEnum{path: r.w.where(), value: value, byName: byName, enum: healthStatusEnum})
@@ -257,7 +271,7 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 					case is(key, "failed_outlier_check", "failedOutlierCheck"):
 						h.FailedOutlier, err = boolField(d)
 					default:
-						err = r.skip(d, healthDesc, key)
+						err = r.skip(d, healthPlan, key)
 					}
 					return err
 				})
@@ -269,7 +283,7 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 		case string(key) == "locality":
 			h.Locality, err = readLocality(d)
 		default:
-			err = r.skip(d, hostStatusDesc, key)
+			err = r.skip(d, hostStatusPlan, key)
 		}
 		return err
 	})

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -103,16 +105,15 @@ func checkEnum(d *jsonscan.Decoder, ed protoreflect.EnumDescriptor, report func(
 	}
 	switch k {
 	case jsonscan.String:
-		s, err := d.String()
+		b, err := d.StringBytes()
 		if err != nil {
 			return 0, err
 		}
-		v := ed.Values().ByName(protoreflect.Name(s))
-		if v == nil {
-			report(strconv.Quote(s), true)
-			return 0, nil
+		if n, ok := enumByName(ed, b); ok {
+			return n, nil
 		}
-		return int32(v.Number()), nil
+		report(strconv.Quote(string(b)), true)
+		return 0, nil
 	case jsonscan.Number:
 		v, err := d.Int(32)
 		if err != nil {
@@ -129,127 +130,215 @@ func checkEnum(d *jsonscan.Decoder, ed protoreflect.EnumDescriptor, report func(
 	return 0, err
 }
 
+// enumByName looks a name up without making a string of it: enums are
+// short, and this runs for every enum value of a /clusters answer.
+func enumByName(ed protoreflect.EnumDescriptor, name []byte) (int32, bool) {
+	values := ed.Values()
+	for i := 0; i < values.Len(); i++ {
+		if v := values.Get(i); string(v.Name()) == string(name) {
+			return int32(v.Number()), true
+		}
+	}
+	return 0, false
+}
+
 // enumWalker walks a JSON value along a message schema (Any values
 // resolved from the linked types) and reports the enum values the schema
 // does not define. It validates the JSON as Skip does, and reads nothing
-// else.
+// else. The path is kept as segments that cost no allocation (names held
+// by the descriptors, indices as numbers) and written out only when a
+// value is reported: large /clusters answers are walked whole.
 type enumWalker struct {
-	path   []string
+	path   []segment
 	report func(unknownEnum)
 }
+
+// segment is a member name (name), a list index (index >= 0) or a map key
+// (key, quoted when written).
+type segment struct {
+	name  string
+	index int
+	key   string
+}
+
+func (w *enumWalker) push(s segment) { w.path = append(w.path, s) }
+func (w *enumWalker) pop()           { w.path = w.path[:len(w.path)-1] }
 
 func (w *enumWalker) where() string {
 	var b strings.Builder
 	for _, p := range w.path {
-		if b.Len() > 0 && p[0] != '[' {
-			b.WriteByte('.')
+		switch {
+		case p.name != "":
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(p.name)
+		case p.index >= 0:
+			b.WriteString("[" + strconv.Itoa(p.index) + "]")
+		default:
+			b.WriteString("[" + strconv.Quote(p.key) + "]")
 		}
-		b.WriteString(p)
 	}
 	return b.String()
 }
 
 const anyFullName = "google.protobuf.Any"
 
-// message walks a message value.
-func (w *enumWalker) message(d *jsonscan.Decoder, md protoreflect.MessageDescriptor) error {
-	if null, err := skipNull(d); null || err != nil {
-		return err
+// wellKnown tells the types of google.protobuf, which have JSON forms of
+// their own (durations, structs, wrappers...).
+func wellKnown(md protoreflect.MessageDescriptor) bool {
+	return md.ParentFile().Package() == "google.protobuf"
+}
+
+// msgPlan is what the walker needs of a message, computed once per type:
+// its fields by both the names the JSON mapping accepts, each with what to
+// look into. Large /clusters answers are walked whole, member by member.
+type msgPlan struct {
+	any    bool // google.protobuf.Any: the type is resolved from "@type"
+	opaque bool // other well-known types: JSON forms of their own, no enum
+	fields map[string]*fieldPlan
+}
+
+type fieldPlan struct {
+	name        string // as written
+	list, isMap bool
+	enum        protoreflect.EnumDescriptor    // enum values (google.protobuf.NullValue aside)
+	msg         protoreflect.MessageDescriptor // message values
+	sub         atomic.Pointer[msgPlan]        // msg's plan, once looked up
+}
+
+// subPlan is the plan of a message field's type, looked up once.
+func (fp *fieldPlan) subPlan() *msgPlan {
+	if p := fp.sub.Load(); p != nil {
+		return p
 	}
-	if md.FullName() == anyFullName {
-		_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
-			mt, err := protoregistry.GlobalTypes.FindMessageByURL(typeURL)
-			if err != nil || mt.Descriptor().FullName().Parent() == "google.protobuf" {
-				// Unknown types are dropped; well-known types (in "value")
-				// hold no enum but NullValue.
-				return skipFields, nil
+	p := planOf(fp.msg)
+	fp.sub.Store(p)
+	return p
+}
+
+var plans sync.Map // protoreflect.FullName -> *msgPlan
+
+func planOf(md protoreflect.MessageDescriptor) *msgPlan {
+	if p, ok := plans.Load(md.FullName()); ok {
+		return p.(*msgPlan)
+	}
+	p := &msgPlan{any: md.FullName() == anyFullName}
+	p.opaque = !p.any && wellKnown(md)
+	if !p.any && !p.opaque {
+		fields := md.Fields()
+		p.fields = make(map[string]*fieldPlan, 2*fields.Len())
+		for i := 0; i < fields.Len(); i++ {
+			fd := fields.Get(i)
+			elem := fd
+			if fd.IsMap() {
+				elem = fd.MapValue()
 			}
-			inner := mt.Descriptor()
-			return func(key []byte, d *jsonscan.Decoder) error { return w.member(d, inner, key) }, nil
-		})
-		return err
+			for _, name := range []string{fd.JSONName(), fd.TextName()} {
+				if _, dup := p.fields[name]; dup {
+					continue
+				}
+				fp := &fieldPlan{name: name, list: fd.IsList(), isMap: fd.IsMap()}
+				switch elem.Kind() {
+				case protoreflect.EnumKind:
+					if elem.Enum().FullName() != "google.protobuf.NullValue" {
+						fp.enum = elem.Enum()
+					}
+				case protoreflect.MessageKind, protoreflect.GroupKind:
+					fp.msg = elem.Message()
+				}
+				p.fields[name] = fp
+			}
+		}
 	}
-	if md.FullName().Parent() == "google.protobuf" {
-		// Well-known types have their own JSON forms (durations, structs,
-		// wrappers) and hold no enum but NullValue.
-		return d.Skip()
-	}
-	return d.Object(func(key []byte) error { return w.member(d, md, key) })
+	actual, _ := plans.LoadOrStore(md.FullName(), p)
+	return actual.(*msgPlan)
 }
 
-// fieldOf finds a field by its JSON name or its proto name, both of which
-// protobuf's JSON mapping accepts.
-func fieldOf(md protoreflect.MessageDescriptor, key []byte) protoreflect.FieldDescriptor {
-	fields := md.Fields()
-	if fd := fields.ByJSONName(string(key)); fd != nil {
-		return fd
-	}
-	return fields.ByTextName(string(key))
-}
-
-// member walks the value of one member of an object of message md.
-func (w *enumWalker) member(d *jsonscan.Decoder, md protoreflect.MessageDescriptor, key []byte) error {
-	fd := fieldOf(md, key)
-	if fd == nil {
-		return d.Skip() // unknown fields are discarded
-	}
-	w.path = append(w.path, string(key))
-	err := w.value(d, fd)
-	w.path = w.path[:len(w.path)-1]
-	return err
-}
-
-func (w *enumWalker) value(d *jsonscan.Decoder, fd protoreflect.FieldDescriptor) error {
+// message walks a message value of plan p.
+func (w *enumWalker) message(d *jsonscan.Decoder, p *msgPlan) error {
 	if null, err := skipNull(d); null || err != nil {
 		return err
 	}
 	switch {
-	case fd.IsMap():
-		vd := fd.MapValue()
+	case p.any:
+		_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+			mt, err := protoregistry.GlobalTypes.FindMessageByURL(typeURL)
+			if err != nil {
+				return skipFields, nil // unknown types are dropped
+			}
+			inner := planOf(mt.Descriptor())
+			if inner.opaque {
+				return skipFields, nil // a well-known type, in "value"
+			}
+			return func(key []byte, d *jsonscan.Decoder) error { return w.member(d, inner, key) }, nil
+		})
+		return err
+	case p.opaque:
+		return d.Skip()
+	}
+	return d.Object(func(key []byte) error { return w.member(d, p, key) })
+}
+
+// member walks the value of one member of an object of plan p.
+func (w *enumWalker) member(d *jsonscan.Decoder, p *msgPlan, key []byte) error {
+	fp := p.fields[string(key)]
+	if fp == nil || (fp.enum == nil && fp.msg == nil) {
+		return d.Skip() // unknown fields are discarded; scalars hold no enum
+	}
+	w.push(segment{name: fp.name, index: -1})
+	err := w.value(d, fp)
+	w.pop()
+	return err
+}
+
+func (w *enumWalker) value(d *jsonscan.Decoder, fp *fieldPlan) error {
+	if null, err := skipNull(d); null || err != nil {
+		return err
+	}
+	switch {
+	case fp.isMap:
 		if k, err := d.Peek(); err != nil || k != jsonscan.Object {
 			return d.Skip()
 		}
 		return d.Object(func(key []byte) error {
-			w.path = append(w.path, "["+strconv.Quote(string(key))+"]")
-			err := w.single(d, vd)
-			w.path = w.path[:len(w.path)-1]
+			w.push(segment{index: -1, key: string(key)})
+			err := w.single(d, fp)
+			w.pop()
 			return err
 		})
-	case fd.IsList():
+	case fp.list:
 		if k, err := d.Peek(); err != nil || k != jsonscan.Array {
 			return d.Skip()
 		}
 		return d.Array(func(i int) error {
-			w.path = append(w.path, "["+strconv.Itoa(i)+"]")
-			err := w.single(d, fd)
-			w.path = w.path[:len(w.path)-1]
+			w.push(segment{index: i})
+			err := w.single(d, fp)
+			w.pop()
 			return err
 		})
 	}
-	return w.single(d, fd)
+	return w.single(d, fp)
 }
 
-func (w *enumWalker) single(d *jsonscan.Decoder, fd protoreflect.FieldDescriptor) error {
-	switch fd.Kind() {
-	case protoreflect.EnumKind:
-		ed := fd.Enum()
-		if ed.FullName() == "google.protobuf.NullValue" {
-			return d.Skip()
+func (w *enumWalker) single(d *jsonscan.Decoder, fp *fieldPlan) error {
+	k, err := d.Peek()
+	if err != nil {
+		return err
+	}
+	if fp.enum != nil {
+		if k != jsonscan.String && k != jsonscan.Number && k != jsonscan.Null {
+			return d.Skip() // not an enum value: the decoder says so
 		}
-		if k, err := d.Peek(); err != nil || (k != jsonscan.String && k != jsonscan.Number) {
-			return d.Skip()
-		}
-		_, err := checkEnum(d, ed, func(value string, byName bool) {
-			w.report(unknownEnum{path: w.where(), value: value, byName: byName, enum: ed})
+		_, err := checkEnum(d, fp.enum, func(value string, byName bool) {
+			w.report(unknownEnum{path: w.where(), value: value, byName: byName, enum: fp.enum})
 		})
 		return err
-	case protoreflect.MessageKind, protoreflect.GroupKind:
-		if k, err := d.Peek(); err != nil || (k != jsonscan.Object && k != jsonscan.Null && fd.Message().FullName().Parent() != "google.protobuf") {
-			return d.Skip()
-		}
-		return w.message(d, fd.Message())
 	}
-	return d.Skip()
+	if k != jsonscan.Object && k != jsonscan.Null && !wellKnown(fp.msg) {
+		return d.Skip() // not a message: the decoder says so
+	}
+	return w.message(d, fp.subPlan())
 }
 
 // enumNotes walks raw, the JSON of a message md, and returns a note, under
@@ -257,7 +346,7 @@ func (w *enumWalker) single(d *jsonscan.Decoder, fd protoreflect.FieldDescriptor
 func enumNotes(raw []byte, md protoreflect.MessageDescriptor, where string) ([]Note, error) {
 	var notes []Note
 	w := &enumWalker{report: func(u unknownEnum) { notes = append(notes, u.note(where)) }}
-	if err := w.message(jsonscan.NewBytes(raw), md); err != nil {
+	if err := w.message(jsonscan.NewBytes(raw), planOf(md)); err != nil {
 		return nil, err
 	}
 	return notes, nil
@@ -272,7 +361,7 @@ func strictEnums(raw []byte, md protoreflect.MessageDescriptor) error {
 			first = &UnknownEnumError{Field: u.path, Value: u.value, Enum: u.enum.FullName()}
 		}
 	}}
-	if err := w.message(jsonscan.NewBytes(raw), md); err != nil {
+	if err := w.message(jsonscan.NewBytes(raw), planOf(md)); err != nil {
 		return err
 	}
 	return first
