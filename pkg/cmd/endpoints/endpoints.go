@@ -48,7 +48,13 @@ endpoints the control plane assigned (--address then matches ADDRESS:PORT); -o w
 PRIORITY and WEIGHT, -o json|yaml prints the assignments.
 
 --cluster filters Envoy clusters by name, as in istioctl; kubectl's --cluster flag (a
-kubeconfig cluster) is not available on this command.`
+kubeconfig cluster) is not available on this command.
+
+Enum values Envoy does not define: in a /clusters answer, a name (eds_health_status "SICK")
+is refused with one line saying where, as istioctl refuses the answer; a number is kept (an
+unknown health status prints an empty STATUS, as in istioctl) and named on stderr with a
+warning line. In a config dump's EDS section, an unknown name reads as unset (UNKNOWN) and a
+number is kept, as istioctl reads them, and each is named on stderr.`
 
 const example = `  # The endpoints of the productpage proxy, as istioctl shows them
   kubectl vd endpoints deploy/productpage-v1 -n bookinfo-frontends
