@@ -3,9 +3,11 @@ package envoy
 import (
 	"fmt"
 	"io"
+	"sync"
 
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
 )
@@ -108,17 +110,26 @@ func (e *NotClustersError) Error() string {
 	return `not an Envoy /clusters?format=json answer: no "cluster_statuses" list`
 }
 
-// The plans of the messages of a /clusters answer, for the members the
-// reader walks without keeping them.
-var (
-	clusterStatusPlan = planOf((&adminv3.ClusterStatus{}).ProtoReflect().Descriptor())
-	hostStatusPlan    = planOf((&adminv3.HostStatus{}).ProtoReflect().Descriptor())
-	healthPlan        = planOf((&adminv3.HostHealthStatus{}).ProtoReflect().Descriptor())
-	addressPlan       = planOf((&corev3.Address{}).ProtoReflect().Descriptor())
-	socketPlan        = planOf((&corev3.SocketAddress{}).ProtoReflect().Descriptor())
-	pipePlan          = planOf((&corev3.Pipe{}).ProtoReflect().Descriptor())
-	healthStatusEnum  = corev3.HealthStatus_UNKNOWN.Descriptor()
-)
+// statusPlans are the plans of the messages of a /clusters answer, for
+// the members the reader walks without keeping them. They are made on
+// first use: loading descriptors costs memory that commands reading no
+// /clusters answer should not pay.
+type statusPlans struct {
+	cluster, host, health, address, socket, pipe *msgPlan
+	healthStatus                                 protoreflect.EnumDescriptor
+}
+
+var plansOfStatus = sync.OnceValue(func() *statusPlans {
+	return &statusPlans{
+		cluster:      planOf((&adminv3.ClusterStatus{}).ProtoReflect().Descriptor()),
+		host:         planOf((&adminv3.HostStatus{}).ProtoReflect().Descriptor()),
+		health:       planOf((&adminv3.HostHealthStatus{}).ProtoReflect().Descriptor()),
+		address:      planOf((&corev3.Address{}).ProtoReflect().Descriptor()),
+		socket:       planOf((&corev3.SocketAddress{}).ProtoReflect().Descriptor()),
+		pipe:         planOf((&corev3.Pipe{}).ProtoReflect().Descriptor()),
+		healthStatus: corev3.HealthStatus_UNKNOWN.Descriptor(),
+	}
+})
 
 // statusReader reads one cluster of a /clusters answer. What the endpoint
 // table does not show is walked along the schema all the same: istioctl
@@ -126,6 +137,7 @@ var (
 // the enum does not define anywhere in the answer, so kubectl-vd does too
 // (and names it); numbers it does not define are kept, and noted.
 type statusReader struct {
+	p     *statusPlans
 	w     enumWalker
 	cs    *ClusterStatus
 	where string
@@ -172,7 +184,7 @@ func (r *statusReader) in(seg segment, fn func() error) error {
 
 func readClusterStatus(d *jsonscan.Decoder, index int, path []segment) (ClusterStatus, error) {
 	var cs ClusterStatus
-	r := &statusReader{cs: &cs}
+	r := &statusReader{p: plansOfStatus(), cs: &cs}
 	r.w.path = path[:0]
 	r.w.report = r.report
 	err := d.Object(func(key []byte) error {
@@ -198,7 +210,7 @@ func readClusterStatus(d *jsonscan.Decoder, index int, path []segment) (ClusterS
 				})
 			})
 		default:
-			err = r.skip(d, clusterStatusPlan, key)
+			err = r.skip(d, r.p.cluster, key)
 		}
 		return err
 	})
@@ -235,7 +247,7 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 								case is(key, "port_value", "portValue"):
 									h.Port, err = uint32Field(d)
 								default:
-									err = r.skip(d, socketPlan, key)
+									err = r.skip(d, r.p.socket, key)
 								}
 								return err
 							})
@@ -248,11 +260,11 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 									pipe, err = stringField(d)
 									return err
 								}
-								return r.skip(d, pipePlan, key)
+								return r.skip(d, r.p.pipe, key)
 							})
 						})
 					}
-					return r.skip(d, addressPlan, key)
+					return r.skip(d, r.p.address, key)
 				})
 			})
 		case is(key, "health_status", "healthStatus"):
@@ -263,15 +275,15 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 					case is(key, "eds_health_status", "edsHealthStatus"):
 						err = r.in(named(key, "eds_health_status", "edsHealthStatus"), func() error {
 							var err error
-							h.Status, err = checkEnum(d, healthStatusEnum, func(value string, byName bool) {
-								r.report(unknownEnum{path: r.w.where(), value: value, byName: byName, enum: healthStatusEnum})
+							h.Status, err = checkEnum(d, r.p.healthStatus, func(value string, byName bool) {
+								r.report(unknownEnum{path: r.w.where(), value: value, byName: byName, enum: r.p.healthStatus})
 							})
 							return err
 						})
 					case is(key, "failed_outlier_check", "failedOutlierCheck"):
 						h.FailedOutlier, err = boolField(d)
 					default:
-						err = r.skip(d, healthPlan, key)
+						err = r.skip(d, r.p.health, key)
 					}
 					return err
 				})
@@ -283,7 +295,7 @@ func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 		case string(key) == "locality":
 			h.Locality, err = readLocality(d)
 		default:
-			err = r.skip(d, hostStatusPlan, key)
+			err = r.skip(d, r.p.host, key)
 		}
 		return err
 	})

@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
@@ -254,8 +256,11 @@ func articled(k jsonscan.Kind) string {
 	return "a " + k.String()
 }
 
-// anyDescriptor is the schema of an Any: the enum walker resolves its type.
-var anyDescriptor = (&anypb.Any{}).ProtoReflect().Descriptor()
+// anyDescriptor is the schema of an Any: the enum walker resolves its
+// type. Descriptors are loaded on first use, not by every command.
+var anyDescriptor = sync.OnceValue(func() protoreflect.MessageDescriptor {
+	return (&anypb.Any{}).ProtoReflect().Descriptor()
+})
 
 // readClusterEntry reads one StaticCluster or DynamicCluster; entry names
 // it in notes about a cluster without a name.
@@ -290,7 +295,7 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 			// Every enum of the cluster is printed (-o json) or read (-o
 			// wide): name those protobuf's JSON reader drops or keeps as
 			// bare numbers, where the summary named only the type's.
-			notes, err := enumNotes(raw, anyDescriptor, clusterWhere(c.Name, entry))
+			notes, err := enumNotes(raw, anyDescriptor(), clusterWhere(c.Name, entry))
 			if err != nil {
 				return fmt.Errorf("cluster %d: %w", len(*list)+1, err)
 			}
@@ -324,7 +329,7 @@ func noTypeNotes(notes []Note) []Note {
 	return out
 }
 
-var discoveryTypeEnum = clusterv3.Cluster_STATIC.Descriptor()
+var discoveryTypeEnum = sync.OnceValue(clusterv3.Cluster_STATIC.Descriptor)
 
 // readClusterSummary reads the name, type and istio metadata of a cluster
 // (an Any holding a Cluster) and skips the rest. entry names the cluster
@@ -347,8 +352,9 @@ func readClusterSummary(d *jsonscan.Decoder, entry string) (ClusterSummary, erro
 			case "name":
 				c.Name, err = stringField(d)
 			case "type":
-				typ, err = checkEnum(d, discoveryTypeEnum, func(value string, byName bool) {
-					badType = &unknownEnum{path: "type", value: value, byName: byName, enum: discoveryTypeEnum}
+				ed := discoveryTypeEnum()
+				typ, err = checkEnum(d, ed, func(value string, byName bool) {
+					badType = &unknownEnum{path: "type", value: value, byName: byName, enum: ed}
 				})
 			case "metadata":
 				err = readIstioConfig(d, &c)
@@ -424,7 +430,7 @@ func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssig
 			return fmt.Errorf("endpoint config %d: %w", len(*list)+1, err)
 		}
 		if cla != nil {
-			n, err := enumNotes(raw, anyDescriptor, "endpoints of "+strconv.Quote(cla.GetClusterName()))
+			n, err := enumNotes(raw, anyDescriptor(), "endpoints of "+strconv.Quote(cla.GetClusterName()))
 			if err != nil {
 				return fmt.Errorf("endpoint config %d: %w", len(*list)+1, err)
 			}
