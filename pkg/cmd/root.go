@@ -5,16 +5,30 @@
 package cmd
 
 import (
+	"context"
 	"errors"
+	"flag"
 	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
+	"k8s.io/klog/v2/textlogger"
 
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/clusters"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
+	cmddiff "github.com/kubectl-vd/kubectl-vd/pkg/cmd/diff"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
+	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
+	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
 )
 
@@ -37,24 +51,26 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return cmdutil.UsageErrorf("%v", err)
 	})
+	var verbosity int
+	root.PersistentFlags().IntVarP(&verbosity, "v", "v", 0,
+		"Log level of the Kubernetes client, as kubectl's -v: 6 shows each request, 8 also the response bodies")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		return setClientLogging(verbosity, streams.ErrOut)
+	}
 
-	root.AddCommand(find.NewCmdFind(streams))
-	for _, add := range extraCommands {
-		root.AddCommand(add(streams))
-	}
-	for _, configure := range rootOptions {
-		configure(root)
-	}
+	// Every sub-command, listed here as kubectl's NewKubectlCommand does.
+	root.AddCommand(
+		find.NewCmdFind(streams),
+		cmddiff.NewCmdDiff(streams),
+		cmdexplain.NewCmdExplain(streams),
+		clusters.NewCmdClusters(streams),
+		endpoints.NewCmdEndpoints(streams),
+		completion.NewCmdCompletion(streams),
+		cmdversion.NewCmdVersion(streams),
+	)
+	cmdversion.AddVersionFlag(root)
 	return root
 }
-
-// extraCommands is filled by the files of this package that register the
-// other sub-commands, one file each, so that they can be added independently.
-var extraCommands []func(genericiooptions.IOStreams) *cobra.Command
-
-// rootOptions is filled the same way by files that configure the root command
-// itself (its --version flag, for instance).
-var rootOptions []func(*cobra.Command)
 
 // Execute runs the command line and returns the process exit status. Errors
 // are printed as one line on stderr, never as a stack trace.
@@ -63,11 +79,26 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	// "Couldn't get current server API group list", cancelled requests):
 	// each failure is reported once, by the command, as one line.
 	klog.SetLogger(logr.Discard())
+	// Ctrl-C cancels every request in flight; the command then ends with
+	// one line instead of one error per request. A second Ctrl-C kills at
+	// once, as usual.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.Execute()
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
+	}
+	if ctx.Err() != nil {
+		// A watch ends on Ctrl-C without an error; anything else was cut
+		// short.
+		fmt.Fprintln(streams.ErrOut, "error: interrupted")
+		return 130
 	}
 	var exit *cmdutil.ExitError
 	if errors.As(err, &exit) {
@@ -78,6 +109,27 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	}
 	printError(streams, err)
 	return 1
+}
+
+// setClientLogging routes client-go's klog output to w at the given level,
+// or discards it at level 0 (the default), where each failure is reported
+// once by the command instead.
+func setClientLogging(level int, w io.Writer) error {
+	if level < 0 {
+		return cmdutil.UsageErrorf("-v must be 0 or more, not %d", level)
+	}
+	// klog.V(n) is gated by the global verbosity, so set it either way.
+	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
+	klog.InitFlags(fs)
+	if err := fs.Set("v", strconv.Itoa(level)); err != nil {
+		return err
+	}
+	if level == 0 {
+		klog.SetLogger(logr.Discard())
+		return nil
+	}
+	klog.SetLogger(textlogger.NewLogger(textlogger.NewConfig(textlogger.Verbosity(level), textlogger.Output(w))))
+	return nil
 }
 
 func printError(streams genericiooptions.IOStreams, err error) {

@@ -141,8 +141,16 @@ func keyOf(o source.Object, name string) objKey {
 	return objKey{o.Group(), o.Kind(), o.Namespace(), name}
 }
 
-// Compare compares side a with side b.
-func Compare(a, b Side, opts Options) *Result {
+// Compare compares side a with side b. An object nested deeper than
+// MaxDepth is an error.
+func Compare(a, b Side, opts Options) (*Result, error) {
+	for _, s := range []Side{a, b} {
+		for _, o := range s.Objects {
+			if err := CheckDepth(o); err != nil {
+				return nil, err
+			}
+		}
+	}
 	r := &Result{
 		A:   SideInfo{Label: a.Label, Context: a.Context, Cluster: a.Cluster},
 		B:   SideInfo{Label: b.Label, Context: b.Context, Cluster: b.Cluster},
@@ -250,7 +258,7 @@ func Compare(a, b Side, opts Options) *Result {
 			r.Summary.OnlyInB++
 		}
 	}
-	return r
+	return r, nil
 }
 
 // dedupe keeps the first of several objects with the same group, kind,

@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"math/rand"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
@@ -60,7 +63,7 @@ const port9443 = `    - port:
 func TestChangedFieldPathAndValues(t *testing.T) {
 	a := objs(t, fmt.Sprintf(drTemplate, "cluster1", fmt.Sprintf(port9080, 2)+port9443))
 	b := objs(t, fmt.Sprintf(drTemplate, "cluster2", port9443+fmt.Sprintf(port9080, 5)))
-	r := Compare(Side{Label: "a", Objects: a}, Side{Label: "b", Objects: b}, Options{})
+	r := mustCompare(t, Side{Label: "a", Objects: a}, Side{Label: "b", Objects: b}, Options{})
 	if len(r.Objects) != 1 || r.Objects[0].Status != Changed {
 		t.Fatalf("want one changed object, got %+v", r.Objects)
 	}
@@ -82,7 +85,7 @@ func TestReorderedKeyedAndSetListsAreSame(t *testing.T) {
 	b := objs(t, strings.Replace(fmt.Sprintf(drTemplate, "cluster2", port9443+fmt.Sprintf(port9080, 2)),
 		"        - spiffe://cluster1/ns/bookinfo-frontends/sa/bookinfo-productpage\n        - spiffe://cluster2/ns/bookinfo-frontends/sa/bookinfo-productpage",
 		"        - spiffe://cluster2/ns/bookinfo-frontends/sa/bookinfo-productpage\n        - spiffe://cluster1/ns/bookinfo-frontends/sa/bookinfo-productpage", 1))
-	r := Compare(Side{Label: "a", Objects: a}, Side{Label: "b", Objects: b}, Options{})
+	r := mustCompare(t, Side{Label: "a", Objects: a}, Side{Label: "b", Objects: b}, Options{})
 	if r.Differs() {
 		t.Fatalf("reordered lists reported as different: %q", changeList(r.Objects[0]))
 	}
@@ -91,7 +94,7 @@ func TestReorderedKeyedAndSetListsAreSame(t *testing.T) {
 func TestRawKeepsClusterNames(t *testing.T) {
 	a := objs(t, fmt.Sprintf(drTemplate, "cluster1", port9443))
 	b := objs(t, fmt.Sprintf(drTemplate, "cluster2", port9443))
-	r := Compare(Side{Label: "a", Objects: a}, Side{Label: "b", Objects: b}, Options{Raw: true})
+	r := mustCompare(t, Side{Label: "a", Objects: a}, Side{Label: "b", Objects: b}, Options{Raw: true})
 	got := changeList(r.Objects[0])
 	want := []string{`changed metadata.labels["context.mesh.gloo.solo.io/cluster"] cluster1 -> cluster2`}
 	if !reflect.DeepEqual(got, want) {
@@ -102,7 +105,7 @@ func TestRawKeepsClusterNames(t *testing.T) {
 func TestDuplicateKeysFallBackToPositions(t *testing.T) {
 	a := objs(t, fmt.Sprintf(drTemplate, "cluster1", port9443+port9443))
 	b := objs(t, fmt.Sprintf(drTemplate, "cluster1", port9443+strings.Replace(port9443, "SIMPLE", "MUTUAL", 1)))
-	r := Compare(Side{Objects: a}, Side{Objects: b}, Options{})
+	r := mustCompare(t, Side{Objects: a}, Side{Objects: b}, Options{})
 	got := changeList(r.Objects[0])
 	want := []string{"changed spec.trafficPolicy.portLevelSettings[1].tls.mode SIMPLE -> MUTUAL"}
 	if !reflect.DeepEqual(got, want) {
@@ -170,7 +173,7 @@ func TestFolding(t *testing.T) {
 		statuses: []Status{OnlyInA, OnlyInB},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := Compare(Side{Objects: objs(t, tc.a)}, Side{Objects: objs(t, tc.b)}, Options{Raw: tc.raw})
+			r := mustCompare(t, Side{Objects: objs(t, tc.a)}, Side{Objects: objs(t, tc.b)}, Options{Raw: tc.raw})
 			var statuses []Status
 			for _, o := range r.Objects {
 				statuses = append(statuses, o.Status)
@@ -199,7 +202,7 @@ func TestSameNamesPairBeforeFolding(t *testing.T) {
 	// cluster): it pairs as is, and the name is not folded.
 	a := objs(t, fmt.Sprintf(vsTemplate, "cluster1", "cluster1"))
 	b := objs(t, strings.Replace(fmt.Sprintf(vsTemplate, "cluster1", "cluster1"), "relay.solo.io/cluster: cluster1", "relay.solo.io/cluster: cluster2", 1))
-	r := Compare(Side{Objects: a}, Side{Objects: b}, Options{})
+	r := mustCompare(t, Side{Objects: a}, Side{Objects: b}, Options{})
 	if len(r.Objects) != 1 || r.Objects[0].Status != Same || r.Objects[0].Name != "routetable-productpage-bookinfo-frontends-cluster1-gateways" {
 		t.Fatalf("got %+v", r.Objects)
 	}
@@ -211,11 +214,11 @@ func TestSameNamesPairBeforeFolding(t *testing.T) {
 func TestGivenClusterWins(t *testing.T) {
 	a := objs(t, strings.ReplaceAll(fmt.Sprintf(vsTemplate, "east", "east"), "    relay.solo.io/cluster: east\n", ""))
 	b := objs(t, strings.ReplaceAll(fmt.Sprintf(vsTemplate, "west", "west"), "    relay.solo.io/cluster: west\n", ""))
-	r := Compare(Side{Objects: a}, Side{Objects: b}, Options{})
+	r := mustCompare(t, Side{Objects: a}, Side{Objects: b}, Options{})
 	if len(r.Objects) != 2 {
 		t.Fatalf("without cluster names the objects should not pair: %+v", r.Objects)
 	}
-	r = Compare(Side{Cluster: "east", Objects: a}, Side{Cluster: "west", Objects: b}, Options{})
+	r = mustCompare(t, Side{Cluster: "east", Objects: a}, Side{Cluster: "west", Objects: b}, Options{})
 	if len(r.Objects) != 1 || r.Objects[0].Status != Changed {
 		t.Fatalf("given cluster names should pair the objects: %+v", r.Objects)
 	}
@@ -233,7 +236,7 @@ spec:
 	route := "  - name: %s\n    route:\n    - destination:\n        host: %s\n"
 	a := objs(t, fmt.Sprintf(vs, fmt.Sprintf(route, "first", "a")+fmt.Sprintf(route, "second", "b")))
 	b := objs(t, fmt.Sprintf(vs, fmt.Sprintf(route, "second", "b")+fmt.Sprintf(route, "first", "a")))
-	r := Compare(Side{Objects: a}, Side{Objects: b}, Options{})
+	r := mustCompare(t, Side{Objects: a}, Side{Objects: b}, Options{})
 	want := []string{"reordered spec.http [first second] -> [second first]"}
 	if got := changeList(r.Objects[0]); !reflect.DeepEqual(got, want) {
 		t.Errorf("changes:\n got %q\nwant %q", got, want)
@@ -243,7 +246,7 @@ spec:
 func TestTypeChangeAndListLengths(t *testing.T) {
 	a := objs(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: \"1\"\nlist: [1, 2, 3]\nother: {a: 1}")
 	b := objs(t, "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\ndata:\n  x: {z: 1}\nlist: [1, 5]\nother: [1]")
-	r := Compare(Side{Objects: a}, Side{Objects: b}, Options{})
+	r := mustCompare(t, Side{Objects: a}, Side{Objects: b}, Options{})
 	want := []string{
 		"changed data.x 1 -> map[z:1]",
 		"changed list[1] 2 -> 5",
@@ -312,62 +315,122 @@ func TestPathString(t *testing.T) {
 	}
 }
 
-// TestLineDiffIsShortest checks on random texts that the edit script turns
-// a into b and is as short as the longest common subsequence allows.
-func TestLineDiffIsShortest(t *testing.T) {
+// TestLineDiffRebuildsTexts checks on random texts, small ones (difflib
+// alone) and large ones (anchored on unique lines first), that the edit
+// script turns a into b, pairs only equal lines, and is never longer than
+// deleting and inserting the lines outside one longest common subsequence
+// would be by more than the lines that differ.
+func TestLineDiffRebuildsTexts(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
-	gen := func() []string {
-		n := rng.Intn(12)
-		out := make([]string, n)
+	gen := func(n, alphabet int) []string {
+		out := make([]string, rng.Intn(n))
 		for i := range out {
-			out[i] = string(rune('a' + rng.Intn(4)))
+			out[i] = fmt.Sprint(rng.Intn(alphabet))
 		}
 		return out
 	}
-	for i := 0; i < 2000; i++ {
-		a, b := gen(), gen()
+	check := func(a, b []string) {
+		t.Helper()
 		script := lineDiff(a, b)
 		var gotA, gotB []string
-		changes := 0
 		for _, e := range script {
 			switch e.op {
 			case opEqual:
 				if a[e.a] != b[e.b] {
-					t.Fatalf("equal edit on different lines %v %v", a, b)
+					t.Fatalf("equal edit on different lines %q %q", a[e.a], b[e.b])
 				}
 				gotA, gotB = append(gotA, a[e.a]), append(gotB, b[e.b])
 			case opDelete:
 				gotA = append(gotA, a[e.a])
-				changes++
 			case opInsert:
 				gotB = append(gotB, b[e.b])
-				changes++
 			}
 		}
-		if strings.Join(gotA, "") != strings.Join(a, "") || strings.Join(gotB, "") != strings.Join(b, "") {
-			t.Fatalf("script does not rebuild the texts: %v %v %v", a, b, script)
+		if !reflect.DeepEqual(gotA, a) && len(a)+len(gotA) > 0 || !reflect.DeepEqual(gotB, b) && len(b)+len(gotB) > 0 {
+			t.Fatalf("script does not rebuild the texts (%d, %d lines)", len(a), len(b))
 		}
-		if want := len(a) + len(b) - 2*lcs(a, b); changes != want {
-			t.Fatalf("%v -> %v: %d changes, shortest is %d", a, b, changes, want)
+	}
+	for i := 0; i < 2000; i++ {
+		check(gen(12, 4), gen(12, 4))
+	}
+	for i := 0; i < 20; i++ {
+		a := gen(3000, 500)
+		b := append([]string(nil), a...)
+		for j := 0; j < len(b)/20; j++ {
+			b[rng.Intn(len(b))] = fmt.Sprint(rng.Intn(500))
 		}
+		check(a, b)
+		check(gen(3000, 50), gen(3000, 50))
 	}
 }
 
-func lcs(a, b []string) int {
-	dp := make([][]int, len(a)+1)
-	for i := range dp {
-		dp[i] = make([]int, len(b)+1)
-	}
-	for i := len(a) - 1; i >= 0; i-- {
-		for j := len(b) - 1; j >= 0; j-- {
-			if a[i] == b[j] {
-				dp[i][j] = dp[i+1][j+1] + 1
-			} else {
-				dp[i][j] = max(dp[i+1][j], dp[i][j+1])
+// TestLineDiffMemoryIsLinear diffs texts of 40,000 lines where 4,000 lines
+// changed, spread over the whole text (every route of a large RouteTable).
+// A shortest edit script kept every step of its search: about 1 GiB here.
+func TestLineDiffMemoryIsLinear(t *testing.T) {
+	const routes = 4000
+	var a, b []string
+	for i := 0; i < routes; i++ {
+		for _, l := range []string{"  - name: route-%d", "    match:", "    - uri:", "        prefix: /svc-%d", "    route:",
+			"    - destination:", "        host: svc-%d.global", "    timeout: %ds"} {
+			if strings.Contains(l, "timeout") {
+				a = append(a, fmt.Sprintf(l, 5))
+				b = append(b, fmt.Sprintf(l, 10))
+				continue
 			}
+			a = append(a, strings.ReplaceAll(l, "%d", fmt.Sprint(i)))
+			b = append(b, strings.ReplaceAll(l, "%d", fmt.Sprint(i)))
 		}
 	}
-	return dp[0][0]
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	script := lineDiff(a, b)
+	runtime.ReadMemStats(&after)
+	changed := 0
+	for _, e := range script {
+		if e.op != opEqual {
+			changed++
+		}
+	}
+	if changed != 2*routes {
+		t.Errorf("%d lines deleted or inserted, want %d", changed, 2*routes)
+	}
+	// Linear: a few hundred bytes a line at most (measured: about 100).
+	lines := uint64(len(a) + len(b))
+	if got := after.TotalAlloc - before.TotalAlloc; got > 1000*lines {
+		t.Errorf("lineDiff allocated %d MiB for %d lines, want at most %d MiB", got>>20, lines, 1000*lines>>20)
+	}
+}
+
+// TestDepthLimit: the object is level 1, each map or list inside it one
+// more; MaxDepth levels compare, one more is refused by name.
+func TestDepthLimit(t *testing.T) {
+	nested := func(levels int) source.Object {
+		var v any = "leaf"
+		for i := 0; i < levels-1; i++ {
+			if i%2 == 0 {
+				v = map[string]any{"a": v}
+			} else {
+				v = []any{v}
+			}
+		}
+		o := objs(t, "apiVersion: networking.istio.io/v1\nkind: EnvoyFilter\nmetadata:\n  name: deep\n  namespace: ns\n")[0]
+		o.Obj.Object["spec"] = v // spec is level 2
+		return o
+	}
+	if err := CheckDepth(nested(MaxDepth)); err != nil {
+		t.Errorf("%d levels: %v", MaxDepth, err)
+	}
+	a, b := nested(MaxDepth), nested(MaxDepth)
+	if _, err := Compare(Side{Objects: []source.Object{a}}, Side{Objects: []source.Object{b}}, Options{}); err != nil {
+		t.Errorf("compare at %d levels: %v", MaxDepth, err)
+	}
+	deep := nested(MaxDepth + 1)
+	_, err := Compare(Side{Objects: []source.Object{a}}, Side{Objects: []source.Object{deep}}, Options{})
+	want := "EnvoyFilter ns/deep nests fields more than 64 levels deep: diff compares objects up to 64 levels"
+	if err == nil || err.Error() != want {
+		t.Errorf("compare at %d levels: %v, want %q", MaxDepth+1, err, want)
+	}
 }
 
 func TestHunkRanges(t *testing.T) {
@@ -389,5 +452,21 @@ func TestHunkRanges(t *testing.T) {
 	}
 	if want := []string{"-0,0 +1"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("hunks %q, want %q", got, want)
+	}
+}
+
+// TestPlainStringAsYAMLWrites: the strings written without the YAML
+// encoder are written as the encoder would.
+func TestPlainStringAsYAMLWrites(t *testing.T) {
+	for _, s := range []string{"productpage", "productpage.global", "bookinfo-frontends", "a/b_c.d-e", "ISTIO_MUTUAL",
+		"/svc-1", "/", "/a/b.c", "//x", "/yes", "5s", "10.0.0.1", "1:20", "2001-12-14", "yes", "No", "ON", "off", "y", "N", "true", "False", "null", "Null", "e1", "x1e5", "inf", "nan", "NaN", "v1", "a..b", "a--", "z"} {
+		out, err := yaml.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := strings.TrimSuffix(string(out), "\n")
+		if got := scalarText(s); got != want {
+			t.Errorf("scalarText(%q) = %s, want %s", s, got, want)
+		}
 	}
 }

@@ -48,7 +48,16 @@ func compareFiles(t *testing.T, dir string, opts Options) *Result {
 	if _, err := os.Stat(filepath.Join("testdata", dir, "b.json")); err == nil {
 		b = dir + "/b.json"
 	}
-	return Compare(side(t, "cluster1", dir+"/a.yaml"), side(t, "cluster2", b), opts)
+	return mustCompare(t, side(t, "cluster1", dir+"/a.yaml"), side(t, "cluster2", b), opts)
+}
+
+func mustCompare(t *testing.T, a, b Side, opts Options) *Result {
+	t.Helper()
+	r, err := Compare(a, b, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 func render(t *testing.T, r *Result, o TextOptions) []byte {

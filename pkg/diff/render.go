@@ -133,9 +133,10 @@ func writeObjectDiff(b *strings.Builder, r *Result, d ObjectDiff, context int, p
 	ta, tb := texts(la), texts(lb)
 	b.WriteString(paint(ansiBold, "--- "+r.A.Label+" "+objectRef(d, d.NameA)) + "\n")
 	b.WriteString(paint(ansiBold, "+++ "+r.B.Label+" "+objectRef(d, d.NameB)) + "\n")
+	idx := newChangeIndex(d.Changes)
 	for _, h := range hunks(lineDiff(ta, tb), context) {
 		header := fmt.Sprintf("@@ -%s +%s @@", span(h.aStart, h.aLen), span(h.bStart, h.bLen))
-		if paths := hunkPaths(h, la, lb, d.Changes); paths != "" {
+		if paths := hunkPaths(h, la, lb, idx); paths != "" {
 			header += " " + paths
 		}
 		b.WriteString(paint(ansiCyan, header) + "\n")
@@ -175,31 +176,27 @@ func span(start, n int) string {
 // hunkPaths names the changes a hunk shows: the changed field paths that
 // contain one of its changed lines, in order; the lines' own paths only when
 // no change contains them.
-func hunkPaths(h hunk, la, lb []yamlLine, changes []Change) string {
+func hunkPaths(h hunk, la, lb []yamlLine, idx changeIndex) string {
 	var matched, own []string
 	seen := map[string]bool{}
 	for _, e := range h.edits {
 		var p Path
 		switch e.op {
 		case opDelete:
-			p = la[e.a].path
+			p = la[e.a].node.path()
 		case opInsert:
-			p = lb[e.b].path
+			p = lb[e.b].node.path()
 		default:
 			continue
 		}
-		found := false
-		for _, c := range changes {
-			if p.HasPrefix(c.Path) {
-				if name := c.Path.String(); !seen[name] {
-					seen[name] = true
-					matched = append(matched, name)
-				}
-				found = true
-				break
+		if c, ok := idx.containing(p); ok {
+			if name := c.Path.String(); !seen[name] {
+				seen[name] = true
+				matched = append(matched, name)
 			}
+			continue
 		}
-		if name := p.String(); !found && !seen[name] {
+		if name := p.String(); !seen[name] {
 			seen[name] = true
 			own = append(own, name)
 		}
@@ -208,6 +205,40 @@ func hunkPaths(h hunk, la, lb []yamlLine, changes []Change) string {
 		return strings.Join(matched, ", ")
 	}
 	return strings.Join(own, ", ")
+}
+
+// changeIndex finds the first change (in the walk's order) whose path is a
+// line's path or one of its ancestors by looking each ancestor up, instead
+// of trying every change for every changed line.
+type changeIndex struct {
+	changes []Change
+	byPath  map[string][]int // Path.String() -> indexes in changes, ascending
+}
+
+func newChangeIndex(changes []Change) changeIndex {
+	idx := changeIndex{changes: changes, byPath: make(map[string][]int, len(changes))}
+	for i, c := range changes {
+		k := c.Path.String()
+		idx.byPath[k] = append(idx.byPath[k], i)
+	}
+	return idx
+}
+
+func (idx changeIndex) containing(p Path) (Change, bool) {
+	best := -1
+	for n := 0; n <= len(p); n++ {
+		for _, i := range idx.byPath[p[:n].String()] {
+			// Two paths may print alike; the change must really contain p.
+			if (best < 0 || i < best) && p.HasPrefix(idx.changes[i].Path) {
+				best = i
+				break
+			}
+		}
+	}
+	if best < 0 {
+		return Change{}, false
+	}
+	return idx.changes[best], true
 }
 
 // WriteJSON writes the result as indented JSON: the two sides, the summary

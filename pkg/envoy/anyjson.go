@@ -105,28 +105,6 @@ func uint32Field(d *jsonscan.Decoder) (uint32, error) {
 	return uint32(v), err
 }
 
-// enumField reads an enum member written as its name or its number.
-func enumField(d *jsonscan.Decoder, names map[string]int32) (int32, error) {
-	if null, err := skipNull(d); null || err != nil {
-		return 0, err
-	}
-	k, err := d.Peek()
-	if err != nil {
-		return 0, err
-	}
-	if k == jsonscan.String {
-		s, err := d.String()
-		if err != nil {
-			return 0, err
-		}
-		// Unknown names read as the default, as protobuf's JSON reader does
-		// when told to discard unknown fields (how istioctl reads dumps).
-		return names[s], nil
-	}
-	v, err := d.Int(32)
-	return int32(v), err
-}
-
 // objectField walks an object member; null reads as an empty object.
 func objectField(d *jsonscan.Decoder, fn func(key []byte) error) error {
 	if null, err := skipNull(d); null || err != nil {

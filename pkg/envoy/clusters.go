@@ -3,8 +3,11 @@ package envoy
 import (
 	"fmt"
 	"io"
+	"sync"
 
+	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
 )
@@ -50,6 +53,9 @@ type ClusterStatus struct {
 	Hosts          []HostSummary
 	// Raw is the cluster's JSON, when asked for.
 	Raw []byte
+	// Notes name the enum values written as numbers Envoy does not define
+	// (kept as such, as istioctl does).
+	Notes []Note
 }
 
 // ReadClusters streams an Envoy admin /clusters?format=json answer. With
@@ -67,6 +73,8 @@ func ReadClusters(r io.Reader, keepJSON bool) ([]ClusterStatus, error) {
 
 func readClusterStatuses(d *jsonscan.Decoder, keepJSON bool) ([]ClusterStatus, error) {
 	var out []ClusterStatus
+	// One path buffer for every cluster.
+	path := make([]segment, 0, 16)
 	err := arrayField(d, func(i int) error {
 		if null, err := skipNull(d); null || err != nil {
 			return err
@@ -81,7 +89,7 @@ func readClusterStatuses(d *jsonscan.Decoder, keepJSON bool) ([]ClusterStatus, e
 			}
 			src = jsonscan.NewBytesAt(raw, start)
 		}
-		cs, err := readClusterStatus(src)
+		cs, err := readClusterStatus(src, i, path)
 		if err != nil {
 			return fmt.Errorf("cluster_statuses[%d]: %w", i, err)
 		}
@@ -102,8 +110,83 @@ func (e *NotClustersError) Error() string {
 	return `not an Envoy /clusters?format=json answer: no "cluster_statuses" list`
 }
 
-func readClusterStatus(d *jsonscan.Decoder) (ClusterStatus, error) {
+// statusPlans are the plans of the messages of a /clusters answer, for
+// the members the reader walks without keeping them. They are made on
+// first use: loading descriptors costs memory that commands reading no
+// /clusters answer should not pay.
+type statusPlans struct {
+	cluster, host, health, address, socket, pipe *msgPlan
+	healthStatus                                 protoreflect.EnumDescriptor
+}
+
+var plansOfStatus = sync.OnceValue(func() *statusPlans {
+	return &statusPlans{
+		cluster:      planOf((&adminv3.ClusterStatus{}).ProtoReflect().Descriptor()),
+		host:         planOf((&adminv3.HostStatus{}).ProtoReflect().Descriptor()),
+		health:       planOf((&adminv3.HostHealthStatus{}).ProtoReflect().Descriptor()),
+		address:      planOf((&corev3.Address{}).ProtoReflect().Descriptor()),
+		socket:       planOf((&corev3.SocketAddress{}).ProtoReflect().Descriptor()),
+		pipe:         planOf((&corev3.Pipe{}).ProtoReflect().Descriptor()),
+		healthStatus: corev3.HealthStatus_UNKNOWN.Descriptor(),
+	}
+})
+
+// statusReader reads one cluster of a /clusters answer. What the endpoint
+// table does not show is walked along the schema all the same: istioctl
+// reads these answers with the jsonpb reader, which rejects an enum name
+// the enum does not define anywhere in the answer, so kubectl-vd does too
+// (and names it); numbers it does not define are kept, and noted.
+type statusReader struct {
+	p     *statusPlans
+	w     enumWalker
+	cs    *ClusterStatus
+	where string
+	err   error
+}
+
+func (r *statusReader) report(u unknownEnum) {
+	if u.byName {
+		if r.err == nil {
+			r.err = &UnknownEnumError{Field: u.path, Value: u.value, Enum: u.enum.FullName()}
+		}
+		return
+	}
+	r.cs.Notes = append(r.cs.Notes, u.note(r.where))
+}
+
+// skip walks a member this reader does not keep.
+func (r *statusReader) skip(d *jsonscan.Decoder, p *msgPlan, key []byte) error {
+	if err := r.w.member(d, p, key); err != nil {
+		return err
+	}
+	return r.err
+}
+
+// named is the path segment of a member known by its proto name or its
+// JSON name, as written.
+func named(key []byte, protoName, jsonName string) segment {
+	if string(key) == jsonName {
+		return segment{name: jsonName, index: -1}
+	}
+	return segment{name: protoName, index: -1}
+}
+
+// in runs fn with seg added to the path of the values reported.
+func (r *statusReader) in(seg segment, fn func() error) error {
+	r.w.push(seg)
+	err := fn()
+	r.w.pop()
+	if err != nil {
+		return err
+	}
+	return r.err
+}
+
+func readClusterStatus(d *jsonscan.Decoder, index int, path []segment) (ClusterStatus, error) {
 	var cs ClusterStatus
+	r := &statusReader{p: plansOfStatus(), cs: &cs}
+	r.w.path = path[:0]
+	r.w.report = r.report
 	err := d.Object(func(key []byte) error {
 		var err error
 		switch {
@@ -112,25 +195,34 @@ func readClusterStatus(d *jsonscan.Decoder) (ClusterStatus, error) {
 		case is(key, "eds_service_name", "edsServiceName"):
 			cs.EDSServiceName, err = stringField(d)
 		case is(key, "host_statuses", "hostStatuses"):
-			err = arrayField(d, func(int) error {
-				if null, err := skipNull(d); null || err != nil {
-					return err
-				}
-				h, err := readHost(d)
-				if err == nil {
-					cs.Hosts = append(cs.Hosts, h)
-				}
-				return err
+			err = r.in(named(key, "host_statuses", "hostStatuses"), func() error {
+				return arrayField(d, func(i int) error {
+					if null, err := skipNull(d); null || err != nil {
+						return err
+					}
+					return r.in(segment{index: i}, func() error {
+						h, err := r.readHost(d)
+						if err == nil {
+							cs.Hosts = append(cs.Hosts, h)
+						}
+						return err
+					})
+				})
 			})
 		default:
-			err = d.Skip()
+			err = r.skip(d, r.p.cluster, key)
 		}
 		return err
 	})
+	// Notes name the cluster, known once it is read.
+	r.where = clusterWhere(cs.Name, fmt.Sprintf("cluster_statuses[%d]", index))
+	for i := range cs.Notes {
+		cs.Notes[i].Where = r.where
+	}
 	return cs, err
 }
 
-func readHost(d *jsonscan.Decoder) (HostSummary, error) {
+func (r *statusReader) readHost(d *jsonscan.Decoder) (HostSummary, error) {
 	var h HostSummary
 	var socket, pipe string
 	var hasSocket bool
@@ -138,49 +230,63 @@ func readHost(d *jsonscan.Decoder) (HostSummary, error) {
 		var err error
 		switch {
 		case string(key) == "address":
-			err = objectField(d, func(key []byte) error {
-				switch {
-				case is(key, "socket_address", "socketAddress"):
-					if null, err := skipNull(d); null || err != nil {
-						return err
-					}
-					hasSocket = true
-					return d.Object(func(key []byte) error {
-						var err error
-						switch {
-						case string(key) == "address":
-							socket, err = stringField(d)
-						case is(key, "port_value", "portValue"):
-							h.Port, err = uint32Field(d)
-						default:
-							err = d.Skip()
-						}
-						return err
-					})
-				case string(key) == "pipe":
-					return objectField(d, func(key []byte) error {
-						if string(key) == "path" {
-							var err error
-							pipe, err = stringField(d)
+			err = r.in(segment{name: "address", index: -1}, func() error {
+				return objectField(d, func(key []byte) error {
+					switch {
+					case is(key, "socket_address", "socketAddress"):
+						if null, err := skipNull(d); null || err != nil {
 							return err
 						}
-						return d.Skip()
-					})
-				}
-				return d.Skip()
+						hasSocket = true
+						return r.in(named(key, "socket_address", "socketAddress"), func() error {
+							return d.Object(func(key []byte) error {
+								var err error
+								switch {
+								case string(key) == "address":
+									socket, err = stringField(d)
+								case is(key, "port_value", "portValue"):
+									h.Port, err = uint32Field(d)
+								default:
+									err = r.skip(d, r.p.socket, key)
+								}
+								return err
+							})
+						})
+					case string(key) == "pipe":
+						return r.in(segment{name: "pipe", index: -1}, func() error {
+							return objectField(d, func(key []byte) error {
+								if string(key) == "path" {
+									var err error
+									pipe, err = stringField(d)
+									return err
+								}
+								return r.skip(d, r.p.pipe, key)
+							})
+						})
+					}
+					return r.skip(d, r.p.address, key)
+				})
 			})
 		case is(key, "health_status", "healthStatus"):
-			err = objectField(d, func(key []byte) error {
-				var err error
-				switch {
-				case is(key, "eds_health_status", "edsHealthStatus"):
-					h.Status, err = enumField(d, corev3.HealthStatus_value)
-				case is(key, "failed_outlier_check", "failedOutlierCheck"):
-					h.FailedOutlier, err = boolField(d)
-				default:
-					err = d.Skip()
-				}
-				return err
+			err = r.in(named(key, "health_status", "healthStatus"), func() error {
+				return objectField(d, func(key []byte) error {
+					var err error
+					switch {
+					case is(key, "eds_health_status", "edsHealthStatus"):
+						err = r.in(named(key, "eds_health_status", "edsHealthStatus"), func() error {
+							var err error
+							h.Status, err = checkEnum(d, r.p.healthStatus, func(value string, byName bool) {
+								r.report(unknownEnum{path: r.w.where(), value: value, byName: byName, enum: r.p.healthStatus})
+							})
+							return err
+						})
+					case is(key, "failed_outlier_check", "failedOutlierCheck"):
+						h.FailedOutlier, err = boolField(d)
+					default:
+						err = r.skip(d, r.p.health, key)
+					}
+					return err
+				})
 			})
 		case string(key) == "weight":
 			h.Weight, err = uint32Field(d)
@@ -189,7 +295,7 @@ func readHost(d *jsonscan.Decoder) (HostSummary, error) {
 		case string(key) == "locality":
 			h.Locality, err = readLocality(d)
 		default:
-			err = d.Skip()
+			err = r.skip(d, r.p.host, key)
 		}
 		return err
 	})

@@ -4,9 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
+	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/anypb"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
 )
@@ -40,6 +44,10 @@ type ClusterSummary struct {
 	Legacy bool
 	// Raw is the cluster's JSON as the dump holds it, when asked for.
 	Raw []byte
+	// Notes name the values of the cluster that Envoy's schema does not
+	// define and say how they were read: the discovery type, and with
+	// ClusterJSON every enum value of the cluster.
+	Notes []Note
 }
 
 // ReadOptions choose what ReadConfigDump keeps.
@@ -63,6 +71,19 @@ type Dump struct {
 	HasEndpoints bool
 	// Sections lists the section types met, in order.
 	Sections []string
+	// Notes name the values of the EDS section that Envoy's schema does not
+	// define (clusters have theirs in ClusterSummary.Notes).
+	Notes []Note
+}
+
+// AllNotes is every note of the dump: the clusters' (in table order), then
+// the endpoints'.
+func (d *Dump) AllNotes() []Note {
+	var out []Note
+	for _, c := range d.Clusters {
+		out = append(out, c.Notes...)
+	}
+	return append(out, d.Notes...)
 }
 
 // ErrNoClusters is returned when a config dump holds no cluster at all.
@@ -170,8 +191,9 @@ func readConfigs(d *jsonscan.Decoder, dump *Dump, opts ReadOptions) error {
 					default:
 						return d.Skip()
 					}
+					section := string(key)
 					return arrayField(d, func(j int) error {
-						return readClusterEntry(d, list, list == &dynamic, opts)
+						return readClusterEntry(d, list, list == &dynamic, opts, fmt.Sprintf("%s[%d]", section, j))
 					})
 				}, nil
 			case EndpointsConfigDumpType, legacyEndpointsConfigDumpType:
@@ -190,7 +212,7 @@ func readConfigs(d *jsonscan.Decoder, dump *Dump, opts ReadOptions) error {
 						return d.Skip()
 					}
 					return arrayField(d, func(j int) error {
-						return readEndpointEntry(d, list)
+						return readEndpointEntry(d, list, &dump.Notes)
 					})
 				}, nil
 			}
@@ -234,8 +256,15 @@ func articled(k jsonscan.Kind) string {
 	return "a " + k.String()
 }
 
-// readClusterEntry reads one StaticCluster or DynamicCluster.
-func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool, opts ReadOptions) error {
+// anyDescriptor is the schema of an Any: the enum walker resolves its
+// type. Descriptors are loaded on first use, not by every command.
+var anyDescriptor = sync.OnceValue(func() protoreflect.MessageDescriptor {
+	return (&anypb.Any{}).ProtoReflect().Descriptor()
+})
+
+// readClusterEntry reads one StaticCluster or DynamicCluster; entry names
+// it in notes about a cluster without a name.
+func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool, opts ReadOptions, entry string) error {
 	if null, err := skipNull(d); null || err != nil {
 		return err
 	}
@@ -256,23 +285,60 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 			}
 			src = jsonscan.NewBytesAt(raw, start)
 		}
-		c, err := readClusterSummary(src)
+		c, err := readClusterSummary(src, entry)
 		if err != nil {
 			return fmt.Errorf("cluster %d: %w", len(*list)+1, err)
 		}
 		c.Dynamic = dynamic
 		c.Raw = raw
+		if raw != nil && !c.Legacy {
+			// Every enum of the cluster is printed (-o json) or read (-o
+			// wide): name those protobuf's JSON reader drops or keeps as
+			// bare numbers, where the summary named only the type's.
+			notes, err := enumNotes(raw, anyDescriptor(), clusterWhere(c.Name, entry))
+			if err != nil {
+				return fmt.Errorf("cluster %d: %w", len(*list)+1, err)
+			}
+			c.Notes = append(c.Notes[:0:0], noTypeNotes(c.Notes)...)
+			c.Notes = append(c.Notes, notes...)
+		}
 		*list = append(*list, c)
 		return nil
 	})
 }
 
+// clusterWhere names a cluster in notes: by its name, or by its entry in
+// the dump when it has none.
+func clusterWhere(name, entry string) string {
+	if name == "" {
+		return entry
+	}
+	return "cluster " + strconv.Quote(name)
+}
+
+// noTypeProblem is the note on a cluster without "@type".
+const noTypeProblem = `no "@type": read as an empty cluster, as istioctl does`
+
+func noTypeNotes(notes []Note) []Note {
+	var out []Note
+	for _, n := range notes {
+		if n.Problem == noTypeProblem {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+var discoveryTypeEnum = sync.OnceValue(clusterv3.Cluster_STATIC.Descriptor)
+
 // readClusterSummary reads the name, type and istio metadata of a cluster
-// (an Any holding a Cluster) and skips the rest.
-func readClusterSummary(d *jsonscan.Decoder) (ClusterSummary, error) {
+// (an Any holding a Cluster) and skips the rest. entry names the cluster
+// in notes when it has no name.
+func readClusterSummary(d *jsonscan.Decoder, entry string) (ClusterSummary, error) {
 	var c ClusterSummary
 	var typ int32
-	_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+	var badType *unknownEnum
+	typeURL, err := readAny(d, func(typeURL string) (fieldFunc, error) {
 		switch typeName(typeURL) {
 		case ClusterType:
 		case LegacyClusterType:
@@ -286,7 +352,10 @@ func readClusterSummary(d *jsonscan.Decoder) (ClusterSummary, error) {
 			case "name":
 				c.Name, err = stringField(d)
 			case "type":
-				typ, err = enumField(d, clusterv3.Cluster_DiscoveryType_value)
+				ed := discoveryTypeEnum()
+				typ, err = checkEnum(d, ed, func(value string, byName bool) {
+					badType = &unknownEnum{path: "type", value: value, byName: byName, enum: ed}
+				})
 			case "metadata":
 				err = readIstioConfig(d, &c)
 			default:
@@ -299,6 +368,14 @@ func readClusterSummary(d *jsonscan.Decoder) (ClusterSummary, error) {
 		return c, err
 	}
 	c.Type = clusterv3.Cluster_DiscoveryType(typ).String()
+	if typeURL == "" {
+		// protobuf's JSON reader, told to discard unknown fields, reads an
+		// Any without "@type" as empty: istioctl prints a row of nothing.
+		c.Notes = append(c.Notes, Note{Where: entry + ".cluster", Problem: noTypeProblem})
+	}
+	if badType != nil {
+		c.Notes = append(c.Notes, badType.note(clusterWhere(c.Name, entry)))
+	}
 	return c, nil
 }
 
@@ -333,7 +410,7 @@ func readIstioConfig(d *jsonscan.Decoder, c *ClusterSummary) error {
 }
 
 // readEndpointEntry reads one StaticEndpointConfig or DynamicEndpointConfig.
-func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssignment) error {
+func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssignment, notes *[]Note) error {
 	if null, err := skipNull(d); null || err != nil {
 		return err
 	}
@@ -353,6 +430,11 @@ func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssig
 			return fmt.Errorf("endpoint config %d: %w", len(*list)+1, err)
 		}
 		if cla != nil {
+			n, err := enumNotes(raw, anyDescriptor(), "endpoints of "+strconv.Quote(cla.GetClusterName()))
+			if err != nil {
+				return fmt.Errorf("endpoint config %d: %w", len(*list)+1, err)
+			}
+			*notes = append(*notes, n...)
 			*list = append(*list, cla)
 		}
 		return nil

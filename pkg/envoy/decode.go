@@ -90,7 +90,11 @@ func DecodeCluster(raw []byte) (c *clusterv3.Cluster, legacy bool, err error) {
 		return nil, false, err
 	}
 	switch typeName(t) {
-	case ClusterType, "":
+	case ClusterType:
+	case "":
+		// protobuf's JSON reader, told to discard unknown fields (as
+		// istioctl reads dumps), reads an Any without "@type" as empty.
+		return &clusterv3.Cluster{}, false, nil
 	case LegacyClusterType:
 		legacy = true
 	default:
@@ -257,11 +261,15 @@ func typedClusterLoad(a *anypb.Any) (*endpointv3.ClusterLoadAssignment, error) {
 }
 
 // DecodeClusters decodes a whole /clusters?format=json answer with the
-// admin v3 types. ReadClusters streams.
+// admin v3 types, and rejects enum names Envoy does not define, as
+// istioctl's reader of these answers does. ReadClusters streams.
 func DecodeClusters(data []byte) (*adminv3.Clusters, error) {
 	cs := &adminv3.Clusters{}
 	if err := unmarshal.Unmarshal(data, cs); err != nil {
 		return nil, cleanProtoError(err)
+	}
+	if err := strictEnums(data, cs.ProtoReflect().Descriptor()); err != nil {
+		return nil, err
 	}
 	return cs, nil
 }

@@ -57,7 +57,8 @@ func addSeeds(f *testing.F, names ...string) {
 // is split, and that it agrees with go-control-plane's decoding whenever
 // that succeeds.
 func FuzzDecodeConfigDump(f *testing.F) {
-	addSeeds(f, append(modernDumps, "eds-only-sidecar.endpoints_config_dump.json")...)
+	addSeeds(f, append(modernDumps, "eds-only-sidecar.endpoints_config_dump.json",
+		"odd/clusters.config_dump.json", "odd/eds.config_dump.json")...)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		opts := ReadOptions{ClusterJSON: true, Endpoints: true}
 		dump, err := ReadConfigDump(bytes.NewReader(data), opts)
@@ -101,7 +102,8 @@ func FuzzDecodeConfigDump(f *testing.F) {
 
 // FuzzDecodeClusters does the same for /clusters?format=json.
 func FuzzDecodeClusters(f *testing.F) {
-	addSeeds(f, "clusters.json", "failover-sidecar-productpage.clusters.json")
+	addSeeds(f, "clusters.json", "failover-sidecar-productpage.clusters.json", "odd/health-number.clusters.json",
+		"odd/health-name.clusters.json", "odd/priority-name.clusters.json", "odd/stat-type-name.clusters.json")
 	f.Fuzz(func(t *testing.T, data []byte) {
 		got, err := ReadClusters(bytes.NewReader(data), true)
 		got2, err2 := ReadClusters(iotest.OneByteReader(bytes.NewReader(data)), false)

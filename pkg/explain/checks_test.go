@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -59,6 +60,57 @@ func TestVD100UnreadableSpec(t *testing.T) {
 		t.Errorf("message: %s", fs[0].Message)
 	}
 	expectKeys(t, runCheck(t, "VD100", bookinfo(t).productpage()))
+}
+
+// A VirtualService written by hand whose spec cannot be read (exportTo as a
+// string) was left out of the chain in silence: it is reported when it
+// names a host of the chain, and still left out when it does not.
+func TestVD100UnreadableVirtualService(t *testing.T) {
+	const broken = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: %s, namespace: bookinfo-backends}
+spec:
+  hosts: [%s]
+  exportTo: "."
+  http:
+  - route:
+    - destination: {host: %s, port: {number: 9080}}
+`
+	ch := bookinfo(t).
+		with(c1, fmt.Sprintf(broken, "to-productpage", "productpage.bookinfo-frontends.svc.cluster.local", "productpage.global")).
+		with(c1, fmt.Sprintf(broken, "elsewhere", "reviews.global", "reviews.global")).
+		productpage()
+	fs := runCheck(t, "VD100", ch)
+	expectKeys(t, fs, "VD100 cluster1 cluster1:VirtualService/to-productpage")
+	if len(fs) == 1 && !strings.Contains(fs[0].Message, "spec cannot be read") {
+		t.Errorf("message: %s", fs[0].Message)
+	}
+	for _, cl := range ch.Clusters {
+		for _, vs := range cl.VirtualServices {
+			if vs.Ref.Name == "elsewhere" {
+				t.Errorf("VirtualService elsewhere names no host of the chain but is in cluster %s", cl.Name)
+			}
+		}
+	}
+}
+
+// The VirtualDestination has no Go type: a field of the wrong type was
+// skipped in silence (its hosts lost).
+func TestVD100UnreadableVirtualDestination(t *testing.T) {
+	ch := bookinfo(t).edit(c1, kVD, "productpage", set([]string{"spec", "hosts"}, "productpage.global")).productpage()
+	fs := runCheck(t, "VD100", ch)
+	expectKeys(t, fs, "VD100 cluster1 cluster1:VirtualDestination/productpage")
+	want := `VirtualDestination bookinfo-frontends/productpage: spec cannot be read: hosts is the string "productpage.global", not a list`
+	if len(fs) == 1 && fs[0].Message != want {
+		t.Errorf("message:\n got %s\nwant %s", fs[0].Message, want)
+	}
+	ch = bookinfo(t).edit(c1, kVD, "productpage", set([]string{"spec", "ports"}, []any{"9080", map[string]any{"number": "x"}})).productpage()
+	fs = runCheck(t, "VD100", ch)
+	want = `VirtualDestination bookinfo-frontends/productpage: spec cannot be read: ports[0] is the string "9080", not an object; ` +
+		`ports[1].number is the string "x", not a number`
+	if len(fs) != 1 || fs[0].Message != want {
+		t.Errorf("findings %q, want one with message %s", keys(fs), want)
+	}
 }
 
 func TestVD101MissingTranslation(t *testing.T) {

@@ -30,11 +30,19 @@ func checkCrossClusterDifference(ch *model.Chain) []Finding {
 			continue
 		}
 		s := side{cluster: cl.Name, refs: map[string]model.Ref{}}
+		// An object too deep to compare is left out of the comparison
+		// rather than failing it for the others.
 		for _, se := range cl.ServiceEntries {
+			if diff.CheckDepth(se.Object) != nil {
+				continue
+			}
 			s.objs = append(s.objs, se.Object)
 			s.refs[refKey(se.Ref.Kind, se.Ref.Namespace, se.Ref.Name)] = se.Ref
 		}
 		for _, dr := range cl.DestinationRules {
+			if diff.CheckDepth(dr.Object) != nil {
+				continue
+			}
 			s.objs = append(s.objs, dr.Object)
 			s.refs[refKey(dr.Ref.Kind, dr.Ref.Namespace, dr.Ref.Name)] = dr.Ref
 		}
@@ -48,11 +56,14 @@ func checkCrossClusterDifference(ch *model.Chain) []Finding {
 	var out []Finding
 	base := sides[0]
 	for _, other := range sides[1:] {
-		res := diff.Compare(
+		res, err := diff.Compare(
 			diff.Side{Label: base.cluster, Cluster: base.cluster, Objects: base.objs},
 			diff.Side{Label: other.cluster, Cluster: other.cluster, Objects: other.objs},
 			diff.Options{},
 		)
+		if err != nil {
+			continue
+		}
 		for _, od := range res.Objects {
 			if od.Status != diff.Changed {
 				continue

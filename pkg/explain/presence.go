@@ -10,7 +10,10 @@ import (
 )
 
 // checkUnreadableSpec: an object whose spec does not decode as Istio's type
-// is ignored by istiod as well.
+// is ignored by istiod as well; a VirtualDestination with a field of the
+// wrong type is rejected by Gloo. Every kind the model reads is here: the
+// model keeps unreadable objects (with their error) instead of dropping
+// them.
 func checkUnreadableSpec(ch *model.Chain) []Finding {
 	var out []Finding
 	add := func(cl string, r model.Ref, err string) {
@@ -23,6 +26,9 @@ func checkUnreadableSpec(ch *model.Chain) []Finding {
 			Objects: []model.Ref{r},
 			Hint:    "Compare the object with Istio's schema (kubectl explain " + strings.ToLower(r.Kind) + ".spec); istiod rejects or ignores what it cannot read.",
 		})
+	}
+	for _, vd := range ch.VirtualDestinations {
+		add(vd.Cluster, vd.Ref, vd.Error)
 	}
 	for _, cl := range ch.Clusters {
 		for _, x := range cl.ServiceEntries {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	goruntime "runtime"
 	"sort"
 	"strings"
@@ -67,6 +68,13 @@ func (f *Flags) AddFlags(fs *pflag.FlagSet) {
 		fs.StringSliceVar(&f.Contexts, "context", nil, usage)
 	}
 	fs.BoolVar(&f.AllContexts, "all-contexts", false, "Use every context of the kubeconfig")
+	// kubectl's default (0: no limit) is not the plugin's: say what happens.
+	if rt := fs.Lookup("request-timeout"); rt != nil {
+		rt.DefValue = DefaultRequestTimeout.String()
+		rt.Usage = "How long to wait for each server request before giving up on it and naming the context, " +
+			"as a duration (1s, 2m) or whole seconds; 0 or unset means " + DefaultRequestTimeout.String() +
+			": the plugin never waits forever"
+	}
 }
 
 // RawConfig loads the merged kubeconfig. A missing or broken kubeconfig gives
@@ -253,7 +261,11 @@ func (f *Flags) forContext(context string) *genericclioptions.ConfigFlags {
 	cf.Context = &c
 	// Name the plugin in every request (audit logs, API priority), whatever
 	// the binary is called.
+	wrap := cf.WrapConfigFn
 	cf.WrapConfigFn = func(cfg *rest.Config) *rest.Config {
+		if wrap != nil {
+			cfg = wrap(cfg)
+		}
 		cfg.UserAgent = UserAgent
 		return cfg
 	}
@@ -272,30 +284,20 @@ func (f *Flags) WithRequestTimeout(d time.Duration) *Flags {
 	return &Flags{ConfigFlags: cf, Contexts: f.Contexts, AllContexts: f.AllContexts}
 }
 
-// copyConfigFlags copies the values of kubectl's connection flags into new
-// ConfigFlags (which hold a lock and caches, so cannot be copied as a struct).
+// copyConfigFlags copies every exported field of kubectl's connection flags
+// into new ConfigFlags (which hold a lock and caches, so cannot be copied as
+// a struct). The copy walks the fields by reflection so that a flag added by
+// a later cli-runtime (as --proxy-url and --as-user-extra were) reaches every
+// context without a change here.
 func copyConfigFlags(src *genericclioptions.ConfigFlags) *genericclioptions.ConfigFlags {
 	cf := genericclioptions.NewConfigFlags(true)
-	cf.CacheDir = src.CacheDir
-	cf.KubeConfig = src.KubeConfig
-	cf.ClusterName = src.ClusterName
-	cf.AuthInfoName = src.AuthInfoName
-	cf.Context = src.Context
-	cf.Namespace = src.Namespace
-	cf.APIServer = src.APIServer
-	cf.TLSServerName = src.TLSServerName
-	cf.Insecure = src.Insecure
-	cf.CertFile = src.CertFile
-	cf.KeyFile = src.KeyFile
-	cf.CAFile = src.CAFile
-	cf.BearerToken = src.BearerToken
-	cf.Impersonate = src.Impersonate
-	cf.ImpersonateUID = src.ImpersonateUID
-	cf.ImpersonateGroup = src.ImpersonateGroup
-	cf.Username = src.Username
-	cf.Password = src.Password
-	cf.Timeout = src.Timeout
-	cf.DisableCompression = src.DisableCompression
+	from := reflect.ValueOf(src).Elem()
+	to := reflect.ValueOf(cf).Elem()
+	for i := 0; i < from.NumField(); i++ {
+		if from.Type().Field(i).IsExported() {
+			to.Field(i).Set(from.Field(i))
+		}
+	}
 	return cf
 }
 

@@ -3,11 +3,13 @@ package kube
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/client-go/rest"
 )
 
 const kubeconfig = `apiVersion: v1
@@ -118,5 +120,65 @@ func TestDefaultNamespaceAndTimeout(t *testing.T) {
 	}
 	if err := flagsFor(t, kubeconfig, "--request-timeout", "soon").ValidateTimeout(); err == nil {
 		t.Fatal("malformed --request-timeout accepted")
+	}
+}
+
+// TestEveryConnectionFlagReachesEachContext sets every exported field of
+// kubectl's ConfigFlags and checks that the per-context copy keeps it: a
+// field added by a later cli-runtime fails here until it is carried over.
+func TestEveryConnectionFlagReachesEachContext(t *testing.T) {
+	f := NewFlags()
+	src := reflect.ValueOf(f.ConfigFlags).Elem()
+	wrapped := false
+	for i := 0; i < src.NumField(); i++ {
+		field := src.Type().Field(i)
+		if !field.IsExported() {
+			continue
+		}
+		v := src.Field(i)
+		switch field.Type {
+		case reflect.TypeOf((*string)(nil)):
+			s := "value-of-" + field.Name
+			v.Set(reflect.ValueOf(&s))
+		case reflect.TypeOf((*bool)(nil)):
+			b := true
+			v.Set(reflect.ValueOf(&b))
+		case reflect.TypeOf((*[]string)(nil)):
+			l := []string{"value-of-" + field.Name}
+			v.Set(reflect.ValueOf(&l))
+		case reflect.TypeOf(f.ConfigFlags.WrapConfigFn):
+			v.Set(reflect.ValueOf(func(c *rest.Config) *rest.Config { wrapped = true; return c }))
+		default:
+			t.Fatalf("ConfigFlags.%s has type %s, which this test does not know how to set: teach it, and check the copy", field.Name, field.Type)
+		}
+	}
+	timeout := "3s"
+	f.Timeout = &timeout
+
+	got := reflect.ValueOf(f.forContext("other")).Elem()
+	for i := 0; i < src.NumField(); i++ {
+		field := src.Type().Field(i)
+		if !field.IsExported() {
+			continue
+		}
+		switch field.Name {
+		case "Context":
+			if c := *got.Field(i).Interface().(*string); c != "other" {
+				t.Errorf("Context = %q, want other", c)
+			}
+		case "WrapConfigFn":
+			fn := got.Field(i).Interface().(func(*rest.Config) *rest.Config)
+			cfg := fn(&rest.Config{})
+			if !wrapped {
+				t.Errorf("the user's WrapConfigFn was not called")
+			}
+			if cfg.UserAgent != UserAgent {
+				t.Errorf("UserAgent = %q, want %q", cfg.UserAgent, UserAgent)
+			}
+		default:
+			if !reflect.DeepEqual(got.Field(i).Interface(), src.Field(i).Interface()) {
+				t.Errorf("ConfigFlags.%s is not copied to the context's flags", field.Name)
+			}
+		}
 	}
 }

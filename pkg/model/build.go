@@ -110,10 +110,13 @@ func Build(in Input) *Chain {
 	for _, o := range candidates {
 		vs := newVirtualService(o)
 		if vs.Error != "" {
-			continue
-		}
-		vs.Routes = routesTo(vs.Spec, ch.Hosts)
-		if len(vs.Routes) == 0 {
+			// istiod ignores a VirtualService it cannot read: when its
+			// spec names a host of the chain, it is kept with its error
+			// (finding VD100) rather than left out in silence.
+			if !namesHost(o.Obj.Object["spec"], ch.Hosts) {
+				continue
+			}
+		} else if vs.Routes = routesTo(vs.Spec, ch.Hosts); len(vs.Routes) == 0 {
 			continue
 		}
 		cl := clusterFor(objCluster(o))
@@ -404,4 +407,40 @@ func appendUnique(list []string, s string) []string {
 		}
 	}
 	return append(list, s)
+}
+
+// namesHost reports whether a spec that cannot be decoded names one of
+// hosts where a VirtualService names hosts: in its hosts, or as the host of
+// a destination (route, mirror) at any depth. It reads the JSON as it is,
+// whatever the types around.
+func namesHost(spec any, hosts []string) bool {
+	stack := []any{spec}
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				switch k {
+				case "host":
+					if h, ok := e.(string); ok && HostIn(h, hosts) {
+						return true
+					}
+				case "hosts":
+					if h, ok := e.(string); ok && HostIn(h, hosts) {
+						return true
+					}
+				}
+				stack = append(stack, e)
+			}
+		case []any:
+			for _, e := range x {
+				if h, ok := e.(string); ok && HostIn(h, hosts) {
+					return true
+				}
+				stack = append(stack, e)
+			}
+		}
+	}
+	return false
 }

@@ -12,7 +12,6 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	networkingv1 "istio.io/api/networking/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
@@ -460,17 +459,46 @@ func sortedKeys[V any](m map[string]V) []string {
 func uitoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 
 // newVirtualDestination reads the Gloo object, which has no Go type here.
+// A field of the wrong type (hosts given as a string, a port that is not an
+// object) is named in Error, not skipped in silence.
 func newVirtualDestination(o source.Object, cluster string) VirtualDestination {
 	vd := VirtualDestination{Ref: refOf(o), Cluster: cluster, Labels: o.Obj.GetLabels()}
-	u := o.Obj.Object
-	vd.Hosts, _, _ = unstructured.NestedStringSlice(u, "spec", "hosts")
-	if ports, ok, _ := unstructured.NestedSlice(u, "spec", "ports"); ok {
-		for _, p := range ports {
+	var problems []string
+	bad := func(field string, v any, want string) {
+		problems = append(problems, fmt.Sprintf("%s is %s, not %s", field, typeName(v), want))
+	}
+	spec, _ := o.Obj.Object["spec"].(map[string]any)
+	if v, ok := o.Obj.Object["spec"]; ok && v != nil && spec == nil {
+		bad("spec", v, "an object")
+	}
+	if v, ok := spec["hosts"]; ok && v != nil {
+		if l, ok := v.([]any); ok {
+			for i, h := range l {
+				if s, ok := h.(string); ok {
+					vd.Hosts = append(vd.Hosts, s)
+				} else {
+					bad(fmt.Sprintf("hosts[%d]", i), h, "a string")
+				}
+			}
+		} else {
+			bad("hosts", v, "a list")
+		}
+	}
+	if v, ok := spec["ports"]; ok && v != nil {
+		ports, ok := v.([]any)
+		if !ok {
+			bad("ports", v, "a list")
+		}
+		for i, p := range ports {
 			m, ok := p.(map[string]any)
 			if !ok {
+				bad(fmt.Sprintf("ports[%d]", i), p, "an object")
 				continue
 			}
 			vp := VDPort{Number: toInt64(m["number"])}
+			if n, ok := m["number"]; ok && !isNumber(n) {
+				bad(fmt.Sprintf("ports[%d].number", i), n, "a number")
+			}
 			vp.Protocol, _ = m["protocol"].(string)
 			if tp, ok := m["targetPort"].(map[string]any); ok {
 				if n := toInt64(tp["number"]); n != 0 {
@@ -482,10 +510,15 @@ func newVirtualDestination(o source.Object, cluster string) VirtualDestination {
 			vd.Ports = append(vd.Ports, vp)
 		}
 	}
-	if svcs, ok, _ := unstructured.NestedSlice(u, "spec", "services"); ok {
-		for _, s := range svcs {
+	if v, ok := spec["services"]; ok && v != nil {
+		svcs, ok := v.([]any)
+		if !ok {
+			bad("services", v, "a list")
+		}
+		for i, s := range svcs {
 			m, ok := s.(map[string]any)
 			if !ok {
+				bad(fmt.Sprintf("services[%d]", i), s, "an object")
 				continue
 			}
 			vs := VDService{}
@@ -497,11 +530,44 @@ func newVirtualDestination(o source.Object, cluster string) VirtualDestination {
 				for k, v := range l {
 					vs.Labels[k] = fmt.Sprint(v)
 				}
+			} else if l, ok := m["labels"]; ok && l != nil {
+				bad(fmt.Sprintf("services[%d].labels", i), l, "an object")
 			}
 			vd.Services = append(vd.Services, vs)
 		}
 	}
+	if len(problems) > 0 {
+		vd.Error = "spec cannot be read: " + strings.Join(problems, "; ")
+	}
 	return vd
+}
+
+// typeName names a JSON value's type for messages.
+func typeName(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return fmt.Sprintf("the string %q", x)
+	case bool:
+		return "a boolean"
+	case map[string]any:
+		return "an object"
+	case []any:
+		return "a list"
+	}
+	if isNumber(v) {
+		return "a number"
+	}
+	return fmt.Sprintf("a %T", v)
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int, int32, int64, float32, float64:
+		return true
+	}
+	return false
 }
 
 func toInt64(v any) int64 {

@@ -115,6 +115,9 @@ type VirtualDestination struct {
 	Ports    []VDPort          `json:"ports"`
 	Services []VDService       `json:"services,omitempty"`
 	Labels   map[string]string `json:"labels,omitempty"`
+	// Error is set when part of the spec has the wrong type; what could be
+	// read is kept.
+	Error string `json:"error,omitempty"`
 }
 
 // VDPort is a port of a VirtualDestination.

@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/discovery/cached/memory"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 )
@@ -21,8 +22,13 @@ import (
 // translated objects in a cluster a lookup never holds one huge response.
 const pageSize = 500
 
-// listConcurrency bounds the lists in flight per context.
-const listConcurrency = 8
+// listConcurrency bounds the lists in flight per context. HTTP/2 carries
+// them all on one connection, so a remote cluster answers in about one
+// round trip; the bound only keeps --all-resources polite to the server.
+const listConcurrency = 64
+
+// errSkipped marks a list not read because its context had already failed.
+var errSkipped = errors.New("not read")
 
 // Resource is one listable API resource found by discovery.
 type Resource struct {
@@ -102,6 +108,11 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 		fallback *fallback
 		err      error
 	}
+	// The first connection failure or timeout cancels the context's other
+	// requests: a frozen apiserver costs one --request-timeout, not one per
+	// batch of lists.
+	cctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	out := make([]listed, len(resources))
 	sem := make(chan struct{}, listConcurrency)
 	var wg sync.WaitGroup
@@ -109,14 +120,41 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			sem <- struct{}{}
+			select {
+			case sem <- struct{}{}:
+			case <-cctx.Done():
+				out[i].err = context.Cause(cctx)
+				return
+			}
 			defer func() { <-sem }()
 			var l listed
-			l.objs, l.table, l.fallback, l.err = listWithFallback(ctx, c, r, q, selector, o.Tables)
+			l.objs, l.table, l.fallback, l.err = listWithFallback(cctx, c, r, q, selector, o.Tables)
+			if l.err != nil && ctx.Err() == nil && isConnectionError(l.err) && !errors.Is(l.err, context.Canceled) {
+				cancel(l.err)
+			}
 			out[i] = l
 		}()
 	}
 	wg.Wait()
+	if cause := context.Cause(cctx); cause != nil && ctx.Err() == nil && !errors.Is(cause, context.Canceled) {
+		read := 0
+		for _, l := range out {
+			if l.err == nil {
+				read++
+			}
+		}
+		if read == 0 {
+			return ContextResult{Context: c.Context, Err: errors.New(describe(cause))}
+		}
+		// Some lists answered before the context failed: keep them, and
+		// say once what was not read and why.
+		for i := range out {
+			if out[i].err != nil {
+				out[i].err = errSkipped
+			}
+		}
+		res.Gaps = append(res.Gaps, fmt.Errorf("stopped reading after %s; %d of %d resources not read", describe(cause), len(resources)-read, len(resources)))
+	}
 
 	failed := 0
 	var firstErr error
@@ -124,6 +162,9 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 	readable := map[string]bool{}
 	unreadable := map[string]bool{}
 	for i, l := range out {
+		if l.err == errSkipped {
+			continue
+		}
 		if l.err != nil {
 			failed++
 			if firstErr == nil {
@@ -266,7 +307,10 @@ func List(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource,
 func Served(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource) (bool, error) {
 	rl, err := c.Discovery.ServerResourcesForGroupVersion(gvr.GroupVersion().String())
 	if err != nil {
-		if apierrors.IsNotFound(err) {
+		// A group the server does not serve is an answer, not a failure:
+		// the live client says 404, the in-memory discovery cache its own
+		// "not found".
+		if apierrors.IsNotFound(err) || errors.Is(err, memory.ErrCacheNotFound) {
 			return false, nil
 		}
 		return false, err

@@ -9,8 +9,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spf13/pflag"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 )
@@ -59,8 +61,10 @@ func fakeAPIServer(t *testing.T) *httptest.Server {
 	return srv
 }
 
-func TestTranslationsKeepGoingPastABrokenAPIGroup(t *testing.T) {
-	srv := fakeAPIServer(t)
+// fakeCluster is a kube.Cluster for the fake server, with kubectl's cached
+// discovery client.
+func fakeCluster(t *testing.T, srv *httptest.Server) *kube.Cluster {
+	t.Helper()
 	dir := t.TempDir()
 	config := filepath.Join(dir, "config")
 	os.WriteFile(config, []byte(`apiVersion: v1
@@ -80,6 +84,11 @@ current-context: fake
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c
+}
+
+func TestTranslationsKeepGoingPastABrokenAPIGroup(t *testing.T) {
+	c := fakeCluster(t, fakeAPIServer(t))
 	res := Translations(context.Background(), []*kube.Cluster{c}, Query{Name: "productpage", Namespace: "ns"})
 	if len(res) != 1 || res[0].Err != nil {
 		t.Fatalf("result: %+v", res)
@@ -89,5 +98,58 @@ current-context: fake
 	}
 	if len(res[0].Gaps) != 1 || !strings.HasPrefix(res[0].Gaps[0].Error(), "API group broken.istio.io/v1 could not be discovered: ") {
 		t.Errorf("gaps: %v", res[0].Gaps)
+	}
+}
+
+// A group the server does not serve is an answer (false), whatever way the
+// cached discovery client says "not found".
+func TestServedAnswersForAGroupNotServed(t *testing.T) {
+	c := fakeCluster(t, fakeAPIServer(t))
+	for _, tc := range []struct {
+		gvr  schema.GroupVersionResource
+		want bool
+	}{
+		{schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "serviceentries"}, true},
+		{schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1", Resource: "sidecars"}, false},
+		{schema.GroupVersionResource{Group: "networking.mesh.gloo.solo.io", Version: "v2", Resource: "virtualdestinations"}, false},
+		{schema.GroupVersionResource{Group: "networking.istio.io", Version: "v1alpha3", Resource: "serviceentries"}, false},
+	} {
+		got, err := Served(context.Background(), c, tc.gvr)
+		if err != nil || got != tc.want {
+			t.Errorf("Served(%s) = %v, %v; want %v", tc.gvr, got, err, tc.want)
+		}
+	}
+}
+
+// Watch closes both of its channels once ctx ends: no goroutine is left
+// behind by a watch that was interrupted.
+func TestWatchClosesItsChannelsWhenDone(t *testing.T) {
+	c := fakeCluster(t, fakeAPIServer(t))
+	ctx, cancel := context.WithCancel(context.Background())
+	events, problems := Watch(ctx, []*kube.Cluster{c}, Query{Name: "productpage", Namespace: "ns"}, nil)
+	// The fake server lists one ServiceEntry that the caller had not shown.
+	select {
+	case ev := <-events:
+		if ev.Type != "ADDED" || ev.Object.Name() != "se" {
+			t.Errorf("first event %s %s", ev.Type, ev.Object.Name())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no event within 10s")
+	}
+	cancel()
+	deadline := time.After(10 * time.Second)
+	for events != nil || problems != nil {
+		select {
+		case _, ok := <-events:
+			if !ok {
+				events = nil
+			}
+		case _, ok := <-problems:
+			if !ok {
+				problems = nil
+			}
+		case <-deadline:
+			t.Fatal("channels still open 10s after the end")
+		}
 	}
 }

@@ -3,14 +3,18 @@ package source
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/dynamic/dynamicinformer"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/cache"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 )
@@ -21,153 +25,233 @@ type Event struct {
 	Object Object
 }
 
-// WatchProblem is reported when a watch broke and is being re-established.
+// WatchProblem is reported when a watch broke and is being re-established,
+// or when part of a context cannot be watched.
 type WatchProblem struct {
 	Context string
 	Err     error
 }
 
-// watchRestartDelay spaces re-lists of a broken watch.
-const watchRestartDelay = time.Second
-
 // Watch streams changes to the objects q selects in every cluster until ctx
-// ends. Each (context, resource) pair has its own watch; one that breaks is
-// re-listed and re-watched (and reported on problems), never dropped.
-func Watch(ctx context.Context, clusters []*kube.Cluster, q Query, events chan<- Event, problems chan<- WatchProblem) {
+// ends, then closes both channels. seen is what the caller already showed
+// (its listing): those objects are announced again only if they changed
+// meanwhile, and those gone are announced as deleted.
+//
+// Each (context, resource) pair runs a client-go informer: a watch that
+// breaks is resumed or re-listed by its reflector, and what changed while it
+// was down is replayed (a re-list is compared with what the informer held).
+// A cluster-wide list that RBAC forbids falls back to the namespaces the
+// query names, as the listing does.
+func Watch(ctx context.Context, clusters []*kube.Cluster, q Query, seen []Object) (<-chan Event, <-chan WatchProblem) {
+	events := make(chan Event)
+	problems := make(chan WatchProblem)
+	known := map[string]string{}
+	for _, o := range seen {
+		known[objectKey(o.Context, o.Resource, o.Namespace(), o.Name())] = o.Obj.GetResourceVersion()
+	}
 	var wg sync.WaitGroup
 	for _, c := range clusters {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			watchCluster(ctx, c, q, events, problems)
+			w := &watcher{ctx: ctx, c: c, q: q, known: known, events: events, problems: problems}
+			w.run()
 		}()
 	}
-	wg.Wait()
+	go func() {
+		wg.Wait()
+		close(events)
+		close(problems)
+	}()
+	return events, problems
 }
 
-func watchCluster(ctx context.Context, c *kube.Cluster, q Query, events chan<- Event, problems chan<- WatchProblem) {
+func objectKey(context, resource, namespace, name string) string {
+	return context + "\x00" + resource + "\x00" + namespace + "\x00" + name
+}
+
+// watcher watches one context.
+type watcher struct {
+	ctx      context.Context
+	c        *kube.Cluster
+	q        Query
+	known    map[string]string // read only
+	events   chan<- Event
+	problems chan<- WatchProblem
+}
+
+func (w *watcher) report(err error) {
+	select {
+	case w.problems <- WatchProblem{w.c.Context, err}:
+	case <-w.ctx.Done():
+	}
+}
+
+func (w *watcher) run() {
 	// Watches are long requests: the per-request timeout of c.Config would
 	// cut them, so they get a client of their own, bounded by ctx instead.
-	cfg := rest.CopyConfig(c.Config)
+	cfg := rest.CopyConfig(w.c.Config)
 	cfg.Timeout = 0
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		report(ctx, problems, WatchProblem{c.Context, err})
+		w.report(err)
 		return
 	}
 	var resources []Resource
 	for {
-		var gaps []error
-		resources, gaps, err = Discover(ctx, c, q.AllResources)
-		_ = gaps
+		resources, _, err = Discover(w.ctx, w.c, w.q.AllResources)
 		if err == nil {
 			break
 		}
-		report(ctx, problems, WatchProblem{c.Context, fmt.Errorf("discovery failed: %s; retrying", describe(err))})
-		if !sleep(ctx, watchRestartDelay*5) {
+		if w.ctx.Err() != nil {
+			return
+		}
+		w.report(fmt.Errorf("discovery failed: %s; retrying", describe(err)))
+		if !sleep(w.ctx, watchRetryDelay) {
 			return
 		}
 	}
-	resources = FilterResources(resources, q.Resources)
-	selector := q.Selector().String()
+	resources = FilterResources(resources, w.q.Resources)
+	selector := w.q.Selector().String()
 	var wg sync.WaitGroup
 	for _, r := range resources {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			watchResource(ctx, c, dyn, r, selector, events, problems)
-		}()
+		for _, ns := range w.namespacesFor(dyn, r, selector) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				w.inform(dyn, r, ns, selector)
+			}()
+		}
 	}
 	wg.Wait()
 }
 
-func watchResource(ctx context.Context, c *kube.Cluster, dyn dynamic.Interface, r Resource, selector string, events chan<- Event, problems chan<- WatchProblem) {
-	rv := ""
-	for ctx.Err() == nil {
-		if rv == "" {
-			// (Re-)list to learn where to watch from; objects that changed
-			// while the watch was down are not replayed as events.
-			lctx, cancel := context.WithTimeout(ctx, c.Timeout)
-			list, err := dyn.Resource(r.GVR).List(lctx, metav1.ListOptions{LabelSelector: selector, Limit: 1})
-			cancel()
-			if err != nil {
-				if ctx.Err() != nil {
-					return
-				}
-				report(ctx, problems, WatchProblem{c.Context, fmt.Errorf("%s: list failed: %s; retrying", r.GroupResource(), describe(err))})
-				if !sleep(ctx, watchRestartDelay) {
-					return
-				}
+// namespacesFor is where r can be watched: everywhere, or, when RBAC
+// forbids that, the namespaces of the query (said once).
+func (w *watcher) namespacesFor(dyn dynamic.Interface, r Resource, selector string) []string {
+	lctx, cancel := context.WithTimeout(w.ctx, w.c.Timeout)
+	defer cancel()
+	_, err := dyn.Resource(r.GVR).List(lctx, metav1.ListOptions{LabelSelector: selector, Limit: 1})
+	if err == nil || !apierrors.IsForbidden(err) || !r.Namespaced {
+		return []string{metav1.NamespaceAll}
+	}
+	ns := searchNamespaces(w.q)
+	w.report(fmt.Errorf("%s: cannot watch across all namespaces (forbidden); watching namespace(s) %v only", r.GroupResource(), ns))
+	return ns
+}
+
+// inform runs one informer until ctx ends and turns its callbacks into
+// events.
+func (w *watcher) inform(dyn dynamic.Interface, r Resource, namespace, selector string) {
+	inf := dynamicinformer.NewFilteredDynamicInformer(dyn, r.GVR, namespace, 0, cache.Indexers{},
+		func(o *metav1.ListOptions) { o.LabelSelector = selector }).Informer()
+	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
+		if w.ctx.Err() != nil {
+			return
+		}
+		where := r.GroupResource()
+		if namespace != "" {
+			where += " in " + namespace
+		}
+		w.report(fmt.Errorf("%s: watch broke: %s; resuming", where, describe(err)))
+	})
+
+	// The informer's initial list is not news where the caller's listing
+	// showed the same version.
+	var mu sync.Mutex
+	initial := map[string]bool{}
+	send := func(t watch.EventType, obj any) {
+		u, ok := obj.(*unstructured.Unstructured)
+		if !ok {
+			return
+		}
+		if u.GetAPIVersion() == "" {
+			u.SetAPIVersion(r.GVR.GroupVersion().String())
+		}
+		if u.GetKind() == "" {
+			u.SetKind(r.Kind)
+		}
+		select {
+		case w.events <- Event{Type: t, Object: Object{Context: w.c.Context, Resource: r.GVR.Resource, Obj: u}}:
+		case <-w.ctx.Done():
+		}
+	}
+	reg, err := inf.AddEventHandler(cache.ResourceEventHandlerDetailedFuncs{
+		AddFunc: func(obj any, isInInitialList bool) {
+			u, ok := obj.(*unstructured.Unstructured)
+			if !ok {
+				return
+			}
+			key := objectKey(w.c.Context, r.GVR.Resource, u.GetNamespace(), u.GetName())
+			first := isInInitialList
+			if first {
+				mu.Lock()
+				initial[key] = true
+				mu.Unlock()
+			}
+			rv, wasSeen := w.known[key]
+			switch {
+			case first && wasSeen && rv == u.GetResourceVersion():
+				// Already shown by the listing.
+			case first && wasSeen:
+				send(watch.Modified, u)
+			default:
+				send(watch.Added, u)
+			}
+		},
+		UpdateFunc: func(oldObj, newObj any) {
+			o, ok1 := oldObj.(*unstructured.Unstructured)
+			n, ok2 := newObj.(*unstructured.Unstructured)
+			// A re-list re-delivers every object: only real changes count.
+			if ok1 && ok2 && o.GetResourceVersion() == n.GetResourceVersion() {
+				return
+			}
+			send(watch.Modified, newObj)
+		},
+		DeleteFunc: func(obj any) {
+			if d, ok := obj.(cache.DeletedFinalStateUnknown); ok {
+				// Deleted while the watch was down: seen on re-list.
+				obj = d.Obj
+			}
+			send(watch.Deleted, obj)
+		},
+	})
+
+	if err != nil {
+		w.report(fmt.Errorf("%s: cannot watch: %s", r.GroupResource(), describe(err)))
+		return
+	}
+
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		inf.RunWithContext(w.ctx)
+	}()
+	// reg.HasSynced: every object of the first list has reached the handler.
+	if cache.WaitForCacheSync(w.ctx.Done(), reg.HasSynced) {
+		mu.Lock()
+		defer mu.Unlock()
+		// Objects the listing showed that the informer's first list no
+		// longer holds were deleted in between.
+		for key := range w.known {
+			parts := strings.SplitN(key, "\x00", 4)
+			ctxName, res, ns, name := parts[0], parts[1], parts[2], parts[3]
+			if ctxName != w.c.Context || res != r.GVR.Resource || (namespace != "" && ns != namespace) || initial[key] {
 				continue
 			}
-			rv = list.GetResourceVersion()
+			u := &unstructured.Unstructured{}
+			u.SetAPIVersion(r.GVR.GroupVersion().String())
+			u.SetKind(r.Kind)
+			u.SetNamespace(ns)
+			u.SetName(name)
+			send(watch.Deleted, u)
 		}
-		timeout := int64(300)
-		w, err := dyn.Resource(r.GVR).Watch(ctx, metav1.ListOptions{
-			LabelSelector: selector, ResourceVersion: rv, TimeoutSeconds: &timeout, AllowWatchBookmarks: true,
-		})
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			report(ctx, problems, WatchProblem{c.Context, fmt.Errorf("%s: watch failed: %s; re-listing", r.GroupResource(), describe(err))})
-			rv = ""
-			if !sleep(ctx, watchRestartDelay) {
-				return
-			}
-			continue
-		}
-		rv = drain(ctx, c, r, w, rv, events, problems)
 	}
+	<-done
 }
 
-// drain forwards events until the watch ends and returns the resource
-// version to resume from ("" to re-list).
-func drain(ctx context.Context, c *kube.Cluster, r Resource, w watch.Interface, rv string, events chan<- Event, problems chan<- WatchProblem) string {
-	defer w.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return rv
-		case ev, ok := <-w.ResultChan():
-			if !ok {
-				// The server closed the stream (timeout or restart): resume.
-				return rv
-			}
-			switch ev.Type {
-			case watch.Bookmark:
-				if u, ok := ev.Object.(*unstructured.Unstructured); ok {
-					rv = u.GetResourceVersion()
-				}
-			case watch.Error:
-				err := fmt.Errorf("%s: watch broke: %s; re-listing", r.GroupResource(), oneLine(fmt.Sprint(ev.Object)))
-				if st, ok := ev.Object.(*metav1.Status); ok {
-					err = fmt.Errorf("%s: watch broke: %s; re-listing", r.GroupResource(), st.Message)
-				}
-				report(ctx, problems, WatchProblem{c.Context, err})
-				return ""
-			default:
-				u, ok := ev.Object.(*unstructured.Unstructured)
-				if !ok {
-					continue
-				}
-				rv = u.GetResourceVersion()
-				select {
-				case events <- Event{Type: ev.Type, Object: Object{Context: c.Context, Resource: r.GVR.Resource, Obj: u}}:
-				case <-ctx.Done():
-					return rv
-				}
-			}
-		}
-	}
-}
-
-func report(ctx context.Context, problems chan<- WatchProblem, p WatchProblem) {
-	select {
-	case problems <- p:
-	case <-ctx.Done():
-	}
-}
+// watchRetryDelay spaces attempts at a discovery that failed.
+const watchRetryDelay = 5 * time.Second
 
 func sleep(ctx context.Context, d time.Duration) bool {
 	t := time.NewTimer(d)

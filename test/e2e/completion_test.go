@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -88,7 +89,7 @@ func TestCompletionThroughKubectl(t *testing.T) {
 func TestCompletionContextsAndNamespaces(t *testing.T) {
 	env := completionEnv(t)
 	got := choices(kubectlComplete(t, env, "find", "--context", ""))
-	if want := "cluster1 cluster1-limited cluster2 cluster2-limited dead"; strings.Join(got, " ") != want {
+	if want := "cluster1 cluster1-limited cluster2 cluster2-limited cluster3 cluster3-limited dead"; strings.Join(got, " ") != want {
 		t.Errorf("--context <TAB>: %v, want %s", got, want)
 	}
 	got = choices(kubectlComplete(t, env, "find", "--context", "cluster1,cluster2-"))
@@ -141,7 +142,7 @@ func TestCompletionParentNames(t *testing.T) {
 }
 
 // The scripts cobra generates are valid for their shells, and the bash one
-// completes when bash runs it.
+// completes when bash runs it (TestCompletionZshAndFish runs the others).
 func TestCompletionScripts(t *testing.T) {
 	env := completionEnv(t)
 	shells := map[string][]string{"bash": {"bash", "-n"}, "zsh": {"zsh", "-n"}, "fish": {"fish", "--no-execute"}}
@@ -152,9 +153,7 @@ func TestCompletionScripts(t *testing.T) {
 			continue
 		}
 		if _, err := exec.LookPath(check[0]); err != nil {
-			if shell == "bash" {
-				t.Errorf("bash is not installed")
-			}
+			t.Errorf("%s is not installed (.ci/run installs it)", check[0])
 			continue
 		}
 		f := filepath.Join(t.TempDir(), "script")
@@ -195,5 +194,81 @@ printf '%s\n' "${COMPREPLY[@]}"`
 	_, stderr, code = runEnv(t, 30*time.Second, env, "", vdBinary, "completion", "tcsh")
 	if code != 1 || stderr != "error: unsupported shell \"tcsh\": use bash, zsh, fish, powershell\n" {
 		t.Errorf("completion tcsh: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// shellComplete completes line as shell ("zsh" or "fish") does when TAB is
+// pressed at its end, once setup has defined the completion, and returns
+// the candidates the shell gets. zsh runs its real completion system
+// (compinit) in a pseudo-terminal (testdata/complete.zsh); fish answers
+// `complete -C`, which lists what TAB would offer.
+func shellComplete(t *testing.T, env []string, shell, setup, line string) []string {
+	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		t.Fatalf("%s is not installed (.ci/run installs it): %v", shell, err)
+	}
+	var stdout, stderr string
+	var code int
+	switch shell {
+	case "zsh":
+		out := filepath.Join(t.TempDir(), "candidates")
+		stdout, stderr, code = runEnv(t, 60*time.Second, env, "", "zsh", "-f",
+			filepath.Join(repoRoot, "test", "e2e", "testdata", "complete.zsh"), out, setup, line)
+	case "fish":
+		// The line goes through the environment: no quoting to get wrong.
+		env = append(append([]string{}, env...), "COMPLETE_LINE="+line)
+		stdout, stderr, code = runEnv(t, 60*time.Second, env, "", "fish", "--no-config", "-c",
+			setup+"; and complete -C $COMPLETE_LINE")
+	default:
+		t.Fatalf("no driver for %s", shell)
+	}
+	if code != 0 || stderr != "" {
+		t.Fatalf("%s completing %q: exit %d\n%s", shell, line, code, stderr)
+	}
+	return choices(stdout)
+}
+
+// zsh and fish complete `kubectl vd ...` end to end: the shell's
+// completion of kubectl (kubectl completion zsh|fish, cobra's) asks kubectl,
+// which finds completions/kubectl_complete-vd on PATH for the plugin, which
+// asks kubectl-vd, which reads the harness's clusters. kubectl-vd's own
+// zsh and fish scripts complete `kubectl-vd ...` too.
+func TestCompletionZshAndFish(t *testing.T) {
+	env := completionEnv(t)
+	subcommands := []string{"clusters", "completion", "diff", "endpoints", "explain", "find", "help", "version"}
+	contexts := []string{"cluster1", "cluster1-limited", "cluster2", "cluster2-limited", "dead"}
+	namespaces := []string{"bookinfo-backends", "bookinfo-frontends", "bookinfo-staging"}
+	setups := map[string]map[string]string{
+		"zsh":  {"kubectl": "source <(kubectl completion zsh)", "kubectl-vd": "source <(kubectl-vd completion zsh)"},
+		"fish": {"kubectl": "kubectl completion fish | source", "kubectl-vd": "kubectl-vd completion fish | source"},
+	}
+	// Both shells show the candidates sorted (zsh's _describe groups
+	// them by description first): compare them sorted.
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"kubectl vd ", subcommands},
+		{"kubectl vd comp", []string{"completion"}},
+		{"kubectl vd completion ", []string{"bash", "fish", "powershell", "zsh"}},
+		{"kubectl vd clusters -o ", []string{"json", "short", "wide", "yaml"}},
+		{"kubectl vd find --context ", contexts},
+		{"kubectl vd find --context cluster1,cluster2-", []string{"cluster1,cluster2-limited"}},
+		{"kubectl vd find --context cluster2 -n bookinfo-", namespaces},
+		{"kubectl vd find -n bookinfo-backends --context cluster2 rev", []string{"reviews"}},
+		{"kubectl vd find -n bookinfo-frontends --kind rt ", []string{"productpage"}},
+		{"kubectl-vd completion ", []string{"bash", "fish", "powershell", "zsh"}},
+		{"kubectl-vd find --context cluster2 -n bookinfo-", namespaces},
+	} {
+		for _, shell := range []string{"zsh", "fish"} {
+			t.Run(shell+" "+tc.line, func(t *testing.T) {
+				command, _, _ := strings.Cut(tc.line, " ")
+				got := shellComplete(t, env, shell, setups[shell][command], tc.line)
+				sort.Strings(got)
+				if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+					t.Errorf("%s: %q<TAB> offers %q, want %q", shell, tc.line, got, tc.want)
+				}
+			})
+		}
 	}
 }

@@ -304,3 +304,28 @@ func TestDiffNeverWrites(t *testing.T) {
 		t.Errorf("no request of kubectl-vd in the audit logs: the check saw nothing (%v)", uas)
 	}
 }
+
+// TestDiffRefusesDeeplyNestedObject applies a translated EnvoyFilter whose
+// patch nests 200 levels deep (the API server keeps such fields as they
+// are): diff refuses it in one line instead of spending memory that grows
+// with the depth (6 GB for 9,990 levels).
+func TestDiffRefusesDeeplyNestedObject(t *testing.T) {
+	const levels = 200
+	ef := `{"apiVersion":"networking.istio.io/v1alpha3","kind":"EnvoyFilter","metadata":{"name":"productpage-deep","namespace":"bookinfo-frontends",` +
+		`"labels":{"gloo.solo.io/parent_name":"productpage","gloo.solo.io/parent_namespace":"bookinfo-frontends","gloo.solo.io/parent_kind":"VirtualDestination"}},` +
+		`"spec":{"configPatches":[{"applyTo":"CLUSTER","patch":{"operation":"MERGE","value":` +
+		strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels) + `}}]}}`
+	if err := testEnv.ApplyYAML("cluster1", []byte(ef)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := testEnv.Delete("cluster1", "envoyfilters.networking.istio.io/bookinfo-frontends/productpage-deep"); err != nil {
+			t.Errorf("restoring cluster1: %v", err)
+		}
+	})
+	stdout, stderr, code := runVD(t, "diff", "productpage", "-n", "bookinfo-frontends", "--kind", "vd", "--context", "cluster1,cluster2")
+	want := "error: EnvoyFilter bookinfo-frontends/productpage-deep in cluster1 nests fields more than 64 levels deep: diff compares objects up to 64 levels\n"
+	if code != 2 || stdout != "" || stderr != want {
+		t.Errorf("exit %d (want 2), stdout %q, stderr %q, want %q", code, stdout, stderr, want)
+	}
+}

@@ -283,3 +283,47 @@ func TestExplainUnreachableContext(t *testing.T) {
 		}
 	}
 }
+
+// TestExplainUnreadableVirtualService applies a VirtualService that routes
+// to productpage.global and that the API server accepts (its schema lists
+// both spellings of the mirror percentage) but Istio cannot read (the same
+// field given twice): explain reports it as VD100 instead of leaving it out
+// in silence.
+func TestExplainUnreadableVirtualService(t *testing.T) {
+	const vs = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: productpage-retries
+  namespace: bookinfo-backends
+spec:
+  hosts: [productpage.global]
+  http:
+  - route:
+    - destination: {host: productpage.global, port: {number: 9080}}
+    mirror: {host: productpage.global}
+    mirrorPercent: 10
+    mirror_percent: 20
+`
+	if err := testEnv.ApplyYAML("cluster1", []byte(vs)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := testEnv.Delete("cluster1", "virtualservices.networking.istio.io/bookinfo-backends/productpage-retries"); err != nil {
+			t.Errorf("restoring cluster1: %v", err)
+		}
+	})
+	r, code := explainJSON(t, "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	want := append([]string{"VD100 cluster1 cluster1:VirtualService/productpage-retries"}, explainBaseline...)
+	if code != 1 || !sameKeys(findingKeys(r), want) {
+		t.Errorf("exit %d (want 1), findings:\n%s", code, strings.Join(findingKeys(r), "\n"))
+	}
+	for _, f := range r.Findings {
+		if f.Code == "VD100" && !strings.Contains(f.Message, "VirtualService bookinfo-backends/productpage-retries: spec cannot be read: ") {
+			t.Errorf("VD100 message: %s", f.Message)
+		}
+	}
+	stdout, _, _ := runVD(t, "explain", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	if !strings.Contains(stdout, "    VirtualService bookinfo-backends/productpage-retries\n      ! see VD100\n      spec cannot be read: ") {
+		t.Errorf("the narrative does not show the VirtualService and its error:\n%s", stdout)
+	}
+}

@@ -207,44 +207,84 @@ func TestFindRBACLimitedUserGetsTheNamespacesItCanRead(t *testing.T) {
 	}
 }
 
-func TestFindWatchStreamsChanges(t *testing.T) {
-	cmd := exec.Command(vdBinary, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "-w", "-o", "name")
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + testEnv.Kubeconfig}
+// watchRun is a running `find -w`.
+type watchRun struct {
+	cmd    *exec.Cmd
+	out    chan string
+	stdout io.Reader
+	stderr *strings.Builder
+}
+
+// startWatch runs the plugin with -w (args after the kubeconfig) until
+// stop.
+func startWatch(t *testing.T, kubeconfig string, args ...string) *watchRun {
+	t.Helper()
+	cmd := exec.Command(vdBinary, args...)
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + kubeconfig}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
+	w := &watchRun{cmd: cmd, out: make(chan string, 100), stdout: stdout, stderr: &strings.Builder{}}
+	cmd.Stderr = w.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer cmd.Process.Kill()
-	out := make(chan string, 100)
+	t.Cleanup(func() { cmd.Process.Kill() })
 	go func() {
 		s := bufio.NewScanner(stdout)
 		for s.Scan() {
-			out <- s.Text()
+			w.out <- s.Text()
 		}
-		close(out)
+		close(w.out)
 	}()
-	expect := func(prefix string) {
-		t.Helper()
-		deadline := time.After(30 * time.Second)
-		for {
-			select {
-			case l, ok := <-out:
-				if !ok {
-					t.Fatalf("output ended before %q; stderr %s", prefix, stderr.String())
-				}
-				if strings.HasPrefix(strings.Join(strings.Fields(l), " "), prefix) {
-					return
-				}
-			case <-deadline:
-				t.Fatalf("no line %q within 30s; stderr %s", prefix, stderr.String())
+	return w
+}
+
+// expect waits for a line starting with prefix (blanks folded).
+func (w *watchRun) expect(t *testing.T, prefix string) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case l, ok := <-w.out:
+			if !ok {
+				t.Fatalf("output ended before %q; stderr %s", prefix, w.stderr.String())
 			}
+			if strings.HasPrefix(strings.Join(strings.Fields(l), " "), prefix) {
+				return
+			}
+		case <-deadline:
+			t.Fatalf("no line %q within 30s; stderr %s", prefix, w.stderr.String())
 		}
 	}
+}
+
+// stop sends Ctrl-C and checks that the plugin ends with exit 0.
+func (w *watchRun) stop(t *testing.T) {
+	t.Helper()
+	if err := w.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		for range w.out {
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- w.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("after Ctrl-C: %v (stderr %q)", err, w.stderr.String())
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("still running 10s after Ctrl-C")
+	}
+}
+
+func TestFindWatchStreamsChanges(t *testing.T) {
+	w := startWatch(t, testEnv.Kubeconfig, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "-w", "-o", "name")
+	expect := func(prefix string) { t.Helper(); w.expect(t, prefix) }
 	expect("EVENT CONTEXT KIND NAMESPACE/NAME")
 	// The watches are up once the header is out; give the servers a moment
 	// to register them.
@@ -280,21 +320,8 @@ spec:
 	}
 	expect("DELETED cluster2 ServiceEntry watch-test/watched")
 
-	if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
-		t.Fatal(err)
-	}
-	go io.Copy(io.Discard, stdout)
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("after Ctrl-C: %v (stderr %q)", err, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("still running 10s after Ctrl-C")
-	}
-	if stderr.String() != "" {
-		t.Errorf("stderr = %q", stderr.String())
+	w.stop(t)
+	if w.stderr.String() != "" {
+		t.Errorf("stderr = %q", w.stderr.String())
 	}
 }

@@ -2,8 +2,10 @@
 // two etcd + kube-apiserver pairs with the Istio and Gloo Mesh CRDs and kwok
 // fake nodes (see test/harness), loaded with examples/bookinfo.
 //
-// Contexts of the kubeconfig: cluster1, cluster2 (admin), cluster1-limited,
-// cluster2-limited (a user RBAC grants nothing), dead (a closed port).
+// Contexts of the kubeconfig: cluster1, cluster2, cluster3 (admin),
+// clusterN-limited (a user RBAC grants nothing), dead (a closed port).
+// cluster3 serves Istio's CRDs but not Gloo Mesh's (istioOnlyCluster), and
+// holds cluster2's translations without their Gloo parents.
 // Run: go test ./test/e2e/ [-run X] [-update] (the first run builds
 // kube-apiserver, which takes minutes; later runs take seconds).
 package e2e
@@ -36,6 +38,9 @@ var (
 	// repoRoot is the repository root.
 	repoRoot string
 )
+
+// istioOnlyCluster serves Istio's CRDs but not Gloo Mesh's.
+const istioOnlyCluster = "cluster3"
 
 // commandTimeout bounds one run of the plugin or kubectl: a hang fails the
 // test that caused it instead of the whole package timing out.
@@ -72,7 +77,7 @@ func runMain(m *testing.M) int {
 	// skipped: a skipped end-to-end suite would pass without testing.
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	testEnv, err = harness.Start(ctx, harness.Options{Clusters: 2, AuditLog: true, Kwok: true, Log: os.Stderr})
+	testEnv, err = harness.Start(ctx, harness.Options{Clusters: 3, IstioOnly: []string{istioOnlyCluster}, AuditLog: true, Kwok: true, Log: os.Stderr})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: starting clusters:", err)
 		return 2
@@ -88,6 +93,11 @@ func runMain(m *testing.M) int {
 			fmt.Fprintf(os.Stderr, "e2e: loading %s: %v\n", dir, err)
 			return 2
 		}
+	}
+	// The Istio-only cluster holds what Gloo wrote into cluster2.
+	if err := testEnv.ApplyIstioOnly(istioOnlyCluster, filepath.Join(repoRoot, "examples", "bookinfo", "cluster2")); err != nil {
+		fmt.Fprintf(os.Stderr, "e2e: loading %s: %v\n", istioOnlyCluster, err)
+		return 2
 	}
 	code := m.Run()
 	if err := assertPluginMadeNoWrites(); err != nil {
@@ -123,12 +133,24 @@ func runKubectl(t *testing.T, args ...string) (stdout, stderr string, exit int) 
 // other environment than PATH.
 func run(t *testing.T, stdin, program string, args ...string) (string, string, int) {
 	t.Helper()
+	return runIn(t, t.TempDir(), stdin, program, args...)
+}
+
+// runVDHome is runVD with a given HOME, whose kubectl discovery cache
+// (~/.kube/cache) outlives one run.
+func runVDHome(t *testing.T, home string, args ...string) (string, string, int) {
+	t.Helper()
+	return runIn(t, home, "", vdBinary, args...)
+}
+
+func runIn(t *testing.T, home, stdin, program string, args ...string) (string, string, int) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, program, args...)
 	cmd.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + t.TempDir(),
+		"HOME=" + home,
 		"KUBECONFIG=" + testEnv.Kubeconfig,
 	}
 	cmd.Stdin = strings.NewReader(stdin)

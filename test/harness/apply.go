@@ -81,25 +81,49 @@ func (m *mapper) resourceFor(partial schema.GroupVersionResource) (schema.GroupV
 // served), then the rest; a namespace an object needs is created when
 // missing.
 func (e *Env) Apply(context string, paths ...string) error {
+	objs, err := readObjects(paths)
+	if err != nil {
+		return err
+	}
+	return e.applyObjects(context, objs)
+}
+
+// ApplyIstioOnly is Apply without the Gloo Mesh objects (groups *.solo.io),
+// for a cluster of Options.IstioOnly: its translations without the parents.
+func (e *Env) ApplyIstioOnly(context string, paths ...string) error {
+	objs, err := readObjects(paths)
+	if err != nil {
+		return err
+	}
+	var kept []*unstructured.Unstructured
+	for _, o := range objs {
+		if !strings.HasSuffix(o.GroupVersionKind().Group, "solo.io") {
+			kept = append(kept, o)
+		}
+	}
+	return e.applyObjects(context, kept)
+}
+
+func readObjects(paths []string) ([]*unstructured.Unstructured, error) {
 	var objs []*unstructured.Unstructured
 	for _, p := range paths {
 		files, err := yamlFiles(p)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, f := range files {
 			data, err := os.ReadFile(f)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			o, err := decodeObjects(data)
 			if err != nil {
-				return fmt.Errorf("%s: %w", f, err)
+				return nil, fmt.Errorf("%s: %w", f, err)
 			}
 			objs = append(objs, o...)
 		}
 	}
-	return e.applyObjects(context, objs)
+	return objs, nil
 }
 
 // ApplyYAML is Apply for objects given as YAML or JSON (several documents,

@@ -71,6 +71,10 @@ type Options struct {
 	// RepoRoot is the repository root; default: found from the working
 	// directory.
 	RepoRoot string
+	// IstioOnly names clusters that get Istio's CRDs but not Gloo
+	// Mesh's: a workload cluster as it is when Gloo's API lives elsewhere
+	// (or before Gloo is installed).
+	IstioOnly []string
 }
 
 // Context names written to the kubeconfig besides cluster1..N.
@@ -287,7 +291,11 @@ func Start(ctx context.Context, opts Options) (_ *Env, err error) {
 		return nil, stagesErr
 	}
 	if err := e.parallel(func(c *cluster) error {
-		if err := c.installCRDs(ctx, crds.crds); err != nil {
+		want := crds.crds
+		if slices.Contains(opts.IstioOnly, c.name) {
+			want = withoutGloo(want)
+		}
+		if err := c.installCRDs(ctx, want); err != nil {
 			return fmt.Errorf("%s: %w", c.name, err)
 		}
 		e.logf("%s: CRDs served after %s", c.name, time.Since(began).Round(10*time.Millisecond))

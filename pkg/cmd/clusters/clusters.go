@@ -46,7 +46,13 @@ status is 1.
 --vd NAME keeps the clusters of the hosts of that VirtualDestination: the hosts of the
 ServiceEntries Gloo translated from it (labels gloo.solo.io/parent_name=NAME,
 parent_namespace=--vd-namespace, parent_kind=VirtualDestination), read in the pod's context;
-with -f, from --translations files written by "kubectl vd find -o yaml".`
+with -f, from --translations files written by "kubectl vd find -o yaml".
+
+Values Envoy's schema does not define are read as istioctl reads them, so that the table
+stays istioctl's (a type "BOGUS" prints as STATIC, a cluster without "@type" as an empty row),
+and each is named once on stderr with a warning line: the discovery type in the table, every
+enum value of the cluster with -o wide|json|yaml. A saved /clusters?format=json answer has no
+cluster types nor DestinationRules: this command needs a /config_dump.`
 
 const example = `  # The clusters of the productpage proxy, as istioctl shows them
   kubectl vd clusters deploy/productpage-v1 -n bookinfo-frontends
@@ -155,7 +161,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintClusterDump(o.Proxy.Out, sets, filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintClusterSummary(o.Proxy.Out, sets, filter, writer.ClusterOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn()})
+			err = writer.PrintClusterSummary(o.Proxy.Out, sets, filter, writer.ClusterOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err

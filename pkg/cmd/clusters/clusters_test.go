@@ -128,7 +128,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"-f", binary}, binary + `: not JSON, not an Envoy admin API answer (invalid character '\x7f' looking for beginning of value)`},
 		{[]string{"-f", truncated}, truncated + ": configs[1]: unexpected end of JSON input (at byte 26640)"},
 		{[]string{"-f", "/nonexistent.json"}, "cannot read /nonexistent.json: no such file or directory"},
-		{[]string{"-f", inputs + "clusters.json"}, inputs + "clusters.json is an Envoy /clusters?format=json answer, not a /config_dump"},
+		{[]string{"-f", inputs + "clusters.json"}, inputs + "clusters.json is an Envoy /clusters?format=json answer, which lists hosts but not cluster types nor DestinationRules: give a saved /config_dump (curl localhost:15000/config_dump)\n"},
 		{[]string{"-f", inputs + "eds-only-sidecar.endpoints_config_dump.json"}, inputs + "eds-only-sidecar.endpoints_config_dump.json: the config dump has no clusters section (envoy.admin.v3.ClustersConfigDump)"},
 		{[]string{"-f", small, "-f", failover}, "clusters reads one file (a saved /config_dump), got 2 files"},
 		{[]string{"-f", small, "pod/x"}, "give a pod or -f files, not both"},
@@ -152,6 +152,43 @@ func TestErrors(t *testing.T) {
 			if !strings.HasPrefix(errOut, "error: "+tc.want) || strings.Count(errOut, "\n") != 1 {
 				t.Errorf("stderr %q, want one line starting with %q", errOut, "error: "+tc.want)
 			}
+		})
+	}
+}
+
+// Values Envoy's schema does not define (a discovery type "BOGUS" or 99, a
+// cluster without "@type", an lb_policy or TLS version unknown to Envoy)
+// print as istioctl's writers print them, and each is named once on
+// stderr, the clusters sharing it counted.
+func TestValuesEnvoyDoesNotDefine(t *testing.T) {
+	in := inputs + "odd/clusters.config_dump.json"
+	const (
+		noType    = "warning: dynamic_active_clusters[3].cluster: no \"@type\": read as an empty cluster, as istioctl does\n"
+		bogusType = "warning: cluster \"outbound|9080||details.default.svc.cluster.local\": type: \"BOGUS\" is not a value of envoy.config.cluster.v3.Cluster.DiscoveryType; read as unset (STATIC), as istioctl does (and 1 more like it)\n"
+		numType   = "warning: cluster \"prometheus_stats\": type: 99 is not a value of envoy.config.cluster.v3.Cluster.DiscoveryType; kept as a number, as istioctl does\n"
+		tls       = "warning: cluster \"prometheus_stats\": transport_socket.typed_config.common_tls_context.tls_params.tls_minimum_protocol_version: \"TLSv9\" is not a value of envoy.extensions.transport_sockets.tls.v3.TlsParameters.TlsProtocol; read as unset (TLS_AUTO), as istioctl does\n"
+		lb        = "warning: cluster \"outbound|9080||ratings.default.svc.cluster.local\": lb_policy: \"FASTEST\" is not a value of envoy.config.cluster.v3.Cluster.LbPolicy; read as unset (ROUND_ROBIN), as istioctl does\n"
+	)
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		golden     string
+		wantStderr string
+	}{
+		{"table", []string{"-f", in}, istioct + "odd-clusters.istioctl-clusters.txt", noType + bogusType + numType},
+		{"json", []string{"-f", in, "-o", "json"}, istioct + "odd-clusters.istioctl-clusters.json", noType + bogusType + numType + tls + lb},
+		// Filtered out, a cluster is not warned about.
+		{"filtered", []string{"-f", in, "--fqdn", "ratings", "-o", "json"}, "testdata/odd-ratings.json", lb},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != 0 {
+				t.Errorf("exit %d", code)
+			}
+			if errOut != tc.wantStderr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, tc.wantStderr)
+			}
+			golden(t, out, tc.golden, strings.HasPrefix(tc.golden, "testdata/"))
 		})
 	}
 }

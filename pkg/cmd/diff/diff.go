@@ -290,7 +290,10 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	}
 	a.Cluster, b.Cluster = o.GlooClusterA, o.GlooClusterB
-	res := engine.Compare(a, b, engine.Options{Raw: o.Raw})
+	res, err := engine.Compare(a, b, engine.Options{Raw: o.Raw})
+	if err != nil {
+		return err
+	}
 	if o.Output == "json" {
 		err = engine.WriteJSON(o.Out, res)
 	} else {

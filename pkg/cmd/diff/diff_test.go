@@ -247,6 +247,16 @@ func TestErrors(t *testing.T) {
 	if err := os.WriteFile(noCtx, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Nested 9,990 levels deep (just under what JSON decoders accept): the
+	// comparison once took gigabytes, it must now refuse the object.
+	deep := filepath.Join(t.TempDir(), "deep.json")
+	const levels = 9990
+	deepJSON := `{"apiVersion":"networking.istio.io/v1","kind":"EnvoyFilter","metadata":{"name":"productpage-deep","namespace":"bookinfo-frontends",` +
+		`"labels":{"gloo.solo.io/parent_name":"productpage","gloo.solo.io/parent_namespace":"bookinfo-frontends"}},"spec":{"x":` +
+		strings.Repeat(`{"a":`, levels) + "1" + strings.Repeat("}", levels) + "}}"
+	if err := os.WriteFile(deep, []byte(deepJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	pp := []string{"productpage", "-n", "bookinfo-frontends"}
 	with := func(args ...string) []string { return append(append([]string(nil), pp...), args...) }
 	for _, tc := range []struct {
@@ -273,6 +283,7 @@ func TestErrors(t *testing.T) {
 		{"same context twice", with("-f", snap, "--context", "cluster1,cluster1"), "--context cluster1 given twice: pick two different contexts of " + snap},
 		{"file with contexts, no pick", with("-f", snap, "-f", cluster2), snap + " holds contexts cluster1, cluster2: pick one with --context"},
 		{"context not in file", with("-f", snap, "-f", cluster2, "--context", "cluster3"), snap + " holds no object of context cluster3 (it holds contexts cluster1, cluster2)"},
+		{"object nested too deep", with("-f", deep, "-f", cluster2), "EnvoyFilter bookinfo-frontends/productpage-deep nests fields more than 64 levels deep: diff compares objects up to 64 levels"},
 		{"stdin twice", with("-f", "-", "-f", "-"), "standard input can be read once: give at most one -f -"},
 		{"one live context", with("--kubeconfig", dead, "--context", "dead"), "diff needs two sides: --context A --context B, --from SNAPSHOT or -f A.yaml -f B.yaml (got only context dead)"},
 		{"unknown context", with("--kubeconfig", dead, "--context", "dead,nowhere"), `context "nowhere" not found in kubeconfig`},

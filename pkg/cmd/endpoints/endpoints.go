@@ -48,7 +48,13 @@ endpoints the control plane assigned (--address then matches ADDRESS:PORT); -o w
 PRIORITY and WEIGHT, -o json|yaml prints the assignments.
 
 --cluster filters Envoy clusters by name, as in istioctl; kubectl's --cluster flag (a
-kubeconfig cluster) is not available on this command.`
+kubeconfig cluster) is not available on this command.
+
+Enum values Envoy does not define: in a /clusters answer, a name (eds_health_status "SICK")
+is refused with one line saying where, as istioctl refuses the answer; a number is kept (an
+unknown health status prints an empty STATUS, as in istioctl) and named on stderr with a
+warning line. In a config dump's EDS section, an unknown name reads as unset (UNKNOWN) and a
+number is kept, as istioctl reads them, and each is named on stderr.`
 
 const example = `  # The endpoints of the productpage proxy, as istioctl shows them
   kubectl vd endpoints deploy/productpage-v1 -n bookinfo-frontends
@@ -148,7 +154,7 @@ func (o *Options) Run(ctx context.Context) error {
 				if !dump.HasEndpoints {
 					return nil, fmt.Errorf("%s has no EDS section: save /config_dump?include_eds, or /clusters?format=json", files)
 				}
-				return writer.EDSSet{Context: p.Context, Endpoints: dump.Endpoints, Hosts: p.Hosts}, nil
+				return writer.EDSSet{Context: p.Context, Endpoints: dump.Endpoints, Hosts: p.Hosts, Notes: dump.Notes}, nil
 			}
 		}
 		var err error
@@ -183,7 +189,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintEDS(o.Proxy.Out, edsSets, o.Filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintEDSSummary(o.Proxy.Out, edsSets, o.Filter, writer.EndpointOptions{Wide: wide})
+			err = writer.PrintEDSSummary(o.Proxy.Out, edsSets, o.Filter, writer.EndpointOptions{Wide: wide, Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err
@@ -195,7 +201,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintEndpoints(o.Proxy.Out, sets, o.Filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintEndpointsSummary(o.Proxy.Out, sets, o.Filter, writer.EndpointOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn()})
+			err = writer.PrintEndpointsSummary(o.Proxy.Out, sets, o.Filter, writer.EndpointOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err

@@ -152,3 +152,53 @@ func TestErrors(t *testing.T) {
 		})
 	}
 }
+
+// /clusters answers: istioctl reads them with the jsonpb reader, which
+// keeps enum numbers Envoy does not define (its STATUS column is then
+// empty) and rejects enum names it does not define, wherever they are.
+// kubectl-vd prints the same table and names the numbers once, and
+// refuses the names with one line that says where they are. Config dumps
+// (the EDS view) are read as istioctl reads them: unknown names unset,
+// unknown numbers kept, each named on stderr.
+func TestValuesEnvoyDoesNotDefine(t *testing.T) {
+	odd := inputs + "odd/"
+	for _, tc := range []struct {
+		name       string
+		args       []string
+		golden     string
+		wantStderr string
+		wantCode   int
+	}{
+		{"health number", []string{"-f", odd + "health-number.clusters.json"}, istioct + "odd-health-number.istioctl-endpoints.txt",
+			"warning: cluster \"outbound|9080||reviews.default.svc.cluster.local\": host_statuses[1].health_status.eds_health_status: 99 is not a value of envoy.config.core.v3.HealthStatus; kept as a number, as istioctl does (and 1 more like it)\n" +
+				"warning: cluster \"outbound|9080||ratings.default.svc.cluster.local\": circuit_breakers.thresholds[0].priority: 7 is not a value of envoy.config.core.v3.RoutingPriority; kept as a number, as istioctl does\n", 0},
+		{"health number filtered", []string{"-f", odd + "health-number.clusters.json", "--address", "10.0.0.1"}, "testdata/odd-health-number-filtered.txt",
+			"warning: cluster \"outbound|9080||reviews.default.svc.cluster.local\": host_statuses[1].health_status.eds_health_status: 99 is not a value of envoy.config.core.v3.HealthStatus; kept as a number, as istioctl does\n", 0},
+		{"health name", []string{"-f", odd + "health-name.clusters.json"}, "",
+			"error: " + odd + "health-name.clusters.json: cluster_statuses[0]: host_statuses[1].health_status.eds_health_status: \"SICK\" is not a value of envoy.config.core.v3.HealthStatus (istioctl rejects the answer too)\n", 1},
+		{"priority name", []string{"-f", odd + "priority-name.clusters.json"}, "",
+			"error: " + odd + "priority-name.clusters.json: cluster_statuses[1]: circuit_breakers.thresholds[0].priority: \"URGENT\" is not a value of envoy.config.core.v3.RoutingPriority (istioctl rejects the answer too)\n", 1},
+		{"stat type name", []string{"-f", odd + "stat-type-name.clusters.json", "-o", "json"}, "",
+			"error: " + odd + "stat-type-name.clusters.json: cluster_statuses[0]: host_statuses[0].stats[0].type: \"HISTOGRAM\" is not a value of envoy.admin.v3.SimpleMetric.Type (istioctl rejects the answer too)\n", 1},
+		{"eds", []string{"-f", odd + "eds.config_dump.json"}, istioct + "odd-eds.istioctl-eds.txt",
+			"warning: endpoints of \"outbound|9080||reviews.default.svc.cluster.local\": endpoints[0].lb_endpoints[1].health_status: \"SICK\" is not a value of envoy.config.core.v3.HealthStatus; read as unset (UNKNOWN), as istioctl does\n" +
+				"warning: endpoints of \"outbound|9080||reviews.default.svc.cluster.local\": endpoints[0].lb_endpoints[2].health_status: 99 is not a value of envoy.config.core.v3.HealthStatus; kept as a number, as istioctl does\n", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, errOut, code := run(t, "", tc.args...)
+			if code != tc.wantCode {
+				t.Errorf("exit %d, want %d", code, tc.wantCode)
+			}
+			if errOut != tc.wantStderr {
+				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, tc.wantStderr)
+			}
+			if tc.golden == "" {
+				if out != "" {
+					t.Errorf("stdout %q", out)
+				}
+				return
+			}
+			golden(t, out, tc.golden, strings.HasPrefix(tc.golden, "testdata/"))
+		})
+	}
+}

@@ -249,6 +249,10 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	} else {
 		in, problems, warnings = o.fromContexts(ctx)
+		if ctx.Err() != nil {
+			// Interrupted: every context would say so.
+			return ctx.Err()
+		}
 	}
 	for _, p := range problems {
 		fmt.Fprintf(o.ErrOut, "error: %s\n", p)

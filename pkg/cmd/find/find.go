@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -208,12 +206,13 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-
 	results, err := o.lookup(ctx)
 	if err != nil {
 		return err
+	}
+	if ctx.Err() != nil {
+		// Interrupted while listing: every context would say so.
+		return ctx.Err()
 	}
 	if o.Name == "" {
 		if err := o.printOverview(results); err != nil {

@@ -3,7 +3,6 @@ package find
 import (
 	"context"
 	"fmt"
-	"sync"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -20,39 +19,32 @@ func (o *Options) watch(ctx context.Context, results []source.ContextResult) err
 		}
 		clusters = append(clusters, cl)
 	}
-	events := make(chan source.Event)
-	problems := make(chan source.WatchProblem)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		source.Watch(ctx, clusters, o.query, events, problems)
-		close(events)
-	}()
+	var seen []source.Object
+	for _, r := range results {
+		seen = append(seen, r.Objects...)
+	}
+	events, problems := source.Watch(ctx, clusters, o.query, seen)
 	fmt.Fprintf(o.Out, "%-9s %-16s %-18s %s\n", "EVENT", "CONTEXT", "KIND", "NAMESPACE/NAME")
 	flush(o.Out)
-	for {
+	// Both channels are closed once every watcher has stopped (Ctrl-C).
+	for events != nil || problems != nil {
 		select {
 		case ev, ok := <-events:
 			if !ok {
-				wg.Wait()
-				return nil
+				events = nil
+				continue
 			}
 			fmt.Fprintf(o.Out, "%-9s %-16s %-18s %s/%s\n", ev.Type, contextName(ev.Object.Context), ev.Object.Kind(), ev.Object.Namespace(), ev.Object.Name())
 			flush(o.Out)
-		case p := <-problems:
-			fmt.Fprintf(o.ErrOut, "warning: context %s: %s\n", contextName(p.Context), p.Err)
-		case <-ctx.Done():
-			// Drain until the watchers have stopped.
-			go func() {
-				for range problems {
-				}
-			}()
-			for range events {
+		case p, ok := <-problems:
+			if !ok {
+				problems = nil
+				continue
 			}
-			return nil
+			fmt.Fprintf(o.ErrOut, "warning: context %s: %s\n", contextName(p.Context), p.Err)
 		}
 	}
+	return nil
 }
 
 type flusher interface{ Flush() error }

@@ -147,6 +147,11 @@ func (s *Files) ConfigDump(_ context.Context, _ string, opts envoy.ReadOptions) 
 		}
 	}
 	if len(s.files) == 1 {
+		if s.files[0].f.Clusters != nil {
+			// The clusters view needs each cluster's discovery type and
+			// DestinationRule, which only the config dump holds.
+			return nil, fmt.Errorf("%s is %s, which lists hosts but not cluster types nor DestinationRules: give a saved /config_dump (curl localhost:15000/config_dump)", s.files[0].name, s.files[0].f.Kind())
+		}
 		return nil, fmt.Errorf("%s is %s, not a /config_dump", s.files[0].name, s.files[0].f.Kind())
 	}
 	return nil, errors.New("none of the files is an Envoy /config_dump")

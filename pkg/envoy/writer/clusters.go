@@ -155,6 +155,9 @@ type ClusterOptions struct {
 	Wide bool
 	// ContextColumn adds a first CONTEXT column (several contexts).
 	ContextColumn bool
+	// Warn, when set, is told about the values of the printed clusters that
+	// Envoy's schema does not define.
+	Warn io.Writer
 	// typePrefix is istioctl's `proxy-config all` layout: a first NAME
 	// column, cluster/NAME.
 	typePrefix bool
@@ -174,17 +177,21 @@ func PrintClusterSummary(out io.Writer, sets []ClusterSet, f ClusterFilter, o Cl
 		header = append([]string{"CONTEXT"}, header...)
 	}
 	t.add(header...)
+	var warnings []*notes
 	for _, set := range sets {
 		var eds edsIndex
 		if o.Wide {
 			eds = newEDSIndex(set.Dump.Endpoints)
 		}
+		n := &notes{context: set.Context}
+		warnings = append(warnings, n)
 		f := f.forSet(set.Hosts)
 		for _, sc := range sortClusters(set.Dump.Clusters) {
 			c := sc.c
 			if !f.Verify(c.Name) {
 				continue
 			}
+			n.add(c.Notes...)
 			var row []string
 			if o.ContextColumn {
 				row = append(row, set.Context)
@@ -212,6 +219,9 @@ func PrintClusterSummary(out io.Writer, sets []ClusterSet, f ClusterFilter, o Cl
 			}
 			t.add(row...)
 		}
+	}
+	for _, n := range warnings {
+		n.print(o.Warn)
 	}
 	return t.write(out)
 }

@@ -24,7 +24,26 @@ type EDSSet struct {
 	Endpoints []*endpointv3.ClusterLoadAssignment
 	// Hosts, when not nil, replaces the filter's Hosts for this proxy.
 	Hosts map[string]bool
+	// Notes are the dump's notes on its EDS section (envoy.Dump.Notes).
+	Notes []envoy.Note
 }
+
+// notesOf gathers the notes of the assignments printed.
+func (set EDSSet) notesOf(printed []*endpointv3.ClusterLoadAssignment) *notes {
+	n := &notes{context: set.Context}
+	names := map[string]bool{}
+	for _, cla := range printed {
+		names[edsWhere(cla.GetClusterName())] = true
+	}
+	for _, note := range set.Notes {
+		if names[note.Where] {
+			n.add(note)
+		}
+	}
+	return n
+}
+
+func edsWhere(cluster string) string { return "endpoints of " + strconv.Quote(cluster) }
 
 // edsAddresses renders the addresses of an endpoint as istioctl does.
 func edsAddresses(ep *endpointv3.LbEndpoint) []string {
@@ -145,9 +164,12 @@ func PrintEDSSummary(out io.Writer, sets []EDSSet, f EndpointFilter, o EndpointO
 		header = append([]string{"CONTEXT"}, header...)
 	}
 	t.add(header...)
+	var warnings []*notes
 	for _, set := range sets {
 		f := f.forSet(set.Hosts)
-		for _, cla := range selectEDS(set.Endpoints, f) {
+		printed := selectEDS(set.Endpoints, f)
+		warnings = append(warnings, set.notesOf(printed))
+		for _, cla := range printed {
 			for _, l := range cla.GetEndpoints() {
 				loc := envoy.Locality{Region: l.GetLocality().GetRegion(), Zone: l.GetLocality().GetZone(), SubZone: l.GetLocality().GetSubZone()}
 				for _, ep := range l.GetLbEndpoints() {
@@ -172,15 +194,21 @@ func PrintEDSSummary(out io.Writer, sets []EDSSet, f EndpointFilter, o EndpointO
 			}
 		}
 	}
+	for _, n := range warnings {
+		n.print(o.Warn)
+	}
 	return t.write(out)
 }
 
 // PrintEDS prints the selected assignments as istioctl's -o json|yaml.
 func PrintEDS(w io.Writer, sets []EDSSet, f EndpointFilter, format string, warn io.Writer) error {
 	var lists []jsonList
+	var warnings []*notes
 	for _, set := range sets {
 		l := jsonList{context: set.Context}
-		for _, cla := range selectEDS(set.Endpoints, f.forSet(set.Hosts)) {
+		printed := selectEDS(set.Endpoints, f.forSet(set.Hosts))
+		warnings = append(warnings, set.notesOf(printed))
+		for _, cla := range printed {
 			b, err := messageJSON(cla, nil, "endpoints of "+cla.GetClusterName(), warn)
 			if err != nil {
 				return err
@@ -188,6 +216,9 @@ func PrintEDS(w io.Writer, sets []EDSSet, f EndpointFilter, format string, warn 
 			l.items = append(l.items, b)
 		}
 		lists = append(lists, l)
+	}
+	for _, n := range warnings {
+		n.print(warn)
 	}
 	return writeJSON(w, lists, len(sets) > 1, format)
 }

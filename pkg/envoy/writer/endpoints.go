@@ -80,6 +80,9 @@ type EndpointOptions struct {
 	Wide bool
 	// ContextColumn adds a first CONTEXT column.
 	ContextColumn bool
+	// Warn, when set, is told about the values of the printed clusters that
+	// Envoy's schema does not define.
+	Warn io.Writer
 	// typePrefix is istioctl's `proxy-config all` layout (endpoint/NAME in
 	// the EDS view).
 	typePrefix bool
@@ -104,16 +107,24 @@ func PrintEndpointsSummary(out io.Writer, sets []EndpointSet, f EndpointFilter, 
 		header = append([]string{"CONTEXT"}, header...)
 	}
 	t.add(header...)
+	var warnings []*notes
 	for _, set := range sets {
 		f := f.forSet(set.Hosts)
+		n := &notes{context: set.Context}
+		warnings = append(warnings, n)
 		var rows []endpointRow
 		for i := range set.Clusters {
 			cs := &set.Clusters[i]
+			shown := false
 			for j := range cs.Hosts {
 				h := &cs.Hosts[j]
 				if f.Verify(h, cs.Name) {
 					rows = append(rows, endpointRow{h.Address, int(h.Port), cs.Name, h, cs})
+					shown = true
 				}
+			}
+			if shown {
+				n.add(cs.Notes...)
 			}
 		}
 		sort.Slice(rows, func(i, j int) bool {
@@ -152,6 +163,9 @@ func PrintEndpointsSummary(out io.Writer, sets []EndpointSet, f EndpointFilter, 
 			}
 			t.add(row...)
 		}
+	}
+	for _, n := range warnings {
+		n.print(o.Warn)
 	}
 	return t.write(out)
 }
@@ -222,8 +236,11 @@ func (e *edsHosts) lookup(cs *envoy.ClusterStatus, h *envoy.HostSummary) (locali
 // that have at least one host passing the filter (with all their hosts).
 func PrintEndpoints(w io.Writer, sets []EndpointSet, f EndpointFilter, format string, warn io.Writer) error {
 	var lists []jsonList
+	var warnings []*notes
 	for _, set := range sets {
 		l := jsonList{context: set.Context}
+		n := &notes{context: set.Context}
+		warnings = append(warnings, n)
 		f := f.forSet(set.Hosts)
 		for i := range set.Clusters {
 			cs := &set.Clusters[i]
@@ -237,6 +254,7 @@ func PrintEndpoints(w io.Writer, sets []EndpointSet, f EndpointFilter, format st
 			if !keep {
 				continue
 			}
+			n.add(cs.Notes...)
 			typed, err := envoy.DecodeClusterStatus(cs.Raw)
 			if err != nil {
 				return fmt.Errorf("cluster %s: %w", cs.Name, err)
@@ -248,6 +266,9 @@ func PrintEndpoints(w io.Writer, sets []EndpointSet, f EndpointFilter, format st
 			l.items = append(l.items, b)
 		}
 		lists = append(lists, l)
+	}
+	for _, n := range warnings {
+		n.print(warn)
 	}
 	return writeJSON(w, lists, len(sets) > 1, format)
 }

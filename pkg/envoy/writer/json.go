@@ -103,14 +103,18 @@ func writeJSON(w io.Writer, lists []jsonList, keyed bool, format string) error {
 // unknown to this program, are printed as the dump holds them.
 func PrintClusterDump(w io.Writer, sets []ClusterSet, f ClusterFilter, format string, warn io.Writer) error {
 	var lists []jsonList
+	var warnings []*notes
 	for _, set := range sets {
 		l := jsonList{context: set.Context}
+		n := &notes{context: set.Context}
+		warnings = append(warnings, n)
 		f := f.forSet(set.Hosts)
 		for _, sc := range sortClusters(set.Dump.Clusters) {
 			c := sc.c
 			if !f.Verify(c.Name) {
 				continue
 			}
+			n.add(c.Notes...)
 			if c.Legacy {
 				l.items = append(l.items, c.Raw)
 				continue
@@ -126,6 +130,9 @@ func PrintClusterDump(w io.Writer, sets []ClusterSet, f ClusterFilter, format st
 			l.items = append(l.items, b)
 		}
 		lists = append(lists, l)
+	}
+	for _, n := range warnings {
+		n.print(warn)
 	}
 	return writeJSON(w, lists, len(sets) > 1, format)
 }

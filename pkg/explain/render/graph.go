@@ -176,6 +176,7 @@ func (r *Report) clusterGroup(g *graph, ci int, cl model.Cluster) group {
 		seIDs[i] = n.id
 		g.edges = append(g.edges, edge{from: g.root.id, to: n.id, label: "translates to"})
 	}
+	sel := model.Select(&cl)
 	for i, we := range cl.WorkloadEntries {
 		n := node{id: id("we", i), kind: kindWE, lines: []string{"WorkloadEntry", nsName(we.Ref)}}
 		if we.Error == "" {
@@ -195,14 +196,16 @@ func (r *Report) clusterGroup(g *graph, ci int, cl model.Cluster) group {
 		}
 		r.mark(&n, we.Ref)
 		gr.nodes = append(gr.nodes, n)
-		linked := false
-		for si, se := range cl.ServiceEntries {
-			if se.Selects(we) {
-				g.edges = append(g.edges, edge{from: seIDs[si], to: n.id, label: "endpoint"})
-				linked = true
-			}
+		// The selecting entries from the index, in ServiceEntry order.
+		var selecting []int
+		for _, gi := range sel.GroupsOf(i) {
+			selecting = append(selecting, sel.Groups[gi].Entries...)
 		}
-		if !linked {
+		sort.Ints(selecting)
+		for _, si := range selecting {
+			g.edges = append(g.edges, edge{from: seIDs[si], to: n.id, label: "endpoint"})
+		}
+		if len(selecting) == 0 {
 			g.edges = append(g.edges, edge{from: g.root.id, to: n.id, label: "not selected", dashed: true})
 		}
 	}

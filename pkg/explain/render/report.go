@@ -16,6 +16,11 @@ type Report struct {
 	Chain    *model.Chain      `json:"chain"`
 	Findings []explain.Finding `json:"findings"`
 	Summary  Summary           `json:"summary"`
+
+	// byRef indexes the findings by the objects they name (built on first
+	// use): each object's header looks its findings up instead of reading
+	// every finding.
+	byRef map[model.Ref][]explain.Finding
 }
 
 // Summary counts the findings by severity.
@@ -40,13 +45,19 @@ func NewReport(ch *model.Chain, findings []explain.Finding) *Report {
 
 // findingsOf returns the findings that name an object.
 func (r *Report) findingsOf(ref model.Ref) []explain.Finding {
-	var out []explain.Finding
-	for _, f := range r.Findings {
-		if f.Involves(ref) {
-			out = append(out, f)
+	if r.byRef == nil {
+		r.byRef = map[model.Ref][]explain.Finding{}
+		for _, f := range r.Findings {
+			seen := make(map[model.Ref]bool, len(f.Objects))
+			for _, o := range f.Objects {
+				if !seen[o] {
+					seen[o] = true
+					r.byRef[o] = append(r.byRef[o], f)
+				}
+			}
 		}
 	}
-	return out
+	return r.byRef[ref]
 }
 
 // worst is the highest severity among findings (0 when none).

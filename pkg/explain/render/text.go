@@ -105,6 +105,11 @@ func (t *textWriter) parent() {
 			where = append(where, contextName(v.Ref.Context, v.Cluster))
 		}
 		t.list(2, "found in", where)
+		for _, v := range ch.VirtualDestinations {
+			if v.Error != "" {
+				t.para(2, "", 0, contextName(v.Ref.Context, v.Cluster)+": "+v.Error, t.style.err)
+			}
+		}
 		if len(vd.Hosts) > 0 {
 			t.list(2, "hosts", vd.Hosts)
 		}
@@ -203,12 +208,20 @@ func (t *textWriter) cluster(cl model.Cluster) {
 		}
 		t.line(2, t.style.warn("no object translated from the VirtualDestination"))
 	}
-	for _, se := range cl.ServiceEntries {
-		t.serviceEntry(cl, se)
+	// Each WorkloadEntry is told once, under the first ServiceEntry that
+	// selects it: many ServiceEntries sharing a selector would otherwise
+	// repeat them all, a text growing with their product.
+	sel := model.Select(&cl)
+	st := &selectionTold{sel: sel, told: make([]bool, len(cl.WorkloadEntries)), teller: make([]int, len(sel.Groups))}
+	for g := range st.teller {
+		st.teller[g] = -1
+	}
+	for si, se := range cl.ServiceEntries {
+		t.serviceEntry(cl, si, se, st)
 	}
 	// WorkloadEntries no ServiceEntry selects.
-	for _, we := range cl.WorkloadEntries {
-		if !selectedByAny(cl, we) {
+	for wi, we := range cl.WorkloadEntries {
+		if !sel.Selected(wi) {
 			t.workloadEntry(2, we)
 		}
 	}
@@ -228,16 +241,22 @@ func (t *textWriter) cluster(cl model.Cluster) {
 	}
 }
 
-func selectedByAny(cl model.Cluster, we model.WorkloadEntry) bool {
-	for _, se := range cl.ServiceEntries {
-		if se.Selects(we) {
-			return true
-		}
-	}
-	return false
+// selectionTold remembers, while a cluster is told, which WorkloadEntries
+// have been and under which ServiceEntry each selector's were.
+type selectionTold struct {
+	sel    *model.Selection
+	told   []bool // per WorkloadEntry
+	teller []int  // per selector group, the ServiceEntry that told them, -1 before
 }
 
-func (t *textWriter) serviceEntry(cl model.Cluster, se model.ServiceEntry) {
+func countWorkloadEntries(n int) string {
+	if n == 1 {
+		return "1 WorkloadEntry"
+	}
+	return strconv.Itoa(n) + " WorkloadEntries"
+}
+
+func (t *textWriter) serviceEntry(cl model.Cluster, si int, se model.ServiceEntry, st *selectionTold) {
 	t.header(2, se.Ref)
 	if se.Error != "" {
 		t.para(4, "", 0, se.Error, t.style.err)
@@ -263,10 +282,31 @@ func (t *textWriter) serviceEntry(cl model.Cluster, se model.ServiceEntry) {
 	if len(se.WorkloadSelector) > 0 {
 		t.line(4, "local endpoints: workloads labelled "+model.LabelsString(se.WorkloadSelector))
 	}
-	for _, we := range cl.WorkloadEntries {
-		if se.Selects(we) {
-			t.workloadEntry(4, we)
+	g := st.sel.GroupOf(si)
+	if g < 0 {
+		return
+	}
+	group := st.sel.Groups[g]
+	labels := model.LabelsString(group.Selector)
+	if first := st.teller[g]; first >= 0 {
+		if n := len(group.Workloads); n > 0 {
+			t.para(4, "", 0, fmt.Sprintf("selects the %s labelled %s told under %s", countWorkloadEntries(n), labels,
+				cl.ServiceEntries[first].Ref), nil)
 		}
+		return
+	}
+	st.teller[g] = si
+	already := 0
+	for _, wi := range group.Workloads {
+		if st.told[wi] {
+			already++
+			continue
+		}
+		st.told[wi] = true
+		t.workloadEntry(4, cl.WorkloadEntries[wi])
+	}
+	if already > 0 {
+		t.para(4, "", 0, fmt.Sprintf("also selects %s labelled %s told above", countWorkloadEntries(already), labels), nil)
 	}
 }
 

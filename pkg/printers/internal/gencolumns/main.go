@@ -9,6 +9,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"go/format"
 	"io"
@@ -41,7 +42,10 @@ type crd struct {
 	} `json:"spec"`
 }
 
+var output = flag.String("o", "istio_columns.go", "the file to write")
+
 func main() {
+	flag.Parse()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gencolumns:", err)
 		os.Exit(1)
@@ -98,5 +102,5 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile("istio_columns.go", src, 0o644)
+	return os.WriteFile(*output, src, 0o644)
 }
