@@ -227,8 +227,8 @@ func (e *Env) IstiodDebug(context, path string) ([]byte, error) {
 	return body, err
 }
 
-// Proxy is a running xds-proxy playing the Envoy of one fake pod.
-type Proxy struct {
+// XDSProxy is a running xds-proxy playing the Envoy of one fake pod.
+type XDSProxy struct {
 	Context, Namespace, Pod, IP string
 	// AdminPort is where its admin API listens on 127.0.0.1; the pod's
 	// port 15000 forwards there.
@@ -236,15 +236,15 @@ type Proxy struct {
 }
 
 // AdminURL is the proxy's admin API, reached directly.
-func (p *Proxy) AdminURL() string { return fmt.Sprintf("http://127.0.0.1:%d", p.AdminPort) }
+func (p *XDSProxy) AdminURL() string { return fmt.Sprintf("http://127.0.0.1:%d", p.AdminPort) }
 
 // Stale makes the proxy stop taking updates from istiod: it keeps the
 // configuration it has, as an Envoy that lost its control plane would.
-func (p *Proxy) Stale() error { return p.post("/vd-test/stale") }
+func (p *XDSProxy) Stale() error { return p.post("/vd-test/stale") }
 
 // FailOutlierCheck marks a host (IP:PORT) of a cluster as failing (or no
 // longer failing) its outlier check in /clusters.
-func (p *Proxy) FailOutlierCheck(cluster, host string, failed bool) error {
+func (p *XDSProxy) FailOutlierCheck(cluster, host string, failed bool) error {
 	return p.post(fmt.Sprintf("/vd-test/outlier?cluster=%s&host=%s&failed=%t", queryEscape(cluster), queryEscape(host), failed))
 }
 
@@ -252,7 +252,7 @@ func queryEscape(s string) string {
 	return strings.NewReplacer("|", "%7C", "&", "%26", "=", "%3D", " ", "%20").Replace(s)
 }
 
-func (p *Proxy) post(path string) error {
+func (p *XDSProxy) post(path string) error {
 	hc := &http.Client{Timeout: 5 * time.Second}
 	resp, err := hc.Post(p.AdminURL()+path, "text/plain", nil)
 	if err != nil {
@@ -275,7 +275,7 @@ var podGVR = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
 // endpoints, listeners and routes from istiod, and port-forwards to the
 // pod's port 15000 reach its admin API (kwok applies the forward from a
 // watch: retry the first one briefly).
-func (e *Env) StartProxy(ctx context.Context, context, namespace, pod string, gateway bool) (*Proxy, error) {
+func (e *Env) StartProxy(ctx context.Context, context, namespace, pod string, gateway bool) (*XDSProxy, error) {
 	c, err := e.cluster(context)
 	if err != nil {
 		return nil, err
@@ -333,7 +333,7 @@ func (e *Env) StartProxy(ctx context.Context, context, namespace, pod string, ga
 		if err != nil {
 			return nil, err
 		}
-		px := &Proxy{Context: context, Namespace: namespace, Pod: pod, IP: ip, AdminPort: ports[0]}
+		px := &XDSProxy{Context: context, Namespace: namespace, Pod: pod, IP: ip, AdminPort: ports[0]}
 		hc := &http.Client{Timeout: 2 * time.Second}
 		lastErr = waitReady(ctx, p, 60*time.Second, func() bool {
 			resp, err := hc.Get(px.AdminURL() + "/vd-test/synced")

@@ -22,10 +22,10 @@ import (
 )
 
 // Proxies are the running proxies by context, then by "namespace/pod".
-type Proxies map[string]map[string]*harness.Proxy
+type Proxies map[string]map[string]*harness.XDSProxy
 
 // Get returns the proxy of a pod in a context, or nil.
-func (p Proxies) Get(context, namespace, pod string) *harness.Proxy {
+func (p Proxies) Get(context, namespace, pod string) *harness.XDSProxy {
 	return p[context][namespace+"/"+pod]
 }
 
@@ -64,7 +64,7 @@ func Load(ctx context.Context, env *harness.Env, repoRoot string) (Proxies, erro
 	return out, errors.Join(errs...)
 }
 
-func loadCluster(ctx context.Context, env *harness.Env, repoRoot, c string) (map[string]*harness.Proxy, error) {
+func loadCluster(ctx context.Context, env *harness.Env, repoRoot, c string) (map[string]*harness.XDSProxy, error) {
 	translations := filepath.Join(repoRoot, "examples", "bookinfo", c)
 	workloads := filepath.Join(repoRoot, "examples", "bookinfo", "kubernetes", c)
 	if _, err := os.Stat(workloads); errors.Is(err, os.ErrNotExist) {
@@ -85,7 +85,7 @@ func loadCluster(ctx context.Context, env *harness.Env, repoRoot, c string) (map
 	if err != nil {
 		return nil, err
 	}
-	out := map[string]*harness.Proxy{}
+	out := map[string]*harness.XDSProxy{}
 	for _, p := range pods {
 		px, err := env.StartProxy(ctx, c, p.Namespace, p.Name, p.Gateway)
 		if err != nil {
