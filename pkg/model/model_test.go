@@ -209,7 +209,7 @@ func TestPolicyForDoesNotInherit(t *testing.T) {
 	objs := decode(t, "c", `
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
-metadata: {name: r, namespace: n}
+metadata: {name: r, namespace: "n"}
 spec:
   host: x.global
   trafficPolicy:
@@ -241,7 +241,7 @@ func TestDecodeErrorIsKept(t *testing.T) {
 	objs := decode(t, "c", `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
-metadata: {name: s, namespace: n}
+metadata: {name: s, namespace: "n"}
 spec: {hosts: x.global}
 `)
 	se := newServiceEntry(objs[0])
@@ -256,7 +256,7 @@ apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: s
-  namespace: n
+  namespace: "n"
   labels: {context.mesh.gloo.solo.io/cluster: east}
 spec: {hosts: [a.global]}
 ---
@@ -264,13 +264,13 @@ apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: s
-  namespace: n
+  namespace: "n"
   labels: {context.mesh.gloo.solo.io/cluster: east}
 spec: {hosts: [b.global]}
 ---
 apiVersion: networking.gloo.solo.io/v2
 kind: VirtualDestination
-metadata: {name: v, namespace: n}
+metadata: {name: v, namespace: "n"}
 `)
 	in := FileInput("v", "n", objs)
 	if len(in.Objects) != 2 {

@@ -1,11 +1,17 @@
 package source
 
 import (
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -141,4 +147,255 @@ func TestFilterResources(t *testing.T) {
 
 func gvr(group, resource string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}
+}
+
+// TestListItemsAreStreamed hands the items of a List to the visitor while
+// the rest of the stream is not written yet: a snapshot is never held
+// whole.
+func TestListItemsAreStreamed(t *testing.T) {
+	for _, tc := range []struct{ name, head, item, tail string }{
+		{"yaml", "apiVersion: v1\nitems:\n", "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a, namespace: ns}\n", "kind: List\nmetadata: {}\n"},
+		{"json", "{\"apiVersion\": \"v1\", \"items\": [\n", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\", \"namespace\": \"ns\"}}", "], \"kind\": \"List\", \"metadata\": {}}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, w := io.Pipe()
+			seen := make(chan string, 10)
+			done := make(chan error, 1)
+			go func() {
+				done <- Visit([]string{Stdin}, r, func(o Object) error {
+					seen <- o.Name()
+					return nil
+				})
+			}()
+			first := tc.head + tc.item
+			second := strings.Replace(tc.item, "name: a", "name: b", 1)
+			second = strings.Replace(second, `"name": "a"`, `"name": "b"`, 1)
+			var rest string
+			if tc.name == "json" {
+				// Spaces past the reader's buffers, then the next item.
+				first += ",\n" + strings.Repeat(" ", 200<<10)
+				rest = second + tc.tail
+			} else {
+				// The next item starts (which ends the first), then a long
+				// comment fills the reader's buffers.
+				first += "- apiVersion: v1\n  # " + strings.Repeat("x", 200<<10) + "\n"
+				rest = strings.TrimPrefix(second, "- apiVersion: v1\n") + tc.tail
+			}
+			if _, err := io.WriteString(w, first); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case name := <-seen:
+				if name != "a" {
+					t.Fatalf("first object %q", name)
+				}
+			case err := <-done:
+				t.Fatalf("finished before the end of the stream: %v", err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the first item was not visited before the end of the stream")
+			}
+			io.WriteString(w, rest)
+			w.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if name := <-seen; name != "b" {
+				t.Fatalf("second object %q", name)
+			}
+		})
+	}
+}
+
+// TestStreamedListsReadAsWhole compares the streamed reading of Lists with
+// the objects of the same documents decoded whole.
+func TestStreamedListsReadAsWhole(t *testing.T) {
+	item := func(name string, extra map[string]any) map[string]any {
+		m := map[string]any{
+			"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+			"metadata": map[string]any{"name": name, "namespace": "ns",
+				"labels":      map[string]any{"gloo.solo.io/parent_name": "p", "context.mesh.gloo.solo.io/cluster": "east"},
+				"annotations": map[string]any{"note": "line one\n# not a comment\n\nitems:\n- not an item\n"}},
+			"spec": map[string]any{"hosts": []any{"a.global"}, "ports": []any{map[string]any{"number": int64(80), "name": "http"}}},
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""},
+		"items": []any{item("a", nil), item("b", map[string]any{"status": map[string]any{}}),
+			map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{item("c", nil)}}}}
+	y, err := yaml.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := json.MarshalIndent(list, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole map[string]any
+	if err := yaml.Unmarshal(y, &whole); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fromMap(whole)
+	if err != nil || len(want) != 3 {
+		t.Fatalf("whole: %v %d", err, len(want))
+	}
+	// The same List with its items indented under "items:".
+	var lines []string
+	inItems := false
+	for _, l := range strings.Split(string(y), "\n") {
+		switch {
+		case l == "items:":
+			inItems = true
+		case inItems && l == "": // a blank line of a block scalar
+		case inItems && (strings.HasPrefix(l, "- ") || strings.HasPrefix(l, " ")):
+			l = "  " + l
+		default:
+			inItems = false
+		}
+		lines = append(lines, l)
+	}
+	indented := strings.Join(lines, "\n")
+	for name, data := range map[string]string{
+		"yaml":          string(y),
+		"yaml indented": indented,
+		"json":          string(j),
+		"in a stream":   "# leading comment\n---\n" + string(y) + "---\n---\n" + string(y),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := Decode("test", []byte(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(want)
+			if name == "in a stream" {
+				n *= 2
+			}
+			if len(got) != n {
+				t.Fatalf("%d objects, want %d", len(got), n)
+			}
+			for i := range got {
+				w := want[i%len(want)]
+				if !reflect.DeepEqual(got[i].Obj.Object, w.Obj.Object) || got[i].Context != "east" {
+					t.Errorf("object %d:\n got %#v\nwant %#v", i, got[i].Obj.Object, w.Obj.Object)
+				}
+			}
+		})
+	}
+	// A List whose items are not a block sequence is read whole.
+	for _, data := range []string{
+		"apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+		"apiVersion: v1\nkind: List\nitems: []\n",
+		"apiVersion: v1\nkind: List\nitems:\n\n# none\nmetadata: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+	} {
+		got, err := Decode("test", []byte(data))
+		if strings.Contains(data, "name: a") && (err != nil || len(got) != 1 || got[0].Name() != "a") {
+			t.Errorf("%q: %v %d", data, err, len(got))
+		}
+		if !strings.Contains(data, "name: a") && (err == nil || err.Error() != "test holds no Kubernetes object") {
+			t.Errorf("%q: %v", data, err)
+		}
+	}
+}
+
+// TestUnreadableObjectsAreNamed refuses objects an API server never returns
+// instead of reading them with an empty name, naming the file, the
+// document and the item.
+func TestUnreadableObjectsAreNamed(t *testing.T) {
+	ok := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n"
+	cases := []struct{ name, doc, want string }{
+		{"no name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: ns}\n", "metadata.name is missing"},
+		{"no metadata", "apiVersion: v1\nkind: ConfigMap\n", "metadata.name is missing"},
+		{"number name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 12}\n", "metadata.name is not a string (a number)"},
+		{"map name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {a: b}}\n", "metadata.name is not a string (a map)"},
+		{"empty name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n", "metadata.name is empty"},
+		{"boolean namespace", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n", "metadata.namespace is not a string (a boolean)"},
+		{"number label", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {a: 1}}\n", "metadata.labels[a] is not a string (a number)"},
+		{"list annotations", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: [x]}\n", "metadata.annotations is not a map (a list)"},
+		{"null spec", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\nspec: null\n", "spec is null"},
+		{"scalar spec", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\nspec: x\n", "spec is not a map (a string)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode("f.yaml", []byte(ok+"---\n"+tc.doc))
+			if want := "f.yaml (document 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("document: %v, want %q", err, want)
+			}
+			item := "  " + strings.ReplaceAll(strings.TrimSuffix(tc.doc, "\n"), "\n", "\n  ")
+			list := "apiVersion: v1\nkind: List\nitems:\n- " + strings.TrimPrefix(strings.ReplaceAll(ok, "\n", "\n  "), "") + "\n-" + item[1:] + "\n"
+			_, err = Decode("f.yaml", []byte(list))
+			if want := "f.yaml (document 1, item 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("streamed list: %v, want %q", err, want)
+			}
+			var m map[string]any
+			if err := yaml.Unmarshal([]byte(tc.doc), &m); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "fine"}}, m}})
+			_, err = Decode("f.json", data)
+			if want := "f.json (document 1, item 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("json list: %v, want %q", err, want)
+			}
+			flow := "apiVersion: v1\nkind: List\nitems: [" + string(mustJSON(t, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "fine"}})) + ", " + string(mustJSON(t, m)) + "]\n"
+			_, err = Decode("f.yaml", []byte(flow))
+			if want := "f.yaml (document 1, item 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("whole list: %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestStdinIsReadOnce(t *testing.T) {
+	_, err := ReadFiles([]string{"-", "-"}, strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"))
+	if err == nil || err.Error() != "standard input can be read once: give at most one -f -" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestContextOfFileObjects is the one rule: the context annotation, else
+// the Gloo cluster label, else none.
+func TestContextOfFileObjects(t *testing.T) {
+	objs, err := Decode("f", []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: annotated
+  annotations: {kubectl-vd/context: kind-east}
+  labels: {context.mesh.gloo.solo.io/cluster: east}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: labelled
+  labels: {context.mesh.gloo.solo.io/cluster: east}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: old
+  labels: {relay.solo.io/cluster: west}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: none}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Name()+"="+o.Context)
+	}
+	if want := "annotated=kind-east labelled=east old=west none="; strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
+	}
 }
