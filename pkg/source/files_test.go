@@ -399,3 +399,100 @@ metadata: {name: none}
 		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
 	}
 }
+
+func TestParseKindsRefusesTypos(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"VirtualDestinaton", `unknown --kind "VirtualDestinaton": did you mean VirtualDestination?`},
+		{"virtualdestnation", `unknown --kind "virtualdestnation": did you mean VirtualDestination?`},
+		{"RotueTable", `unknown --kind "RotueTable": did you mean RouteTable?`},
+		{"vdd", `unknown --kind "vdd": did you mean VirtualDestination?`},
+		{"vd,FailoverPolcy", `unknown --kind "FailoverPolcy": did you mean FailoverPolicy?`},
+		{"something", `unknown --kind "something": give a kind (VirtualDestination, RouteTable, ...) or a short name (vd, rt, vg, ...)`},
+	} {
+		if _, err := ParseKinds([]string{tc.value}); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.value, err, tc.want)
+		}
+	}
+	// Kinds kubectl-vd does not list are still accepted as written.
+	if got, err := ParseKinds([]string{"JWTPolicy", "GraphQLStitchedSchema"}); err != nil || strings.Join(got, ",") != "GraphQLStitchedSchema,JWTPolicy" {
+		t.Errorf("other kinds: %v %v", got, err)
+	}
+}
+
+func TestFileFilters(t *testing.T) {
+	objs, err := Decode("f", []byte(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se, annotations: {kubectl-vd/context: c1}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr, labels: {context.mesh.gloo.solo.io/cluster: c2}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+---
+apiVersion: example.com/v1
+kind: Policy
+metadata: {name: p}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(keep func(Object) bool) string {
+		var names []string
+		for _, o := range objs {
+			if keep(o) {
+				names = append(names, o.Name())
+			}
+		}
+		return strings.Join(names, ",")
+	}
+	p := NewPicks([]string{"c2"})
+	if got := keep(p.Keep); got != "dr" || p.Err() != nil || strings.Join(p.Contexts(), ",") != "c1,c2" {
+		t.Errorf("picks: %s %v %v", got, p.Err(), p.Contexts())
+	}
+	p = NewPicks([]string{"c1", "c3"})
+	keep(p.Keep)
+	if err := p.Err(); err == nil || err.Error() != `context "c3" not found in the files (they hold c1, c2)` {
+		t.Errorf("missing pick: %v", err)
+	}
+	for _, tc := range []struct {
+		names []string
+		want  string
+		err   string
+	}{
+		{nil, "se,dr,s,p", ""},
+		{[]string{"se", "destinationrules.networking.istio.io"}, "se,dr", ""},
+		{[]string{"ServiceEntry", "secrets", "policies"}, "se,s,p", ""},
+		{[]string{"virtualservices"}, "", ""}, // an Istio resource that the files do not hold
+		{[]string{"se", "bogus"}, "se", `unknown resource "bogus" in --resources: not an Istio resource, nor the resource of an object in the files`},
+		{[]string{"dr.security.istio.io"}, "", `unknown resource "dr.security.istio.io" in --resources: not an Istio resource, nor the resource of an object in the files`},
+	} {
+		f := NewResourceFilter(tc.names)
+		got := keep(f.Keep)
+		err := f.Err()
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%v: kept %q, err %v; want %q, %q", tc.names, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestUnknownResources(t *testing.T) {
+	results := []ContextResult{
+		{Context: "a", Unserved: []string{"bogus", "wasmplugins"}},
+		{Context: "b", Unserved: []string{"bogus"}},
+		{Context: "dead", Err: io.EOF},
+	}
+	err := UnknownResources(results, []string{"se", "bogus", "wasmplugins"})
+	if err == nil || err.Error() != `unknown resource "bogus" in --resources: no context read serves it` {
+		t.Errorf("err = %v", err)
+	}
+	if err := UnknownResources(results[2:], []string{"bogus"}); err != nil {
+		t.Errorf("no readable context: %v", err)
+	}
+	rs := []Resource{{GVR: gvr("networking.istio.io", "serviceentries"), Kind: "ServiceEntry", Singular: "serviceentry", ShortNames: []string{"se"}}}
+	if got := unserved(rs, []string{"se", "bogus,ServiceEntry"}); strings.Join(got, ",") != "bogus" {
+		t.Errorf("unserved = %v", got)
+	}
+}
