@@ -41,15 +41,39 @@ func ReadFiles(paths []string, stdin io.Reader) ([]Object, error) {
 // output needs reads a file of any size in the memory of what it keeps.
 // An error from visit stops the reading and is returned.
 func Visit(paths []string, stdin io.Reader, visit func(Object) error) error {
+	return VisitWith(paths, stdin, VisitOptions{}, visit)
+}
+
+// VisitOptions tune Visit.
+type VisitOptions struct {
+	// MayHold, when set, is shown the text of each document (each item of a
+	// streamed List) before it is decoded; when it answers false, the
+	// objects there are skipped without being decoded or checked. Decoding
+	// is most of the time spent reading a file: a caller that wants the
+	// objects whose labels hold a value skips the rest by asking whether
+	// the text contains it. It must answer false only for text that cannot
+	// hold an object the caller wants.
+	MayHold func(text []byte) bool
+}
+
+// VisitWith is Visit with options.
+func VisitWith(paths []string, stdin io.Reader, opts VisitOptions, visit func(Object) error) error {
 	if err := CheckPaths(paths); err != nil {
 		return err
 	}
+	v := &visitor{visit: visit, mayHold: opts.MayHold}
 	for _, p := range paths {
-		if err := visitPath(p, stdin, visit); err != nil {
+		if err := visitPath(p, stdin, v); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// visitor is what Visit does with the objects of every stream.
+type visitor struct {
+	visit   func(Object) error
+	mayHold func([]byte) bool
 }
 
 // CheckPaths refuses what cannot be read as asked before anything is read:
@@ -78,7 +102,7 @@ func FileContext(o Object) string {
 	return GlooCluster(o)
 }
 
-func visitPath(p string, stdin io.Reader, visit func(Object) error) error {
+func visitPath(p string, stdin io.Reader, visit *visitor) error {
 	if p == Stdin {
 		if stdin == nil {
 			return errors.New("no standard input to read")
@@ -134,10 +158,10 @@ func describeOSError(err error) string {
 // what in errors.
 func Decode(what string, data []byte) ([]Object, error) {
 	var out []Object
-	err := decodeStream(what, bytes.NewReader(data), func(o Object) error {
+	err := decodeStream(what, bytes.NewReader(data), &visitor{visit: func(o Object) error {
 		out = append(out, o)
 		return nil
-	})
+	}})
 	if err != nil {
 		return nil, err
 	}
@@ -146,7 +170,7 @@ func Decode(what string, data []byte) ([]Object, error) {
 
 // decodeStream reads one stream named what: JSON when it starts with "{",
 // YAML otherwise.
-func decodeStream(what string, r io.Reader, visit func(Object) error) error {
+func decodeStream(what string, r io.Reader, visit *visitor) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(8192)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -171,7 +195,7 @@ func decodeStream(what string, r io.Reader, visit func(Object) error) error {
 			return fmt.Errorf("cannot read %s: %s", what, describeOSError(err))
 		}
 	}
-	d := &decoder{what: what, visit: visit}
+	d := &decoder{what: what, v: visit}
 	rest := io.MultiReader(bytes.NewReader(first), br)
 	if bytes.TrimSpace(first)[0] == '{' {
 		err = d.json(rest)
@@ -190,8 +214,18 @@ func decodeStream(what string, r io.Reader, visit func(Object) error) error {
 // decoder turns the documents (and List items) of one stream into objects.
 type decoder struct {
 	what    string
-	visit   func(Object) error
+	v       *visitor
 	objects int
+}
+
+// skip reports whether the visitor does not want the objects of text,
+// which then count as read.
+func (d *decoder) skip(text []byte) bool {
+	if d.v.mayHold == nil || d.v.mayHold(text) {
+		return false
+	}
+	d.objects++
+	return true
 }
 
 // where names a document, or an item of a List document, in errors.
@@ -215,7 +249,7 @@ func (d *decoder) object(m map[string]any, doc, item int) error {
 	}
 	for _, o := range objs {
 		d.objects++
-		if err := d.visit(o); err != nil {
+		if err := d.v.visit(o); err != nil {
 			return err
 		}
 	}

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"os"
@@ -494,5 +495,34 @@ func TestUnknownResources(t *testing.T) {
 	rs := []Resource{{GVR: gvr("networking.istio.io", "serviceentries"), Kind: "ServiceEntry", Singular: "serviceentry", ShortNames: []string{"se"}}}
 	if got := unserved(rs, []string{"se", "bogus,ServiceEntry"}); strings.Join(got, ",") != "bogus" {
 		t.Errorf("unserved = %v", got)
+	}
+}
+
+// TestMayHoldSkipsUndecoded skips the documents and items whose text the
+// caller does not want, without decoding them: a broken one is not
+// reported, and the others keep their numbers.
+func TestMayHoldSkipsUndecoded(t *testing.T) {
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"
+	}
+	indent := func(doc string) string {
+		return "- " + strings.ReplaceAll(strings.TrimSuffix(doc, "\n"), "\n", "\n  ") + "\n"
+	}
+	stream := cm("want-1") + "---\n" + cm("other") + "---\nnot: [yaml\n---\napiVersion: v1\nkind: List\nitems:\n" +
+		indent(cm("other")) + indent(cm("want-2")) + "- {broken: [\n" + indent("apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {x: want}}\n") + "kind: List\n"
+	var names []string
+	decoded := 0
+	err := VisitWith([]string{Stdin}, strings.NewReader(stream), VisitOptions{MayHold: func(text []byte) bool {
+		return bytes.Contains(text, []byte("want"))
+	}}, func(o Object) error {
+		decoded++
+		names = append(names, o.Name())
+		return nil
+	})
+	if want := "standard input (document 4, item 4): metadata.name is missing"; err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if strings.Join(names, ",") != "want-1,want-2" {
+		t.Errorf("visited %v", names)
 	}
 }

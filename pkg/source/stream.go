@@ -86,8 +86,15 @@ func (d *decoder) jsonItems(dec *json.Decoder, doc int) (v any, streamed bool, e
 	switch tok {
 	case json.Delim('['):
 		for item := 1; dec.More(); item++ {
+			var raw json.RawMessage
+			if err := dec.Decode(&raw); err != nil {
+				return nil, false, d.malformed(err)
+			}
+			if d.skip(raw) {
+				continue
+			}
 			var v any
-			if err := dec.Decode(&v); err != nil {
+			if err := json.Unmarshal(raw, &v); err != nil {
 				return nil, false, d.malformed(err)
 			}
 			m, ok := v.(map[string]any)
@@ -272,6 +279,10 @@ func (s *yamlSplitter) flushItem() error {
 		return nil
 	}
 	s.items++
+	if s.d.skip(s.item.Bytes()) {
+		s.item.Reset()
+		return nil
+	}
 	var seq []any
 	err := yaml.Unmarshal(s.item.Bytes(), &seq)
 	s.item.Reset()
@@ -300,6 +311,9 @@ func (s *yamlSplitter) endDocument() error {
 	}
 	if err := s.flushItem(); err != nil {
 		return err
+	}
+	if !s.list && s.d.skip(s.body.Bytes()) {
+		return nil
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal(s.body.Bytes(), &m); err != nil {

@@ -3,6 +3,7 @@
 package find
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -278,7 +279,18 @@ func (o *Options) readFiles() ([]source.ContextResult, error) {
 	elsewhere := anyNamespace.Matcher()
 	namespaces := map[string]bool{}
 	var kept source.Latest
-	err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+	// Decoding is most of the time spent reading: when nothing needs every
+	// object (no --context or --resources to check against what the files
+	// hold), skip the documents whose text cannot hold the labels asked
+	// for (label values are never escaped in YAML or JSON).
+	var opts source.VisitOptions
+	if len(o.picks) == 0 && len(o.Resources) == 0 {
+		key, name := []byte(source.LabelParentName), []byte(o.Name)
+		opts.MayHold = func(text []byte) bool {
+			return bytes.Contains(text, key) && bytes.Contains(text, name)
+		}
+	}
+	err := source.VisitWith(o.Filenames, o.In, opts, func(obj source.Object) error {
 		picked := picks.Keep(obj)
 		if !resources.Keep(obj) || !picked {
 			return nil

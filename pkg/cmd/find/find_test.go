@@ -221,7 +221,7 @@ func TestFindFileErrors(t *testing.T) {
 		t.Fatal(err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.yaml")
-	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  namespace: ns\nspec: {}\n"), 0o644); err != nil {
+	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  namespace: ns\n  labels: {gloo.solo.io/parent_name: productpage, gloo.solo.io/parent_namespace: ns}\nspec: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -230,7 +230,7 @@ func TestFindFileErrors(t *testing.T) {
 	}{
 		{[]string{"productpage", "-f", "-", "-f", "-"}, "standard input can be read once: give at most one -f -"},
 		{[]string{"productpage", "--kind", "VirtualDestinaton", "-f", "-"}, `unknown --kind "VirtualDestinaton": did you mean VirtualDestination?`},
-		{[]string{"productpage", "-f", bad}, bad + " (document 2): metadata.name is missing"},
+		{[]string{"productpage", "-n", "ns", "-f", bad}, bad + " (document 2): metadata.name is missing"},
 	} {
 		stdout, _, err := run(t, string(data), tc.args...)
 		if err == nil || err.Error() != tc.want || stdout != "" {

@@ -4,7 +4,8 @@
 // contexts; (c) a single `kubectl get serviceentries -A -l ...` on one
 // context. It prints the median wall time of each, the ratios b/a and b/c,
 // and peak memory, at the example size and with 2,000 parents and 20,000
-// translated objects (plus unrelated Istio objects) per cluster.
+// translated objects (plus unrelated Istio objects) per cluster. Before
+// that, files.go measures find, diff and explain on large files.
 package main
 
 import (
@@ -54,6 +55,14 @@ func run() error {
 		return err
 	}
 	*bin = abs
+	if !*skipFiles {
+		if err := benchFiles(); err != nil {
+			return err
+		}
+	}
+	if *filesOnly {
+		return nil
+	}
 	ctx := context.Background()
 	env, err := harness.Start(ctx, harness.Options{Clusters: 2, Log: os.Stderr})
 	if err != nil {
