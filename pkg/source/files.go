@@ -46,13 +46,14 @@ func Visit(paths []string, stdin io.Reader, visit func(Object) error) error {
 
 // VisitOptions tune Visit.
 type VisitOptions struct {
-	// MayHold, when set, is shown the text of each document (each item of a
-	// streamed List) before it is decoded; when it answers false, the
-	// objects there are skipped without being decoded or checked. Decoding
-	// is most of the time spent reading a file: a caller that wants the
-	// objects whose labels hold a value skips the rest by asking whether
-	// the text contains it. It must answer false only for text that cannot
-	// hold an object the caller wants.
+	// MayHold, when set, is shown the text of each item of a List (what
+	// find -o yaml|json writes) before it is decoded; when it answers
+	// false, the item is skipped without being decoded or checked.
+	// Decoding is most of the time spent reading a snapshot: a caller that
+	// wants the objects whose labels hold a value skips the rest by asking
+	// whether the text contains it. It must answer false only for text that
+	// cannot hold an object the caller wants. Other documents, which people
+	// write by hand, are always decoded and checked.
 	MayHold func(text []byte) bool
 }
 

@@ -498,9 +498,9 @@ func TestUnknownResources(t *testing.T) {
 	}
 }
 
-// TestMayHoldSkipsUndecoded skips the documents and items whose text the
-// caller does not want, without decoding them: a broken one is not
-// reported, and the others keep their numbers.
+// TestMayHoldSkipsUndecoded skips the List items whose text the caller
+// does not want, without decoding them: a broken one is not reported, and
+// the others keep their numbers. Other documents are always decoded.
 func TestMayHoldSkipsUndecoded(t *testing.T) {
 	cm := func(name string) string {
 		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"
@@ -508,21 +508,22 @@ func TestMayHoldSkipsUndecoded(t *testing.T) {
 	indent := func(doc string) string {
 		return "- " + strings.ReplaceAll(strings.TrimSuffix(doc, "\n"), "\n", "\n  ") + "\n"
 	}
-	stream := cm("want-1") + "---\n" + cm("other") + "---\nnot: [yaml\n---\napiVersion: v1\nkind: List\nitems:\n" +
-		indent(cm("other")) + indent(cm("want-2")) + "- {broken: [\n" + indent("apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {x: want}}\n") + "kind: List\n"
+	list := "apiVersion: v1\nkind: List\nitems:\n" + indent(cm("other")) + indent(cm("want-2")) + "- {broken: [\n" +
+		indent("apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {x: want}}\n") + "kind: List\n"
+	mayHold := VisitOptions{MayHold: func(text []byte) bool { return bytes.Contains(text, []byte("want")) }}
 	var names []string
-	decoded := 0
-	err := VisitWith([]string{Stdin}, strings.NewReader(stream), VisitOptions{MayHold: func(text []byte) bool {
-		return bytes.Contains(text, []byte("want"))
-	}}, func(o Object) error {
-		decoded++
+	err := VisitWith([]string{Stdin}, strings.NewReader(cm("want-1")+"---\n"+cm("other")+"---\n"+list), mayHold, func(o Object) error {
 		names = append(names, o.Name())
 		return nil
 	})
-	if want := "standard input (document 4, item 4): metadata.name is missing"; err == nil || err.Error() != want {
+	if want := "standard input (document 3, item 4): metadata.name is missing"; err == nil || err.Error() != want {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
-	if strings.Join(names, ",") != "want-1,want-2" {
+	if strings.Join(names, ",") != "want-1,other,want-2" {
 		t.Errorf("visited %v", names)
+	}
+	err = VisitWith([]string{Stdin}, strings.NewReader(cm("want")+"---\nnot: [yaml\n"), mayHold, func(Object) error { return nil })
+	if err == nil || !strings.HasPrefix(err.Error(), "standard input: malformed YAML or JSON: ") {
+		t.Errorf("a malformed document is not reported: %v", err)
 	}
 }

@@ -312,9 +312,6 @@ func (s *yamlSplitter) endDocument() error {
 	if err := s.flushItem(); err != nil {
 		return err
 	}
-	if !s.list && s.d.skip(s.body.Bytes()) {
-		return nil
-	}
 	var m map[string]any
 	if err := yaml.Unmarshal(s.body.Bytes(), &m); err != nil {
 		return s.d.malformed(err)

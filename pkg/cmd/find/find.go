@@ -279,10 +279,10 @@ func (o *Options) readFiles() ([]source.ContextResult, error) {
 	elsewhere := anyNamespace.Matcher()
 	namespaces := map[string]bool{}
 	var kept source.Latest
-	// Decoding is most of the time spent reading: when nothing needs every
-	// object (no --context or --resources to check against what the files
-	// hold), skip the documents whose text cannot hold the labels asked
-	// for (label values are never escaped in YAML or JSON).
+	// Decoding is most of the time spent reading a snapshot: when nothing
+	// needs every object (no --context or --resources to check against
+	// what the files hold), skip the List items whose text cannot hold the
+	// labels asked for (label values are never escaped in YAML or JSON).
 	var opts source.VisitOptions
 	if len(o.picks) == 0 && len(o.Resources) == 0 {
 		key, name := []byte(source.LabelParentName), []byte(o.Name)
