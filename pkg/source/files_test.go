@@ -215,7 +215,8 @@ func TestStreamedListsReadAsWhole(t *testing.T) {
 			"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
 			"metadata": map[string]any{"name": name, "namespace": "ns",
 				"labels":      map[string]any{"gloo.solo.io/parent_name": "p", "context.mesh.gloo.solo.io/cluster": "east"},
-				"annotations": map[string]any{"note": "line one\n# not a comment\n\nitems:\n- not an item\n"}},
+				"annotations": map[string]any{"note": "line one\n# not a comment\n\nitems:\n- not an item\n",
+					"long": strings.Repeat("y", 150<<10)}}, // longer than the reader's buffer
 			"spec": map[string]any{"hosts": []any{"a.global"}, "ports": []any{map[string]any{"number": int64(80), "name": "http"}}},
 		}
 		for k, v := range extra {
@@ -258,7 +259,16 @@ func TestStreamedListsReadAsWhole(t *testing.T) {
 		lines = append(lines, l)
 	}
 	indented := strings.Join(lines, "\n")
+	var docs []string
+	for _, o := range want {
+		data, err := yaml.Marshal(o.Obj.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(data))
+	}
 	for name, data := range map[string]string{
+		"documents":     strings.Join(docs, "---\n"),
 		"yaml":          string(y),
 		"yaml indented": indented,
 		"json":          string(j),

@@ -157,38 +157,40 @@ func (d *decoder) malformed(err error) error {
 // would have whole.
 func (d *decoder) yaml(br *bufio.Reader) error {
 	s := yamlSplitter{d: d, doc: 1}
-	var scratch []byte
 	for {
-		line, err := readLine(br, scratch[:0])
-		if err != nil && !errors.Is(err, io.EOF) {
+		// A line is classified by its start and copied, fragment by
+		// fragment, straight into the buffer it belongs to: a line of
+		// 100 MB is held once.
+		frag, err := br.ReadSlice('\n')
+		whole := !errors.Is(err, bufio.ErrBufferFull)
+		if err != nil && whole && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("cannot read %s: %s", d.what, describeOSError(err))
 		}
-		if len(line) > 0 {
-			if line[len(line)-1] != '\n' {
-				line = append(line, '\n')
-			}
-			if perr := s.line(line); perr != nil {
+		if len(frag) > 0 {
+			dst, perr := s.line(frag, whole)
+			if perr != nil {
 				return perr
 			}
-		}
-		// Do not keep the buffer of one huge line for the rest of the file.
-		if cap(line) <= 1<<20 {
-			scratch = line
-		} else {
-			scratch = nil
+			last := frag[len(frag)-1]
+			for !whole {
+				frag, err = br.ReadSlice('\n')
+				whole = !errors.Is(err, bufio.ErrBufferFull)
+				if err != nil && whole && !errors.Is(err, io.EOF) {
+					return fmt.Errorf("cannot read %s: %s", d.what, describeOSError(err))
+				}
+				if dst != nil {
+					dst.Write(frag)
+				}
+				if len(frag) > 0 {
+					last = frag[len(frag)-1]
+				}
+			}
+			if last != '\n' && dst != nil {
+				dst.WriteByte('\n')
+			}
 		}
 		if err != nil {
 			return s.endDocument()
-		}
-	}
-}
-
-func readLine(br *bufio.Reader, buf []byte) ([]byte, error) {
-	for {
-		frag, err := br.ReadSlice('\n')
-		buf = append(buf, frag...)
-		if !errors.Is(err, bufio.ErrBufferFull) {
-			return buf, err
 		}
 	}
 }
@@ -215,30 +217,31 @@ type yamlSplitter struct {
 	list   bool         // items were streamed
 }
 
-func (s *yamlSplitter) line(line []byte) error {
-	if isSeparator(line) {
+// line takes the start of a line (all of it when whole), writes it to the
+// buffer it belongs to and returns that buffer (nil: the line is dropped),
+// where the rest of the line goes.
+func (s *yamlSplitter) line(line []byte, whole bool) (*bytes.Buffer, error) {
+	if whole && isSeparator(line) {
 		if s.lines > 0 {
 			if err := s.endDocument(); err != nil {
-				return err
+				return nil, err
 			}
 			s.doc++
 		}
-		return nil
+		return nil, nil
 	}
 	s.lines++
 	blank := isBlankOrComment(line)
 	switch s.state {
 	case afterKey:
 		if blank {
-			s.held.Write(line)
-			return nil
+			return writeTo(&s.held, line), nil
 		}
 		ind := indentation(line)
 		if isSequenceEntry(line[ind:]) {
 			s.state, s.indent, s.list = inItems, ind, true
 			s.held.Reset()
-			s.item.Write(line)
-			return nil
+			return writeTo(&s.item, line), nil
 		}
 		// Not a block sequence: the document is decoded whole.
 		s.body.Write(s.held.Bytes())
@@ -247,31 +250,41 @@ func (s *yamlSplitter) line(line []byte) error {
 	case inItems:
 		if blank {
 			if s.item.Len() > 0 {
-				s.item.Write(line)
+				return writeTo(&s.item, line), nil
 			}
-			return nil
+			return nil, nil
 		}
 		ind := indentation(line)
 		if ind > s.indent {
-			s.item.Write(line)
-			return nil
+			return writeTo(&s.item, line), nil
 		}
 		if err := s.flushItem(); err != nil {
-			return err
+			return nil, err
 		}
 		if ind == s.indent && isSequenceEntry(line[ind:]) {
-			s.item.Write(line)
-			return nil
+			return writeTo(&s.item, line), nil
 		}
 		s.state = inBody
 	}
-	if !s.list && isItemsKey(line) {
+	if whole && !s.list && isItemsKey(line) {
 		s.state = afterKey
-		s.held.Write(line)
-		return nil
+		return writeTo(&s.held, line), nil
 	}
-	s.body.Write(line)
-	return nil
+	return writeTo(&s.body, line), nil
+}
+
+func writeTo(b *bytes.Buffer, p []byte) *bytes.Buffer {
+	b.Write(p)
+	return b
+}
+
+// release drops the memory of a buffer that held a huge document.
+func release(b *bytes.Buffer) {
+	if b.Cap() > 1<<20 {
+		*b = bytes.Buffer{}
+	} else {
+		b.Reset()
+	}
 }
 
 func (s *yamlSplitter) flushItem() error {
@@ -280,12 +293,12 @@ func (s *yamlSplitter) flushItem() error {
 	}
 	s.items++
 	if s.d.skip(s.item.Bytes()) {
-		s.item.Reset()
+		release(&s.item)
 		return nil
 	}
 	var seq []any
 	err := yaml.Unmarshal(s.item.Bytes(), &seq)
-	s.item.Reset()
+	release(&s.item)
 	if err != nil {
 		return s.d.malformed(err)
 	}
@@ -302,9 +315,9 @@ func (s *yamlSplitter) flushItem() error {
 func (s *yamlSplitter) endDocument() error {
 	defer func() {
 		s.lines, s.state, s.items, s.list = 0, inBody, 0, false
-		s.body.Reset()
-		s.held.Reset()
-		s.item.Reset()
+		release(&s.body)
+		release(&s.held)
+		release(&s.item)
 	}()
 	if s.state == afterKey {
 		s.body.Write(s.held.Bytes())
