@@ -214,7 +214,7 @@ func TestStreamedListsReadAsWhole(t *testing.T) {
 		m := map[string]any{
 			"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
 			"metadata": map[string]any{"name": name, "namespace": "ns",
-				"labels":      map[string]any{"gloo.solo.io/parent_name": "p", "context.mesh.gloo.solo.io/cluster": "east"},
+				"labels": map[string]any{"gloo.solo.io/parent_name": "p", "context.mesh.gloo.solo.io/cluster": "east"},
 				"annotations": map[string]any{"note": "line one\n# not a comment\n\nitems:\n- not an item\n",
 					"long": strings.Repeat("y", 150<<10)}}, // longer than the reader's buffer
 			"spec": map[string]any{"hosts": []any{"a.global"}, "ports": []any{map[string]any{"number": int64(80), "name": "http"}}},
