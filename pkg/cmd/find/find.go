@@ -89,7 +89,13 @@ labels across all namespaces, so the VirtualService a RouteTable puts in istio-g
 too. Every served resource of every *.istio.io API group is scanned.
 
 Without NAME, find lists the parents that have translations (in NAMESPACE, or in every
-namespace with -A) and counts their objects per context.`,
+namespace with -A) and counts their objects per context.
+
+With -f, objects are read from files, directories or stdin, as a stream: each object is in
+the context its kubectl-vd/context annotation names (find -o yaml writes it for several
+contexts), else in the Gloo cluster its labels name; --context picks contexts of the files,
+--resources and --kind apply as live, and an object found in two files is shown once, from
+the last.`,
 		Example: example,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
