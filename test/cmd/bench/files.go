@@ -49,7 +49,7 @@ func benchFiles() error {
 	fmt.Fprintf(os.Stderr, "wrote %s: %d objects, %.1f MiB in %s\n", snap, n, float64(size)/(1<<20), time.Since(start).Round(time.Second))
 
 	fmt.Println()
-	fmt.Println("file                          command                                         wall      peak RSS    RSS / input")
+	fmt.Println("file                          command                                                  wall      peak RSS    RSS / input")
 	parent := fmt.Sprintf("svc-%05d", *fileParents/2)
 	row := func(label, what string, input int64, args ...string) error {
 		m, err := r.timeN(func() (measure, error) {
@@ -60,7 +60,7 @@ func benchFiles() error {
 			return err
 		}
 		rss := m.maxRSS * 1024
-		fmt.Printf("%-29s %-47s %7.2fs %8.1f MiB %8.2f\n", label, what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(input))
+		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", label, what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(input))
 		return nil
 	}
 	snapLabel := fmt.Sprintf("snapshot %.0f MiB, %dk objs", float64(size)/(1<<20), n/1000)
@@ -69,6 +69,27 @@ func benchFiles() error {
 	}
 	if err := row(snapLabel, "find "+parent+" -n bench -f -o yaml", size, "find", parent, "-n", "bench", "-f", snap, "-o", "yaml"); err != nil {
 		return err
+	}
+	// With --context every item is decoded (the contexts the file holds
+	// are checked), as in diff and explain.
+	if err := row(snapLabel, "find "+parent+" -n bench -f --context kind-cluster1", size, "find", parent, "-n", "bench", "-f", snap, "--context", "kind-cluster1"); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		what string
+		args []string
+	}{
+		{"diff " + parent + " -n bench -f -q", []string{"diff", parent, "-n", "bench", "-f", snap, "-q"}},
+		{"explain " + parent + " -n bench -f", []string{"explain", parent, "-n", "bench", "-f", snap}},
+	} {
+		m, err := r.timeN(func() (measure, error) {
+			return r.execStatus(r.cmd(*bin, c.args...))
+		}, *fileRuns)
+		if err != nil {
+			return err
+		}
+		rss := m.maxRSS * 1024
+		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", snapLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(size))
 	}
 
 	// One object of the parent's translation carries a huge annotation.
@@ -98,7 +119,7 @@ func benchFiles() error {
 			return err
 		}
 		rss := m.maxRSS * 1024
-		fmt.Printf("%-29s %-47s %7.2fs %8.1f MiB %8.2f\n", annLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(annSize))
+		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", annLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(annSize))
 	}
 	return nil
 }
