@@ -66,6 +66,7 @@ bench: build tools
 fuzz:
 	go test -run '^$$' -fuzz FuzzDecodeConfigDump -fuzztime 20s ./pkg/envoy/
 	go test -run '^$$' -fuzz FuzzDecodeClusters -fuzztime 20s ./pkg/envoy/
+	go test -run '^$$' -fuzz FuzzStreamedEqualsWhole -fuzztime 20s ./pkg/source/
 
 dist:
 	LDFLAGS='$(LDFLAGS)' ./krew/dist.sh $(VERSION)

@@ -16,6 +16,9 @@ type Input struct {
 	Objects         []source.Object
 	// Contexts are the contexts read (Cluster is filled in by Build).
 	Contexts []Context
+	// ClusterHints count, per context, the Gloo clusters named by the
+	// labels of objects read but not kept in Objects (see FileInputBuilder).
+	ClusterHints map[string]map[string]int
 }
 
 // LabelTopologyCluster is Istio's cluster label, which some WorkloadEntries
@@ -225,6 +228,14 @@ func contextClusters(in Input) map[string]string {
 			counts[o.Context] = map[string]int{}
 		}
 		counts[o.Context][c]++
+	}
+	for ctx, m := range in.ClusterHints {
+		if other[ctx] == nil {
+			other[ctx] = map[string]int{}
+		}
+		for c, n := range m {
+			other[ctx][c] += n
+		}
 	}
 	out := map[string]string{}
 	for _, counts := range []map[string]map[string]int{other, own} {

@@ -209,7 +209,7 @@ func TestPolicyForDoesNotInherit(t *testing.T) {
 	objs := decode(t, "c", `
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
-metadata: {name: r, namespace: n}
+metadata: {name: r, namespace: "n"}
 spec:
   host: x.global
   trafficPolicy:
@@ -241,7 +241,7 @@ func TestDecodeErrorIsKept(t *testing.T) {
 	objs := decode(t, "c", `
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
-metadata: {name: s, namespace: n}
+metadata: {name: s, namespace: "n"}
 spec: {hosts: x.global}
 `)
 	se := newServiceEntry(objs[0])
@@ -256,21 +256,21 @@ apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: s
-  namespace: n
-  labels: {context.mesh.gloo.solo.io/cluster: east}
+  namespace: "n"
+  labels: {context.mesh.gloo.solo.io/cluster: east, gloo.solo.io/parent_name: v, gloo.solo.io/parent_namespace: "n"}
 spec: {hosts: [a.global]}
 ---
 apiVersion: networking.istio.io/v1
 kind: ServiceEntry
 metadata:
   name: s
-  namespace: n
-  labels: {context.mesh.gloo.solo.io/cluster: east}
+  namespace: "n"
+  labels: {context.mesh.gloo.solo.io/cluster: east, gloo.solo.io/parent_name: v, gloo.solo.io/parent_namespace: "n"}
 spec: {hosts: [b.global]}
 ---
 apiVersion: networking.gloo.solo.io/v2
 kind: VirtualDestination
-metadata: {name: v, namespace: n}
+metadata: {name: v, namespace: "n"}
 `)
 	in := FileInput("v", "n", objs)
 	if len(in.Objects) != 2 {
@@ -331,5 +331,44 @@ func TestHostsAndExportTo(t *testing.T) {
 	}
 	if TrustDomain("spiffe://cluster1/ns/a/sa/b") != "cluster1" || TrustDomain("cluster1/ns/a") != "" {
 		t.Error("TrustDomain")
+	}
+}
+
+// TestFileInputKeepsWhatBuildUses reads a snapshot object by object: only
+// what Build uses is kept, and the chain is the one built from every
+// object.
+func TestFileInputKeepsWhatBuildUses(t *testing.T) {
+	objs := bookinfo(t)
+	// A context whose only objects are not translations of the
+	// VirtualDestination is still named after its Gloo cluster.
+	objs = append(objs, decode(t, "kind-cluster3", `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: other
+  namespace: bookinfo-frontends
+  labels: {context.mesh.gloo.solo.io/cluster: cluster3}
+spec: {hosts: [other.global]}
+`)...)
+	b := NewFileInput("productpage", "bookinfo-frontends")
+	for _, o := range objs {
+		b.Add(o)
+	}
+	in := b.Input()
+	for _, o := range in.Objects {
+		if !isVirtualDestination(o, "productpage", "bookinfo-frontends") && !translatedFrom(o, "productpage", "bookinfo-frontends") && o.Kind() != KindVirtualService {
+			t.Errorf("kept %s %s/%s", o.Kind(), o.Namespace(), o.Name())
+		}
+	}
+	if len(in.Objects) >= len(objs)/2 {
+		t.Errorf("kept %d of %d objects", len(in.Objects), len(objs))
+	}
+	all := Input{Name: "productpage", Namespace: "bookinfo-frontends", Objects: objs, Contexts: in.Contexts}
+	got, want := Build(in), Build(all)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("chain from the kept objects differs from the chain of all objects:\n got %+v\nwant %+v", got.Contexts, want.Contexts)
+	}
+	if c := got.Contexts[len(got.Contexts)-1]; c.Name != "kind-cluster3" || c.Cluster != "cluster3" {
+		t.Errorf("context %+v", c)
 	}
 }

@@ -4,6 +4,7 @@
 package printers
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -151,7 +152,10 @@ func ObjectTables(w io.Writer, objs []source.Object, opts TableOptions, now meta
 		if err != nil {
 			return err
 		}
-		raw, err := o.Obj.MarshalJSON()
+		// The row's object is only read for its namespace: its metadata
+		// alone, not a copy of the whole object (which may be huge).
+		raw, err := json.Marshal(map[string]any{"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata",
+			"metadata": map[string]any{"name": o.Name(), "namespace": o.Namespace()}})
 		if err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -11,7 +12,6 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
 // Stdin is the file name that stands for standard input.
@@ -19,46 +19,112 @@ const Stdin = "-"
 
 // ReadFiles reads objects from files, directories (their .yaml, .yml and
 // .json files, not recursively) and "-" (stdin). Lists are flattened. Each
-// object's context comes from ContextAnnotation, which is removed so that the
-// object reads back exactly as it was on the server. A path that is missing,
-// unreadable, binary, malformed or holds no object is an error naming it.
+// object's context is FileContext's. A path that is missing, unreadable,
+// binary, malformed, holds no object or an object that is not readable is an
+// error naming it. ReadFiles keeps every object: commands that only need
+// some of them use Visit.
 func ReadFiles(paths []string, stdin io.Reader) ([]Object, error) {
 	var out []Object
-	for _, p := range paths {
-		objs, err := readPath(p, stdin)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, objs...)
+	err := Visit(paths, stdin, func(o Object) error {
+		out = append(out, o)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
 }
 
-func readPath(p string, stdin io.Reader) ([]Object, error) {
+// Visit reads the same objects as ReadFiles but hands them to visit one by
+// one as they are decoded, document by document (and List item by List
+// item), without holding the files: a caller that keeps only what its
+// output needs reads a file of any size in the memory of what it keeps.
+// An error from visit stops the reading and is returned.
+func Visit(paths []string, stdin io.Reader, visit func(Object) error) error {
+	return VisitWith(paths, stdin, VisitOptions{}, visit)
+}
+
+// VisitOptions tune Visit.
+type VisitOptions struct {
+	// MayHold, when set, is shown the text of each item of a List (what
+	// find -o yaml|json writes) before it is decoded; when it answers
+	// false, the item is skipped without being decoded or checked.
+	// Decoding is most of the time spent reading a snapshot: a caller that
+	// wants the objects whose labels hold a value skips the rest by asking
+	// whether the text contains it. It must answer false only for text that
+	// cannot hold an object the caller wants. Other documents, which people
+	// write by hand, are always decoded and checked.
+	MayHold func(text []byte) bool
+}
+
+// VisitWith is Visit with options.
+func VisitWith(paths []string, stdin io.Reader, opts VisitOptions, visit func(Object) error) error {
+	if err := CheckPaths(paths); err != nil {
+		return err
+	}
+	v := &visitor{visit: visit, mayHold: opts.MayHold}
+	for _, p := range paths {
+		if err := visitPath(p, stdin, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// visitor is what Visit does with the objects of every stream.
+type visitor struct {
+	visit   func(Object) error
+	mayHold func([]byte) bool
+}
+
+// CheckPaths refuses what cannot be read as asked before anything is read:
+// standard input can only be read once.
+func CheckPaths(paths []string) error {
+	n := 0
+	for _, p := range paths {
+		if p == Stdin {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("standard input can be read once: give at most one -f -")
+	}
+	return nil
+}
+
+// FileContext is the one rule that places an object read from a file: the
+// context recorded in its ContextAnnotation (already moved to Context by the
+// reader), else the Gloo cluster its labels name, else "" (the file's own,
+// unnamed context).
+func FileContext(o Object) string {
+	if o.Context != "" {
+		return o.Context
+	}
+	return GlooCluster(o)
+}
+
+func visitPath(p string, stdin io.Reader, visit *visitor) error {
 	if p == Stdin {
 		if stdin == nil {
-			return nil, errors.New("no standard input to read")
+			return errors.New("no standard input to read")
 		}
-		data, err := io.ReadAll(stdin)
-		if err != nil {
-			return nil, fmt.Errorf("reading standard input: %w", err)
-		}
-		return Decode("standard input", data)
+		return decodeStream("standard input", stdin, visit)
 	}
 	info, err := os.Stat(p)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read %s: %s", p, describeOSError(err))
+		return fmt.Errorf("cannot read %s: %s", p, describeOSError(err))
 	}
 	if !info.IsDir() {
-		data, err := os.ReadFile(p)
+		f, err := os.Open(p)
 		if err != nil {
-			return nil, fmt.Errorf("cannot read %s: %s", p, describeOSError(err))
+			return fmt.Errorf("cannot read %s: %s", p, describeOSError(err))
 		}
-		return Decode(p, data)
+		defer f.Close()
+		return decodeStream(p, f, visit)
 	}
 	entries, err := os.ReadDir(p)
 	if err != nil {
-		return nil, fmt.Errorf("cannot read directory %s: %s", p, describeOSError(err))
+		return fmt.Errorf("cannot read directory %s: %s", p, describeOSError(err))
 	}
 	var names []string
 	for _, e := range entries {
@@ -71,17 +137,14 @@ func readPath(p string, stdin io.Reader) ([]Object, error) {
 	}
 	sort.Strings(names)
 	if len(names) == 0 {
-		return nil, fmt.Errorf("%s: no .yaml, .yml or .json file in directory", p)
+		return fmt.Errorf("%s: no .yaml, .yml or .json file in directory", p)
 	}
-	var out []Object
 	for _, n := range names {
-		objs, err := readPath(n, nil)
-		if err != nil {
-			return nil, err
+		if err := visitPath(n, nil, visit); err != nil {
+			return err
 		}
-		out = append(out, objs...)
 	}
-	return out, nil
+	return nil
 }
 
 func describeOSError(err error) string {
@@ -95,41 +158,122 @@ func describeOSError(err error) string {
 // Decode parses one YAML or JSON stream (several documents, Lists) named
 // what in errors.
 func Decode(what string, data []byte) ([]Object, error) {
-	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, fmt.Errorf("%s is empty", what)
-	}
-	if looksBinary(data) {
-		return nil, fmt.Errorf("%s is not a YAML or JSON file (binary data)", what)
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var out []Object
-	for doc := 1; ; doc++ {
-		var m map[string]any
-		if err := dec.Decode(&m); err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return nil, fmt.Errorf("%s: malformed YAML or JSON: %s", what, oneLine(err.Error()))
-		}
-		if m == nil { // an empty document between "---" separators
-			continue
-		}
-		objs, err := fromMap(m)
-		if err != nil {
-			return nil, fmt.Errorf("%s (document %d): %s", what, doc, err)
-		}
-		out = append(out, objs...)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no Kubernetes object", what)
+	err := decodeStream(what, bytes.NewReader(data), &visitor{visit: func(o Object) error {
+		out = append(out, o)
+		return nil
+	}})
+	if err != nil {
+		return nil, err
 	}
 	return out, nil
+}
+
+// decodeStream reads one stream named what: JSON when it starts with "{",
+// YAML otherwise.
+func decodeStream(what string, r io.Reader, visit *visitor) error {
+	br := bufio.NewReaderSize(r, 64<<10)
+	head, err := br.Peek(8192)
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
+		return fmt.Errorf("cannot read %s: %s", what, describeOSError(err))
+	}
+	if bytes.IndexByte(head, 0) >= 0 {
+		return fmt.Errorf("%s is not a YAML or JSON file (binary data)", what)
+	}
+	// Skip the blank lines before the first content: only whole lines, so
+	// that an indented YAML document keeps its indentation.
+	var first []byte
+	for {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			first = line
+			break
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return fmt.Errorf("%s is empty", what)
+			}
+			return fmt.Errorf("cannot read %s: %s", what, describeOSError(err))
+		}
+	}
+	d := &decoder{what: what, v: visit}
+	rest := io.MultiReader(bytes.NewReader(first), br)
+	if bytes.TrimSpace(first)[0] == '{' {
+		err = d.json(rest)
+	} else {
+		err = d.yaml(bufio.NewReaderSize(rest, 64<<10))
+	}
+	if err != nil {
+		return err
+	}
+	if d.objects == 0 {
+		return fmt.Errorf("%s holds no Kubernetes object", what)
+	}
+	return nil
+}
+
+// decoder turns the documents (and List items) of one stream into objects.
+type decoder struct {
+	what    string
+	v       *visitor
+	objects int
+}
+
+// skip reports whether the visitor does not want the objects of text,
+// which then count as read.
+func (d *decoder) skip(text []byte) bool {
+	if d.v.mayHold == nil || d.v.mayHold(text) {
+		return false
+	}
+	d.objects++
+	return true
+}
+
+// where names a document, or an item of a List document, in errors.
+func (d *decoder) where(doc, item int) string {
+	if item > 0 {
+		return fmt.Sprintf("%s (document %d, item %d)", d.what, doc, item)
+	}
+	return fmt.Sprintf("%s (document %d)", d.what, doc)
+}
+
+// object checks and visits one decoded map: an object, or a List whose
+// items were not streamed.
+func (d *decoder) object(m map[string]any, doc, item int) error {
+	objs, err := fromMap(m)
+	if err != nil {
+		var ie *itemError
+		if item == 0 && errors.As(err, &ie) {
+			return fmt.Errorf("%s: %s", d.where(doc, ie.item), ie.err)
+		}
+		return fmt.Errorf("%s: %s", d.where(doc, item), err)
+	}
+	for _, o := range objs {
+		d.objects++
+		if err := d.v.visit(o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// listHead checks what remains of a List document whose items were
+// streamed one by one.
+func (d *decoder) listHead(m map[string]any, doc int) error {
+	u := &unstructured.Unstructured{Object: m}
+	if u.GetKind() == "" || u.GetAPIVersion() == "" {
+		return fmt.Errorf("%s: not a Kubernetes object (no apiVersion or kind)", d.where(doc, 0))
+	}
+	return nil
 }
 
 func fromMap(m map[string]any) ([]Object, error) {
 	u := &unstructured.Unstructured{Object: m}
 	if u.GetKind() == "" || u.GetAPIVersion() == "" {
 		return nil, errors.New("not a Kubernetes object (no apiVersion or kind)")
+	}
+	if items, ok := m["items"]; ok && items == nil {
+		return nil, nil // a List with "items: null" is empty
 	}
 	if u.IsList() {
 		list, err := u.ToList()
@@ -140,11 +284,18 @@ func fromMap(m map[string]any) ([]Object, error) {
 		for i := range list.Items {
 			objs, err := fromMap(list.Items[i].Object)
 			if err != nil {
-				return nil, err
+				var ie *itemError
+				if errors.As(err, &ie) {
+					err = ie.err // an item of a List in a List: the outer item
+				}
+				return nil, &itemError{item: i + 1, err: err}
 			}
 			out = append(out, objs...)
 		}
 		return out, nil
+	}
+	if err := checkObject(m); err != nil {
+		return nil, err
 	}
 	o := Object{Obj: u}
 	if ann := u.GetAnnotations(); ann != nil {
@@ -158,16 +309,87 @@ func fromMap(m map[string]any) ([]Object, error) {
 			}
 		}
 	}
+	o.Context = FileContext(o)
 	return []Object{o}, nil
 }
 
-// looksBinary reports NUL bytes or invalid text in the first kilobytes.
-func looksBinary(data []byte) bool {
-	head := data
-	if len(head) > 8192 {
-		head = head[:8192]
+// itemError is the error of one item of a List.
+type itemError struct {
+	item int
+	err  error
+}
+
+func (e *itemError) Error() string { return fmt.Sprintf("item %d: %s", e.item, e.err) }
+
+// checkObject refuses what an API server never returns and what the
+// unstructured accessors would silently read as empty: a missing or
+// non-string name, labels or annotations that are not strings, a spec that
+// is null or not a map.
+func checkObject(m map[string]any) error {
+	md, ok := m["metadata"].(map[string]any)
+	if !ok {
+		if m["metadata"] == nil {
+			return errors.New("metadata.name is missing")
+		}
+		return fmt.Errorf("metadata is not a map (%s)", typeName(m["metadata"]))
 	}
-	return bytes.IndexByte(head, 0) >= 0
+	switch name := md["name"].(type) {
+	case nil:
+		return errors.New("metadata.name is missing")
+	case string:
+		if name == "" {
+			return errors.New("metadata.name is empty")
+		}
+	default:
+		return fmt.Errorf("metadata.name is not a string (%s)", typeName(name))
+	}
+	if ns, ok := md["namespace"]; ok && ns != nil {
+		if _, ok := ns.(string); !ok {
+			return fmt.Errorf("metadata.namespace is not a string (%s)", typeName(ns))
+		}
+	}
+	for _, field := range []string{"labels", "annotations"} {
+		v, ok := md[field]
+		if !ok || v == nil {
+			continue
+		}
+		mm, ok := v.(map[string]any)
+		if !ok {
+			return fmt.Errorf("metadata.%s is not a map (%s)", field, typeName(v))
+		}
+		for k, x := range mm {
+			if _, ok := x.(string); !ok {
+				return fmt.Errorf("metadata.%s[%s] is not a string (%s)", field, k, typeName(x))
+			}
+		}
+	}
+	if spec, ok := m["spec"]; ok {
+		if spec == nil {
+			return errors.New("spec is null")
+		}
+		if _, ok := spec.(map[string]any); !ok {
+			return fmt.Errorf("spec is not a map (%s)", typeName(spec))
+		}
+	}
+	return nil
+}
+
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case bool:
+		return "a boolean"
+	case int64, float64, int, int32:
+		return "a number"
+	case []any:
+		return "a list"
+	case map[string]any:
+		return "a map"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 func oneLine(s string) string {

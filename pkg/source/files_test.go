@@ -1,11 +1,18 @@
 package source
 
 import (
-	"k8s.io/apimachinery/pkg/runtime/schema"
+	"bytes"
+	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
 )
 
 func write(t *testing.T, dir, name, content string) string {
@@ -141,4 +148,392 @@ func TestFilterResources(t *testing.T) {
 
 func gvr(group, resource string) schema.GroupVersionResource {
 	return schema.GroupVersionResource{Group: group, Version: "v1", Resource: resource}
+}
+
+// TestListItemsAreStreamed hands the items of a List to the visitor while
+// the rest of the stream is not written yet: a snapshot is never held
+// whole.
+func TestListItemsAreStreamed(t *testing.T) {
+	for _, tc := range []struct{ name, head, item, tail string }{
+		{"yaml", "apiVersion: v1\nitems:\n", "- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: a, namespace: ns}\n", "kind: List\nmetadata: {}\n"},
+		{"json", "{\"apiVersion\": \"v1\", \"items\": [\n", "{\"apiVersion\": \"v1\", \"kind\": \"ConfigMap\", \"metadata\": {\"name\": \"a\", \"namespace\": \"ns\"}}", "], \"kind\": \"List\", \"metadata\": {}}\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, w := io.Pipe()
+			seen := make(chan string, 10)
+			done := make(chan error, 1)
+			go func() {
+				done <- Visit([]string{Stdin}, r, func(o Object) error {
+					seen <- o.Name()
+					return nil
+				})
+			}()
+			first := tc.head + tc.item
+			second := strings.Replace(tc.item, "name: a", "name: b", 1)
+			second = strings.Replace(second, `"name": "a"`, `"name": "b"`, 1)
+			var rest string
+			if tc.name == "json" {
+				// Spaces past the reader's buffers, then the next item.
+				first += ",\n" + strings.Repeat(" ", 200<<10)
+				rest = second + tc.tail
+			} else {
+				// The next item starts (which ends the first), then a long
+				// comment fills the reader's buffers.
+				first += "- apiVersion: v1\n  # " + strings.Repeat("x", 200<<10) + "\n"
+				rest = strings.TrimPrefix(second, "- apiVersion: v1\n") + tc.tail
+			}
+			if _, err := io.WriteString(w, first); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case name := <-seen:
+				if name != "a" {
+					t.Fatalf("first object %q", name)
+				}
+			case err := <-done:
+				t.Fatalf("finished before the end of the stream: %v", err)
+			case <-time.After(10 * time.Second):
+				t.Fatal("the first item was not visited before the end of the stream")
+			}
+			io.WriteString(w, rest)
+			w.Close()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			if name := <-seen; name != "b" {
+				t.Fatalf("second object %q", name)
+			}
+		})
+	}
+}
+
+// TestStreamedListsReadAsWhole compares the streamed reading of Lists with
+// the objects of the same documents decoded whole.
+func TestStreamedListsReadAsWhole(t *testing.T) {
+	item := func(name string, extra map[string]any) map[string]any {
+		m := map[string]any{
+			"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+			"metadata": map[string]any{"name": name, "namespace": "ns",
+				"labels": map[string]any{"gloo.solo.io/parent_name": "p", "context.mesh.gloo.solo.io/cluster": "east"},
+				"annotations": map[string]any{"note": "line one\n# not a comment\n\nitems:\n- not an item\n",
+					"long": strings.Repeat("y", 150<<10)}}, // longer than the reader's buffer
+			"spec": map[string]any{"hosts": []any{"a.global"}, "ports": []any{map[string]any{"number": int64(80), "name": "http"}}},
+		}
+		for k, v := range extra {
+			m[k] = v
+		}
+		return m
+	}
+	list := map[string]any{"apiVersion": "v1", "kind": "List", "metadata": map[string]any{"resourceVersion": ""},
+		"items": []any{item("a", nil), item("b", map[string]any{"status": map[string]any{}}),
+			map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{item("c", nil)}}}}
+	y, err := yaml.Marshal(list)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := json.MarshalIndent(list, "", "    ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var whole map[string]any
+	if err := yaml.Unmarshal(y, &whole); err != nil {
+		t.Fatal(err)
+	}
+	want, err := fromMap(whole)
+	if err != nil || len(want) != 3 {
+		t.Fatalf("whole: %v %d", err, len(want))
+	}
+	// The same List with its items indented under "items:".
+	var lines []string
+	inItems := false
+	for _, l := range strings.Split(string(y), "\n") {
+		switch {
+		case l == "items:":
+			inItems = true
+		case inItems && l == "": // a blank line of a block scalar
+		case inItems && (strings.HasPrefix(l, "- ") || strings.HasPrefix(l, " ")):
+			l = "  " + l
+		default:
+			inItems = false
+		}
+		lines = append(lines, l)
+	}
+	indented := strings.Join(lines, "\n")
+	var docs []string
+	for _, o := range want {
+		data, err := yaml.Marshal(o.Obj.Object)
+		if err != nil {
+			t.Fatal(err)
+		}
+		docs = append(docs, string(data))
+	}
+	for name, data := range map[string]string{
+		"documents":     strings.Join(docs, "---\n"),
+		"yaml":          string(y),
+		"yaml indented": indented,
+		"json":          string(j),
+		"in a stream":   "# leading comment\n---\n" + string(y) + "---\n---\n" + string(y),
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := Decode("test", []byte(data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(want)
+			if name == "in a stream" {
+				n *= 2
+			}
+			if len(got) != n {
+				t.Fatalf("%d objects, want %d", len(got), n)
+			}
+			for i := range got {
+				w := want[i%len(want)]
+				if !reflect.DeepEqual(got[i].Obj.Object, w.Obj.Object) || got[i].Context != "east" {
+					t.Errorf("object %d:\n got %#v\nwant %#v", i, got[i].Obj.Object, w.Obj.Object)
+				}
+			}
+		})
+	}
+	// A List whose items are not a block sequence is read whole.
+	for _, data := range []string{
+		"apiVersion: v1\nkind: List\nitems: [{apiVersion: v1, kind: ConfigMap, metadata: {name: a}}]\n",
+		"apiVersion: v1\nkind: List\nitems: []\n",
+		"apiVersion: v1\nkind: List\nitems:\n\n# none\nmetadata: {}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+	} {
+		got, err := Decode("test", []byte(data))
+		if strings.Contains(data, "name: a") && (err != nil || len(got) != 1 || got[0].Name() != "a") {
+			t.Errorf("%q: %v %d", data, err, len(got))
+		}
+		if !strings.Contains(data, "name: a") && (err == nil || err.Error() != "test holds no Kubernetes object") {
+			t.Errorf("%q: %v", data, err)
+		}
+	}
+}
+
+// TestUnreadableObjectsAreNamed refuses objects an API server never returns
+// instead of reading them with an empty name, naming the file, the
+// document and the item.
+func TestUnreadableObjectsAreNamed(t *testing.T) {
+	ok := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: fine}\n"
+	cases := []struct{ name, doc, want string }{
+		{"no name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {namespace: ns}\n", "metadata.name is missing"},
+		{"no metadata", "apiVersion: v1\nkind: ConfigMap\n", "metadata.name is missing"},
+		{"number name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: 12}\n", "metadata.name is not a string (a number)"},
+		{"map name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {a: b}}\n", "metadata.name is not a string (a map)"},
+		{"empty name", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: \"\"}\n", "metadata.name is empty"},
+		{"boolean namespace", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: n}\n", "metadata.namespace is not a string (a boolean)"},
+		{"number label", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, labels: {a: 1}}\n", "metadata.labels[a] is not a string (a number)"},
+		{"list annotations", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, annotations: [x]}\n", "metadata.annotations is not a map (a list)"},
+		{"null spec", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\nspec: null\n", "spec is null"},
+		{"scalar spec", "apiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata: {name: a}\nspec: x\n", "spec is not a map (a string)"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Decode("f.yaml", []byte(ok+"---\n"+tc.doc))
+			if want := "f.yaml (document 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("document: %v, want %q", err, want)
+			}
+			item := "  " + strings.ReplaceAll(strings.TrimSuffix(tc.doc, "\n"), "\n", "\n  ")
+			list := "apiVersion: v1\nkind: List\nitems:\n- " + strings.TrimPrefix(strings.ReplaceAll(ok, "\n", "\n  "), "") + "\n-" + item[1:] + "\n"
+			_, err = Decode("f.yaml", []byte(list))
+			if want := "f.yaml (document 1, item 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("streamed list: %v, want %q", err, want)
+			}
+			var m map[string]any
+			if err := yaml.Unmarshal([]byte(tc.doc), &m); err != nil {
+				t.Fatal(err)
+			}
+			data, _ := json.Marshal(map[string]any{"apiVersion": "v1", "kind": "List", "items": []any{map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "fine"}}, m}})
+			_, err = Decode("f.json", data)
+			if want := "f.json (document 1, item 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("json list: %v, want %q", err, want)
+			}
+			flow := "apiVersion: v1\nkind: List\nitems: [" + string(mustJSON(t, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "fine"}})) + ", " + string(mustJSON(t, m)) + "]\n"
+			_, err = Decode("f.yaml", []byte(flow))
+			if want := "f.yaml (document 1, item 2): " + tc.want; err == nil || err.Error() != want {
+				t.Errorf("whole list: %v, want %q", err, want)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	data, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func TestStdinIsReadOnce(t *testing.T) {
+	_, err := ReadFiles([]string{"-", "-"}, strings.NewReader("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"))
+	if err == nil || err.Error() != "standard input can be read once: give at most one -f -" {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestContextOfFileObjects is the one rule: the context annotation, else
+// the Gloo cluster label, else none.
+func TestContextOfFileObjects(t *testing.T) {
+	objs, err := Decode("f", []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: annotated
+  annotations: {kubectl-vd/context: kind-east}
+  labels: {context.mesh.gloo.solo.io/cluster: east}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: labelled
+  labels: {context.mesh.gloo.solo.io/cluster: east}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: old
+  labels: {relay.solo.io/cluster: west}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: none}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, o := range objs {
+		got = append(got, o.Name()+"="+o.Context)
+	}
+	if want := "annotated=kind-east labelled=east old=west none="; strings.Join(got, " ") != want {
+		t.Errorf("got %s, want %s", strings.Join(got, " "), want)
+	}
+}
+
+func TestParseKindsRefusesTypos(t *testing.T) {
+	for _, tc := range []struct{ value, want string }{
+		{"VirtualDestinaton", `unknown --kind "VirtualDestinaton": did you mean VirtualDestination?`},
+		{"virtualdestnation", `unknown --kind "virtualdestnation": did you mean VirtualDestination?`},
+		{"RotueTable", `unknown --kind "RotueTable": did you mean RouteTable?`},
+		{"vdd", `unknown --kind "vdd": did you mean VirtualDestination?`},
+		{"vd,FailoverPolcy", `unknown --kind "FailoverPolcy": did you mean FailoverPolicy?`},
+		{"something", `unknown --kind "something": give a kind (VirtualDestination, RouteTable, ...) or a short name (vd, rt, vg, ...)`},
+	} {
+		if _, err := ParseKinds([]string{tc.value}); err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.value, err, tc.want)
+		}
+	}
+	// Kinds kubectl-vd does not list are still accepted as written.
+	if got, err := ParseKinds([]string{"JWTPolicy", "GraphQLStitchedSchema"}); err != nil || strings.Join(got, ",") != "GraphQLStitchedSchema,JWTPolicy" {
+		t.Errorf("other kinds: %v %v", got, err)
+	}
+}
+
+func TestFileFilters(t *testing.T) {
+	objs, err := Decode("f", []byte(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: se, annotations: {kubectl-vd/context: c1}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: dr, labels: {context.mesh.gloo.solo.io/cluster: c2}}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: s}
+---
+apiVersion: example.com/v1
+kind: Policy
+metadata: {name: p}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keep := func(keep func(Object) bool) string {
+		var names []string
+		for _, o := range objs {
+			if keep(o) {
+				names = append(names, o.Name())
+			}
+		}
+		return strings.Join(names, ",")
+	}
+	p := NewPicks([]string{"c2"})
+	if got := keep(p.Keep); got != "dr" || p.Err() != nil || strings.Join(p.Contexts(), ",") != "c1,c2" {
+		t.Errorf("picks: %s %v %v", got, p.Err(), p.Contexts())
+	}
+	p = NewPicks([]string{"c1", "c3"})
+	keep(p.Keep)
+	if err := p.Err(); err == nil || err.Error() != `context "c3" not found in the files (they hold c1, c2)` {
+		t.Errorf("missing pick: %v", err)
+	}
+	for _, tc := range []struct {
+		names []string
+		want  string
+		err   string
+	}{
+		{nil, "se,dr,s,p", ""},
+		{[]string{"se", "destinationrules.networking.istio.io"}, "se,dr", ""},
+		{[]string{"ServiceEntry", "secrets", "policies"}, "se,s,p", ""},
+		{[]string{"virtualservices"}, "", ""}, // an Istio resource that the files do not hold
+		{[]string{"se", "bogus"}, "se", `unknown resource "bogus" in --resources: not an Istio resource, nor the resource of an object in the files`},
+		{[]string{"dr.security.istio.io"}, "", `unknown resource "dr.security.istio.io" in --resources: not an Istio resource, nor the resource of an object in the files`},
+	} {
+		f := NewResourceFilter(tc.names)
+		got := keep(f.Keep)
+		err := f.Err()
+		if got != tc.want || (err == nil) != (tc.err == "") || (err != nil && err.Error() != tc.err) {
+			t.Errorf("%v: kept %q, err %v; want %q, %q", tc.names, got, err, tc.want, tc.err)
+		}
+	}
+}
+
+func TestUnknownResources(t *testing.T) {
+	results := []ContextResult{
+		{Context: "a", Unserved: []string{"bogus", "wasmplugins"}},
+		{Context: "b", Unserved: []string{"bogus"}},
+		{Context: "dead", Err: io.EOF},
+	}
+	err := UnknownResources(results, []string{"se", "bogus", "wasmplugins"})
+	if err == nil || err.Error() != `unknown resource "bogus" in --resources: no context read serves it` {
+		t.Errorf("err = %v", err)
+	}
+	if err := UnknownResources(results[2:], []string{"bogus"}); err != nil {
+		t.Errorf("no readable context: %v", err)
+	}
+	rs := []Resource{{GVR: gvr("networking.istio.io", "serviceentries"), Kind: "ServiceEntry", Singular: "serviceentry", ShortNames: []string{"se"}}}
+	if got := unserved(rs, []string{"se", "bogus,ServiceEntry"}); strings.Join(got, ",") != "bogus" {
+		t.Errorf("unserved = %v", got)
+	}
+}
+
+// TestMayHoldSkipsUndecoded skips the List items whose text the caller
+// does not want, without decoding them: a broken one is not reported, and
+// the others keep their numbers. Other documents are always decoded.
+func TestMayHoldSkipsUndecoded(t *testing.T) {
+	cm := func(name string) string {
+		return "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: " + name + "}\n"
+	}
+	indent := func(doc string) string {
+		return "- " + strings.ReplaceAll(strings.TrimSuffix(doc, "\n"), "\n", "\n  ") + "\n"
+	}
+	list := "apiVersion: v1\nkind: List\nitems:\n" + indent(cm("other")) + indent(cm("want-2")) + "- {broken: [\n" +
+		indent("apiVersion: v1\nkind: ConfigMap\nmetadata: {labels: {x: want}}\n") + "kind: List\n"
+	mayHold := VisitOptions{MayHold: func(text []byte) bool { return bytes.Contains(text, []byte("want")) }}
+	var names []string
+	err := VisitWith([]string{Stdin}, strings.NewReader(cm("want-1")+"---\n"+cm("other")+"---\n"+list), mayHold, func(o Object) error {
+		names = append(names, o.Name())
+		return nil
+	})
+	if want := "standard input (document 3, item 4): metadata.name is missing"; err == nil || err.Error() != want {
+		t.Fatalf("err = %v, want %q", err, want)
+	}
+	if strings.Join(names, ",") != "want-1,other,want-2" {
+		t.Errorf("visited %v", names)
+	}
+	err = VisitWith([]string{Stdin}, strings.NewReader(cm("want")+"---\nnot: [yaml\n"), mayHold, func(Object) error { return nil })
+	if err == nil || !strings.HasPrefix(err.Error(), "standard input: malformed YAML or JSON: ") {
+		t.Errorf("a malformed document is not reported: %v", err)
+	}
 }

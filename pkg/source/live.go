@@ -55,6 +55,9 @@ type ContextResult struct {
 	// Gaps name what could not be read while the rest was (a forbidden
 	// cluster-wide list, a broken API group).
 	Gaps []error
+	// Unserved are the Query.Resources values that name no resource the
+	// context serves.
+	Unserved []string
 }
 
 // ResourceTable is the server-side Table of the matches of one resource.
@@ -99,6 +102,7 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 		return res
 	}
 	res.Gaps = append(res.Gaps, gaps...)
+	res.Unserved = unserved(resources, q.Resources)
 	resources = FilterResources(resources, q.Resources)
 	selector := q.Selector().String()
 

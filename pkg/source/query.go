@@ -60,6 +60,12 @@ func (q Query) Matches(o Object) bool {
 	return q.Selector().Matches(labels.Set(o.Obj.GetLabels()))
 }
 
+// Matcher is Matches with the selector built once, for many objects.
+func (q Query) Matcher() func(Object) bool {
+	sel := q.Selector()
+	return func(o Object) bool { return sel.Matches(labels.Set(o.Obj.GetLabels())) }
+}
+
 // Filter keeps the objects that match.
 func (q Query) Filter(objs []Object) []Object {
 	sel := q.Selector()
@@ -105,7 +111,11 @@ var ParentKinds = []ParentKind{
 }
 
 // ParseKinds turns --kind values (repeatable, comma-separated, case
-// insensitive, short names allowed) into canonical parent kinds.
+// insensitive, short names allowed) into canonical parent kinds. A kind
+// kubectl-vd does not know is accepted as written (Gloo has more parent
+// kinds than ParentKinds lists) unless it looks like a typo of a known one
+// or is not written as a kind (lower case), which would silently match
+// nothing.
 func ParseKinds(values []string) ([]string, error) {
 	var out []string
 	seen := map[string]bool{}
@@ -115,9 +125,17 @@ func ParseKinds(values []string) ([]string, error) {
 			if k == "" {
 				continue
 			}
-			kind := canonicalKind(k)
+			kind, known := canonicalKind(k)
 			if errs := validation.IsValidLabelValue(kind); len(errs) > 0 {
 				return nil, fmt.Errorf("invalid --kind %q: %s", k, strings.Join(errs, "; "))
+			}
+			if !known {
+				if near := nearestKind(k); near != "" {
+					return nil, fmt.Errorf("unknown --kind %q: did you mean %s?", k, near)
+				}
+				if k[0] < 'A' || k[0] > 'Z' {
+					return nil, fmt.Errorf("unknown --kind %q: give a kind (VirtualDestination, RouteTable, ...) or a short name (vd, rt, vg, ...)", k)
+				}
 			}
 			if !seen[kind] {
 				seen[kind] = true
@@ -129,17 +147,67 @@ func ParseKinds(values []string) ([]string, error) {
 	return out, nil
 }
 
-func canonicalKind(k string) string {
+func canonicalKind(k string) (string, bool) {
 	lk := strings.ToLower(k)
 	for _, pk := range ParentKinds {
 		if strings.ToLower(pk.Kind) == lk {
-			return pk.Kind
+			return pk.Kind, true
 		}
 		for _, a := range pk.Aliases {
 			if a == lk {
-				return pk.Kind
+				return pk.Kind, true
 			}
 		}
 	}
-	return k
+	return k, false
+}
+
+// nearestKind is the known kind whose name (or a short name) is a few
+// edits away from k, or "".
+func nearestKind(k string) string {
+	lk := strings.ToLower(k)
+	best, bestDist := "", -1
+	for _, pk := range ParentKinds {
+		for _, name := range append([]string{strings.ToLower(pk.Kind)}, pk.Aliases...) {
+			d := editDistance(lk, name)
+			limit := len(name) / 5
+			if limit < 1 {
+				limit = 1
+			}
+			if limit > 3 {
+				limit = 3
+			}
+			if d <= limit && (bestDist < 0 || d < bestDist) {
+				best, bestDist = pk.Kind, d
+			}
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance, counting a swap of two
+// neighbouring letters as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev2 := make([]int, len(rb)+1)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				cur[j] = min(cur[j], prev2[j-2]+1)
+			}
+		}
+		prev2, prev, cur = prev, cur, prev2
+	}
+	return prev[len(rb)]
 }

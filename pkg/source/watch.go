@@ -47,7 +47,7 @@ func Watch(ctx context.Context, clusters []*kube.Cluster, q Query, seen []Object
 	problems := make(chan WatchProblem)
 	known := map[string]string{}
 	for _, o := range seen {
-		known[objectKey(o.Context, o.Resource, o.Namespace(), o.Name())] = o.Obj.GetResourceVersion()
+		known[watchKey(o.Context, o.Resource, o.Namespace(), o.Name())] = o.Obj.GetResourceVersion()
 	}
 	var wg sync.WaitGroup
 	for _, c := range clusters {
@@ -66,7 +66,7 @@ func Watch(ctx context.Context, clusters []*kube.Cluster, q Query, seen []Object
 	return events, problems
 }
 
-func objectKey(context, resource, namespace, name string) string {
+func watchKey(context, resource, namespace, name string) string {
 	return context + "\x00" + resource + "\x00" + namespace + "\x00" + name
 }
 
@@ -182,7 +182,7 @@ func (w *watcher) inform(dyn dynamic.Interface, r Resource, namespace, selector 
 			if !ok {
 				return
 			}
-			key := objectKey(w.c.Context, r.GVR.Resource, u.GetNamespace(), u.GetName())
+			key := watchKey(w.c.Context, r.GVR.Resource, u.GetNamespace(), u.GetName())
 			first := isInInitialList
 			if first {
 				mu.Lock()

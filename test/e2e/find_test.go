@@ -340,3 +340,38 @@ data: {a: b}
 		t.Errorf("the Istio scan listed a ConfigMap:\n%s", stdout)
 	}
 }
+
+// TestFindResourcesNamesWhatNoContextServes: a --resources value that no
+// readable context serves is one error line and a non-zero exit, live as
+// with files; a resource one cluster serves is fine, and core kinds are
+// known with --all-resources.
+func TestFindResourcesNamesWhatNoContextServes(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--resources", "bogus"}, `error: unknown resource "bogus" in --resources: no context read serves it` + "\n"},
+		{[]string{"--resources", "se,bogus,nope.networking.istio.io"}, `error: unknown resources "bogus", "nope.networking.istio.io" in --resources: no context read serves it` + "\n"},
+		{[]string{"--resources", "configmaps"}, `error: unknown resource "configmaps" in --resources: no context read serves it` + "\n"},
+	} {
+		args := append([]string{"find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2"}, tc.args...)
+		stdout, stderr, code := runVD(t, args...)
+		if code == 0 || stdout != "" || stderr != tc.want {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q, want %q", tc.args, code, stdout, stderr, tc.want)
+		}
+	}
+	stdout, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--resources", "se,destinationrules.networking.istio.io", "-o", "name")
+	want := []string{productpageNames["cluster1"][0], productpageNames["cluster1"][1], productpageNames["cluster2"][0], productpageNames["cluster2"][1]}
+	if code != 0 || stderr != "" || strings.Join(lines(stdout), "\n") != strings.Join(want, "\n") {
+		t.Errorf("--resources se,dr: exit %d, stderr %q:\n%s", code, stderr, stdout)
+	}
+	stdout, stderr, code = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1", "--all-resources", "--resources", "configmaps", "-o", "name")
+	if code != 0 || stdout != "" || stderr != "no objects translated from parent bookinfo-frontends/productpage in cluster1\n" {
+		t.Errorf("--all-resources --resources configmaps: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// diff checks the same way.
+	_, stderr, code = runVD(t, "diff", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--resources", "bogus")
+	if code != 2 || stderr != `error: unknown resource "bogus" in --resources: no context read serves it`+"\n" {
+		t.Errorf("diff --resources bogus: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -135,7 +134,7 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, VirtualGateway or vg, ExternalService, ...)")
-	f.StringSliceVar(&o.Resources, "resources", nil, "Only read these Istio resources from live contexts (serviceentries, dr, ...)")
+	f.StringSliceVar(&o.Resources, "resources", nil, "Only compare these Istio resources (serviceentries, dr, ...)")
 	f.BoolVar(&o.AllResources, "all-resources", false, "Read every listable resource of live contexts, core kinds included")
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringVar(&o.From, "from", "", "Compare a snapshot written by find -o yaml (side A) with the live context (side B)")
@@ -187,6 +186,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 		if o.Flags.AllContexts {
 			return errors.New("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
+		}
+		if err := source.CheckPaths(o.Filenames); err != nil {
+			return err
 		}
 		o.picks = o.Flags.ContextNames()
 	} else {
@@ -354,6 +356,9 @@ func (o *Options) live(ctx context.Context) ([]engine.Side, []string, error) {
 		clusters = append(clusters, cl)
 	}
 	results := source.Translations(ctx, clusters, o.query)
+	if err := source.UnknownResources(results, o.Resources); err != nil {
+		return nil, nil, err
+	}
 	var sides []engine.Side
 	var warnings []string
 	var failed []string
@@ -380,12 +385,11 @@ func (o *Options) live(ctx context.Context) ([]engine.Side, []string, error) {
 // snapshotSide reads --from: the snapshot's objects of liveContext, or of
 // --from-context, or all of them when the snapshot holds one context.
 func (o *Options) snapshotSide(liveContext string) (engine.Side, error) {
-	objs, err := source.ReadFiles([]string{o.From}, o.In)
+	objs, contexts, err := o.readFiles(o.From)
 	if err != nil {
 		return engine.Side{}, err
 	}
 	label := fileLabel(o.From)
-	contexts := fileContexts(objs)
 	pick := o.FromContext
 	if pick == "" && len(contexts) > 1 {
 		if !contains(contexts, liveContext) {
@@ -394,20 +398,40 @@ func (o *Options) snapshotSide(liveContext string) (engine.Side, error) {
 		pick = liveContext
 	}
 	if pick != "" {
-		if objs, err = ofContext(objs, pick, label); err != nil {
+		if objs, err = ofContext(objs, contexts, pick, label); err != nil {
 			return engine.Side{}, err
 		}
 		label += ":" + pick
 	}
-	return engine.Side{Label: label, Context: pick, Objects: o.query.Filter(objs)}, nil
+	return engine.Side{Label: label, Context: pick, Objects: objs}, nil
+}
+
+// readFiles reads files as a stream, keeping the translations of the
+// parent only, and returns every context the files hold.
+func (o *Options) readFiles(paths ...string) ([]source.Object, []string, error) {
+	contexts := source.NewPicks(nil)
+	resources := source.NewResourceFilter(o.Resources)
+	matches := o.query.Matcher()
+	var kept source.Latest
+	err := source.Visit(paths, o.In, func(obj source.Object) error {
+		contexts.Keep(obj)
+		if resources.Keep(obj) && matches(obj) {
+			kept.Add(obj)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := resources.Err(); err != nil {
+		return nil, nil, err
+	}
+	return kept.Objects(), contexts.Contexts(), nil
 }
 
 // fileSides reads -f: two files, or the two contexts of one file.
 func (o *Options) fileSides() (a, b engine.Side, err error) {
 	if len(o.Filenames) == 2 {
-		if o.Filenames[0] == source.Stdin && o.Filenames[1] == source.Stdin {
-			return a, b, errors.New("standard input can be read once: give at most one -f -")
-		}
 		var pickA, pickB string
 		switch len(o.picks) {
 		case 1:
@@ -423,13 +447,12 @@ func (o *Options) fileSides() (a, b engine.Side, err error) {
 	}
 	path := o.Filenames[0]
 	label := fileLabel(path)
-	objs, err := source.ReadFiles([]string{path}, o.In)
+	objs, contexts, err := o.readFiles(path)
 	if err != nil {
 		return a, b, err
 	}
 	picks := o.picks
 	if len(picks) < 2 {
-		contexts := fileContexts(objs)
 		if len(picks) == 1 || len(contexts) != 2 {
 			return a, b, fmt.Errorf("one file compares two of its contexts: %s holds %s; give a second -f, or --context A --context B", label, describeFileContexts(contexts))
 		}
@@ -440,35 +463,34 @@ func (o *Options) fileSides() (a, b engine.Side, err error) {
 	}
 	sides := make([]engine.Side, 2)
 	for i, p := range picks {
-		sel, err := ofContext(objs, p, label)
+		sel, err := ofContext(objs, contexts, p, label)
 		if err != nil {
 			return a, b, err
 		}
-		sides[i] = engine.Side{Label: label + ":" + p, Context: p, Objects: o.query.Filter(sel)}
+		sides[i] = engine.Side{Label: label + ":" + p, Context: p, Objects: sel}
 	}
 	return sides[0], sides[1], nil
 }
 
 // fileSide reads one -f file; a file holding several contexts needs pick.
 func (o *Options) fileSide(path, pick string) (engine.Side, error) {
-	objs, err := source.ReadFiles([]string{path}, o.In)
+	objs, contexts, err := o.readFiles(path)
 	if err != nil {
 		return engine.Side{}, err
 	}
 	label := fileLabel(path)
-	contexts := fileContexts(objs)
 	if pick == "" && len(contexts) > 1 {
 		return engine.Side{}, fmt.Errorf("%s holds contexts %s: pick one with --context", label, strings.Join(contexts, ", "))
 	}
 	if pick != "" && len(contexts) > 0 {
-		if objs, err = ofContext(objs, pick, label); err != nil {
+		if objs, err = ofContext(objs, contexts, pick, label); err != nil {
 			return engine.Side{}, err
 		}
 		label += ":" + pick
 	} else if len(contexts) == 1 {
 		pick = contexts[0]
 	}
-	return engine.Side{Label: label, Context: pick, Objects: o.query.Filter(objs)}, nil
+	return engine.Side{Label: label, Context: pick, Objects: objs}, nil
 }
 
 func fileLabel(path string) string {
@@ -478,39 +500,27 @@ func fileLabel(path string) string {
 	return path
 }
 
-// fileContexts returns the contexts a file names (sorted, without "").
-func fileContexts(objs []source.Object) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, o := range objs {
-		if o.Context != "" && !seen[o.Context] {
-			seen[o.Context] = true
-			out = append(out, o.Context)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
-
 func describeFileContexts(cs []string) string {
 	switch len(cs) {
 	case 0:
-		return "no context annotation"
+		return "no context (no kubectl-vd/context annotation, no Gloo cluster label)"
 	case 1:
 		return "one context (" + cs[0] + ")"
 	}
 	return "contexts " + strings.Join(cs, ", ")
 }
 
-func ofContext(objs []source.Object, ctx, label string) ([]source.Object, error) {
+// ofContext keeps the objects of context ctx, which the file must hold
+// (contexts are those it holds).
+func ofContext(objs []source.Object, contexts []string, ctx, label string) ([]source.Object, error) {
+	if !contains(contexts, ctx) {
+		return nil, fmt.Errorf("%s holds no object of context %s (it holds %s)", label, ctx, describeFileContexts(contexts))
+	}
 	var out []source.Object
 	for _, o := range objs {
 		if o.Context == ctx {
 			out = append(out, o)
 		}
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s holds no object of context %s (it holds %s)", label, ctx, describeFileContexts(fileContexts(objs)))
 	}
 	return out, nil
 }

@@ -278,7 +278,7 @@ func TestErrors(t *testing.T) {
 		{"missing file", with("-f", cluster1, "-f", "/nonexistent/b.yaml"), "cannot read /nonexistent/b.yaml: no such file or directory"},
 		{"empty file", with("-f", emptyFile, "-f", cluster2), emptyFile + " is empty"},
 		{"nothing found", []string{"nope", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2}, "no objects translated from parent bookinfo-frontends/nope in " + cluster1 + " or " + cluster2},
-		{"one file without contexts", with("-f", noCtx), "one file compares two of its contexts: " + noCtx + " holds no context annotation; give a second -f, or --context A --context B"},
+		{"one file without contexts", with("-f", noCtx), "one file compares two of its contexts: " + noCtx + " holds no context (no kubectl-vd/context annotation, no Gloo cluster label); give a second -f, or --context A --context B"},
 		{"one file, one context", with("-f", snap, "--context", "cluster1"), "one file compares two of its contexts: " + snap + " holds contexts cluster1, cluster2; give a second -f, or --context A --context B"},
 		{"same context twice", with("-f", snap, "--context", "cluster1,cluster1"), "--context cluster1 given twice: pick two different contexts of " + snap},
 		{"file with contexts, no pick", with("-f", snap, "-f", cluster2), snap + " holds contexts cluster1, cluster2: pick one with --context"},
@@ -307,5 +307,74 @@ func TestErrors(t *testing.T) {
 				t.Errorf("stdout %q, want nothing", stdout)
 			}
 		})
+	}
+}
+
+// TestOneFileOfTwoGlooClusters compares the two Gloo clusters of one file
+// whose objects carry Gloo's cluster label and no context annotation.
+func TestOneFileOfTwoGlooClusters(t *testing.T) {
+	var b bytes.Buffer
+	for _, dir := range []string{cluster1, cluster2} {
+		objs, err := source.ReadFiles([]string{dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			data, err := o.Obj.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString("---\n")
+			b.Write(data)
+			b.WriteString("\n")
+		}
+	}
+	both := filepath.Join(t.TempDir(), "both.yaml")
+	if err := os.WriteFile(both, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-f", both, "-q")
+	if code != 1 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	if !strings.HasPrefix(stdout, "A: "+both+":cluster1 (Gloo cluster cluster1)\nB: "+both+":cluster2 (Gloo cluster cluster2)\n") || !strings.Contains(stdout, "1 changed, 1 only in A, 1 only in B, 1 same") {
+		t.Errorf("stdout:\n%s", stdout)
+	}
+	// The same pair of sides as two directories.
+	dirs, _, _ := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-f", cluster1, "-f", cluster2, "-q")
+	if tail := func(s string) string { return s[strings.Index(s, "\n\n"):] }; tail(dirs) != tail(stdout) {
+		t.Errorf("one file and two directories differ:\n%s\n---\n%s", stdout, dirs)
+	}
+}
+
+func TestFilesResourcesAndKinds(t *testing.T) {
+	base := []string{"productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2}
+	stdout, stderr, code := run(t, env{}, append(base, "--resources", "se", "-q")...)
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "ServiceEntry") || strings.Contains(stdout, "DestinationRule") {
+		t.Errorf("--resources se: exit %d, stderr %q:\n%s", code, stderr, stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--resources", "bogus"}, `unknown resource "bogus" in --resources: not an Istio resource, nor the resource of an object in the files`},
+		{[]string{"--kind", "VirtualDestinaton"}, `unknown --kind "VirtualDestinaton": did you mean VirtualDestination?`},
+	} {
+		stdout, stderr, code := run(t, env{}, append(base, tc.args...)...)
+		if code != 2 || stdout != "" || stderr != "error: "+tc.want+"\n" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", tc.args, code, stdout, stderr)
+		}
+	}
+}
+
+func TestUnreadableObjectIsNamed(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	doc := "apiVersion: v1\nkind: List\nitems:\n- apiVersion: networking.istio.io/v1\n  kind: ServiceEntry\n  metadata: {name: 7, namespace: bookinfo-frontends}\n  spec: {}\nmetadata: {}\n"
+	if err := os.WriteFile(bad, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", bad)
+	if want := "error: " + bad + " (document 1, item 1): metadata.name is not a string (a number)\n"; code != 2 || stdout != "" || stderr != want {
+		t.Errorf("exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
 	}
 }

@@ -184,6 +184,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.Flags.AllContexts {
 			return errors.New("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
+		if err := source.CheckPaths(o.Filenames); err != nil {
+			return err
+		}
 		o.picks = o.Flags.ContextNames()
 	} else {
 		if err := o.Flags.ValidateTimeout(); err != nil {
@@ -241,10 +244,10 @@ func (o *Options) Run(ctx context.Context) error {
 		ctx = context.Background()
 	}
 	var in model.Input
-	var problems, warnings []string
+	var problems, warnings, elsewhere []string
 	if len(o.Filenames) > 0 {
 		var err error
-		if in, err = o.fromFiles(); err != nil {
+		if in, elsewhere, err = o.fromFiles(); err != nil {
 			return err
 		}
 	} else {
@@ -253,6 +256,7 @@ func (o *Options) Run(ctx context.Context) error {
 			// Interrupted: every context would say so.
 			return ctx.Err()
 		}
+		elsewhere = otherNamespaces(in.Objects, o.Name, o.Namespace)
 	}
 	for _, p := range problems {
 		fmt.Fprintf(o.ErrOut, "error: %s\n", p)
@@ -272,7 +276,7 @@ func (o *Options) Run(ctx context.Context) error {
 
 	ch := model.Build(in)
 	if !ch.ParentFound() && !anyTranslation(ch) {
-		return o.nothingFound(in, ch)
+		return o.nothingFound(in, ch, elsewhere)
 	}
 	report := render.NewReport(ch, explain.Run(ch))
 	var err error
@@ -311,7 +315,7 @@ func anyTranslation(ch *model.Chain) bool {
 
 // nothingFound explains an empty result in one line, suggesting the
 // namespace when files hold the VirtualDestination elsewhere.
-func (o *Options) nothingFound(in model.Input, ch *model.Chain) error {
+func (o *Options) nothingFound(in model.Input, ch *model.Chain, elsewhere []string) error {
 	where := "the files read"
 	if len(o.Filenames) == 0 {
 		var names []string
@@ -326,8 +330,8 @@ func (o *Options) nothingFound(in model.Input, ch *model.Chain) error {
 	if !ch.GlooAPIServed() {
 		msg += " (the Gloo API is not served there)"
 	}
-	if ns := otherNamespaces(in.Objects, o.Name, o.Namespace); len(ns) > 0 {
-		msg += fmt.Sprintf("; found in namespace %s: use -n", strings.Join(ns, ", "))
+	if len(elsewhere) > 0 {
+		msg += fmt.Sprintf("; found in namespace %s: use -n", strings.Join(elsewhere, ", "))
 	}
 	return cmdutil.Exit(exitTrouble, errors.New(msg))
 }
@@ -335,16 +339,26 @@ func (o *Options) nothingFound(in model.Input, ch *model.Chain) error {
 func otherNamespaces(objs []source.Object, name, namespace string) []string {
 	set := map[string]bool{}
 	for _, o := range objs {
-		if o.Obj == nil {
-			continue
-		}
-		if o.Group() == model.GroupGlooNetworking && o.Kind() == model.KindVirtualDestination && o.Name() == name && o.Namespace() != namespace {
-			set[o.Namespace()] = true
-		}
-		if p, ok := source.Parent(o); ok && p.Name == name && p.Namespace != namespace && (p.Kind == "" || p.Kind == model.KindVirtualDestination) {
-			set[p.Namespace] = true
-		}
+		addOtherNamespace(set, o, name, namespace)
 	}
+	return sortedSet(set)
+}
+
+// addOtherNamespace records the namespace of a VirtualDestination of that
+// name, or of the parent of a translation of that name, outside namespace.
+func addOtherNamespace(set map[string]bool, o source.Object, name, namespace string) {
+	if o.Obj == nil {
+		return
+	}
+	if o.Group() == model.GroupGlooNetworking && o.Kind() == model.KindVirtualDestination && o.Name() == name && o.Namespace() != namespace {
+		set[o.Namespace()] = true
+	}
+	if p, ok := source.Parent(o); ok && p.Name == name && p.Namespace != namespace && (p.Kind == "" || p.Kind == model.KindVirtualDestination) {
+		set[p.Namespace] = true
+	}
+}
+
+func sortedSet(set map[string]bool) []string {
 	out := make([]string, 0, len(set))
 	for ns := range set {
 		out = append(out, ns)
@@ -357,47 +371,27 @@ func (o *Options) useColor() bool {
 	return cmdutil.UseColor(o.Color, o.Out, o.IsTerminal, o.Getenv)
 }
 
-// fromFiles reads -f, keeping the contexts picked with --context.
-func (o *Options) fromFiles() (model.Input, error) {
-	objs, err := source.ReadFiles(o.Filenames, o.In)
+// fromFiles reads -f as a stream, keeping what the chain uses, of the
+// contexts picked with --context, and the namespaces where the files hold
+// the VirtualDestination (or its translations) elsewhere.
+func (o *Options) fromFiles() (model.Input, []string, error) {
+	picks := source.NewPicks(o.picks)
+	b := model.NewFileInput(o.Name, o.Namespace)
+	elsewhere := map[string]bool{}
+	err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+		if picks.Keep(obj) {
+			addOtherNamespace(elsewhere, obj, o.Name, o.Namespace)
+			b.Add(obj)
+		}
+		return nil
+	})
 	if err != nil {
-		return model.Input{}, err
+		return model.Input{}, nil, err
 	}
-	in := model.FileInput(o.Name, o.Namespace, objs)
-	if len(o.picks) == 0 {
-		return in, nil
+	if err := picks.Err(); err != nil {
+		return model.Input{}, nil, err
 	}
-	have := map[string]bool{}
-	var names []string
-	for _, c := range in.Contexts {
-		have[c.Name] = true
-		if c.Name != "" {
-			names = append(names, c.Name)
-		}
-	}
-	keep := map[string]bool{}
-	for _, p := range o.picks {
-		if !have[p] {
-			if len(names) == 0 {
-				return model.Input{}, fmt.Errorf("context %q not found: the files record no context", p)
-			}
-			return model.Input{}, fmt.Errorf("context %q not found in the files (they hold %s)", p, strings.Join(names, ", "))
-		}
-		keep[p] = true
-	}
-	var picked model.Input
-	picked.Name, picked.Namespace = in.Name, in.Namespace
-	for _, ob := range in.Objects {
-		if keep[ob.Context] {
-			picked.Objects = append(picked.Objects, ob)
-		}
-	}
-	for _, c := range in.Contexts {
-		if keep[c.Name] {
-			picked.Contexts = append(picked.Contexts, c)
-		}
-	}
-	return picked, nil
+	return b.Input(), sortedSet(elsewhere), nil
 }
 
 // fromContexts reads the selected contexts concurrently: the translations,

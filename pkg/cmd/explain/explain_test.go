@@ -267,6 +267,11 @@ func TestErrors(t *testing.T) {
 			"error: no VirtualDestination default/productpage and no object translated from it in the files read; found in namespace bookinfo-frontends, bookinfo-staging: use -n\n"},
 		{[]string{"ratings", "-n", "bookinfo-frontends", "-f", cluster1},
 			"error: no VirtualDestination bookinfo-frontends/ratings and no object translated from it in the files read\n"},
+		{[]string{"productpage", "-f", "-", "-f", "-"}, "error: standard input can be read once: give at most one -f -\n"},
+		{[]string{"productpage", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "-f", "testdata/unreadable/null-spec.yaml"},
+			"error: testdata/unreadable/null-spec.yaml (document 2): spec is null\n"},
+		{[]string{"productpage", "-f", "testdata/unreadable/no-name.json"},
+			"error: testdata/unreadable/no-name.json (document 1, item 2): metadata.name is missing\n"},
 	} {
 		r := run(t, nil, tc.args...)
 		if r.code != exitTrouble || r.stdout != "" || !strings.HasPrefix(r.stderr, tc.stderr) || strings.Count(r.stderr, "\n") != 1 {

@@ -3,10 +3,12 @@
 package find
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strings"
 	"time"
 
@@ -55,8 +57,12 @@ type Options struct {
 
 	// Completed state.
 	query    source.Query
-	contexts []string
+	contexts []string // live contexts
+	picks    []string // contexts picked in files with --context
 	jsonpath string
+	// elsewhere are the namespaces where files hold translations of a
+	// parent of that name, for the hint when none is in the namespace.
+	elsewhere []string
 	// Now is the clock for ages of objects read from files (tests set it).
 	Now func() time.Time
 
@@ -81,7 +87,13 @@ labels across all namespaces, so the VirtualService a RouteTable puts in istio-g
 too. Every served resource of every *.istio.io API group is scanned.
 
 Without NAME, find lists the parents that have translations (in NAMESPACE, or in every
-namespace with -A) and counts their objects per context.`,
+namespace with -A) and counts their objects per context.
+
+With -f, objects are read from files, directories or stdin, as a stream: each object is in
+the context its kubectl-vd/context annotation names (find -o yaml writes it for several
+contexts), else in the Gloo cluster its labels name; --context picks contexts of the files,
+--resources and --kind apply as live, and an object found in two files is shown once, from
+the last.`,
 		Example: example,
 		Args:    cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -135,6 +147,14 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}
+	} else {
+		if o.Flags.AllContexts {
+			return errors.New("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
+		}
+		if err := source.CheckPaths(o.Filenames); err != nil {
+			return err
+		}
+		o.picks = o.Flags.ContextNames()
 	}
 	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
 		o.Namespace = *o.Flags.Namespace
@@ -234,13 +254,7 @@ func (o *Options) Run(ctx context.Context) error {
 
 func (o *Options) lookup(ctx context.Context) ([]source.ContextResult, error) {
 	if len(o.Filenames) > 0 {
-		objs, err := source.ReadFiles(o.Filenames, o.In)
-		if err != nil {
-			return nil, err
-		}
-		objs = o.query.Filter(objs)
-		source.Sort(objs)
-		return groupByContext(objs), nil
+		return o.readFiles()
 	}
 	clusters := make([]*kube.Cluster, 0, len(o.contexts))
 	for _, c := range o.contexts {
@@ -251,7 +265,65 @@ func (o *Options) lookup(ctx context.Context) ([]source.ContextResult, error) {
 		clusters = append(clusters, cl)
 	}
 	tables := o.Output == "" || o.Output == "wide" || o.Output == "tree" || o.Name == ""
-	return source.Translations(ctx, clusters, o.query, source.Options{Tables: tables}), nil
+	results := source.Translations(ctx, clusters, o.query, source.Options{Tables: tables})
+	if err := source.UnknownResources(results, o.Resources); err != nil {
+		return nil, err
+	}
+	return results, nil
+}
+
+// readFiles reads the files as a stream and keeps only the objects the
+// output shows: translations of the parent, of the picked contexts and
+// resources, each once (a later file overrides an earlier one).
+func (o *Options) readFiles() ([]source.ContextResult, error) {
+	picks := source.NewPicks(o.picks)
+	resources := source.NewResourceFilter(o.Resources)
+	matches := o.query.Matcher()
+	anyNamespace := o.query
+	anyNamespace.Namespace = ""
+	elsewhere := anyNamespace.Matcher()
+	namespaces := map[string]bool{}
+	var kept source.Latest
+	// Decoding is most of the time spent reading a snapshot: when nothing
+	// needs every object (no --context or --resources to check against
+	// what the files hold), skip the List items whose text cannot hold the
+	// labels asked for (label values are never escaped in YAML or JSON).
+	var opts source.VisitOptions
+	if len(o.picks) == 0 && len(o.Resources) == 0 {
+		key, name := []byte(source.LabelParentName), []byte(o.Name)
+		opts.MayHold = func(text []byte) bool {
+			return bytes.Contains(text, key) && bytes.Contains(text, name)
+		}
+	}
+	err := source.VisitWith(o.Filenames, o.In, opts, func(obj source.Object) error {
+		picked := picks.Keep(obj)
+		if !resources.Keep(obj) || !picked {
+			return nil
+		}
+		if matches(obj) {
+			kept.Add(obj)
+		} else if o.Name != "" && elsewhere(obj) {
+			p, _ := source.Parent(obj)
+			namespaces[p.Namespace] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := picks.Err(); err != nil {
+		return nil, err
+	}
+	if err := resources.Err(); err != nil {
+		return nil, err
+	}
+	for ns := range namespaces {
+		o.elsewhere = append(o.elsewhere, ns)
+	}
+	sort.Strings(o.elsewhere)
+	objs := kept.Objects()
+	source.Sort(objs)
+	return groupByContext(objs), nil
 }
 
 func groupByContext(objs []source.Object) []source.ContextResult {
@@ -323,7 +395,11 @@ func (o *Options) exitStatus(results []source.ContextResult, sayNothing bool) er
 		}
 	}
 	if len(o.Filenames) > 0 && len(results) == 0 && sayNothing {
-		fmt.Fprintf(o.ErrOut, "no objects translated from %s in %s\n", o.describeParent(), strings.Join(o.Filenames, ", "))
+		hint := ""
+		if len(o.elsewhere) > 0 {
+			hint = fmt.Sprintf("; found in namespace %s: use -n", strings.Join(o.elsewhere, ", "))
+		}
+		fmt.Fprintf(o.ErrOut, "no objects translated from %s in %s%s\n", o.describeParent(), strings.Join(o.Filenames, ", "), hint)
 	}
 	if failed {
 		return cmdutil.Exit(1, nil)

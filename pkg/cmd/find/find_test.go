@@ -13,6 +13,8 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -131,4 +133,124 @@ func TestTreeFromStdinUsesTheClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden(t, "tree-stdin", out.String())
+}
+
+const cluster2 = "../../../examples/bookinfo/cluster2"
+
+// snapshot writes what `find -A -o yaml` writes for the two clusters of
+// the example, each object annotated with a kube context named unlike its
+// Gloo cluster.
+func snapshot(t *testing.T) string {
+	t.Helper()
+	var objs []source.Object
+	for ctx, dir := range map[string]string{"kind-cluster1": cluster1, "kind-cluster2": cluster2} {
+		read, err := source.ReadFiles([]string{dir}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range read {
+			o.Context = ctx
+			objs = append(objs, o)
+		}
+	}
+	source.Sort(objs)
+	var b bytes.Buffer
+	if err := printers.YAML(&b, objs, true); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "snapshot.yaml")
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestFindPicksContextsOfFiles(t *testing.T) {
+	snap := snapshot(t)
+	all, stderr, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-f", snap, "-o", "name")
+	if err != nil || stderr != "" || len(strings.Split(strings.TrimSpace(all), "\n")) != 6 {
+		t.Fatalf("both contexts: err %v, stderr %q:\n%s", err, stderr, all)
+	}
+	stdout, stderr, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-f", snap, "--context", "kind-cluster2")
+	if err != nil || stderr != "" {
+		t.Fatalf("err %v, stderr %q", err, stderr)
+	}
+	if strings.Contains(stdout, "kind-cluster1") || strings.Count(stdout, "kind-cluster2 ") != 3 {
+		t.Errorf("--context kind-cluster2 shows other contexts:\n%s", stdout)
+	}
+	_, _, err = run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", snap, "--context", "cluster3")
+	if err == nil || err.Error() != `context "cluster3" not found in the files (they hold kind-cluster1, kind-cluster2)` {
+		t.Errorf("unknown context: %v", err)
+	}
+	_, _, err = run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", snap, "--all-contexts")
+	if err == nil || err.Error() != "--all-contexts reads live clusters: with -f, pick contexts of the files with --context" {
+		t.Errorf("--all-contexts: %v", err)
+	}
+}
+
+// TestFindPlacesFileObjectsByGlooCluster reads the example's directories,
+// whose objects carry Gloo's cluster label and no context annotation, with
+// a snapshot of the same objects: one rule places them all, and an object
+// read twice is one row.
+func TestFindPlacesFileObjectsByGlooCluster(t *testing.T) {
+	stdout, stderr, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "--kind", "rt", "-f", cluster1, "-f", cluster2, "-f", cluster1)
+	if err != nil || stderr != "" {
+		t.Fatalf("err %v, stderr %q", err, stderr)
+	}
+	golden(t, "rt-two-clusters", stdout)
+}
+
+func TestFindResourcesInFiles(t *testing.T) {
+	stdout, stderr, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "--resources", "se,destinationrules.networking.istio.io", "-o", "name")
+	if err != nil || stderr != "" {
+		t.Fatalf("err %v, stderr %q", err, stderr)
+	}
+	want := "destinationrule.networking.istio.io/productpage-global-virtual-dest-a65c94ffce21a1199563fc5d06cd3ad\nserviceentry.networking.istio.io/vd-productpage-global-bookinfo\n"
+	if stdout != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", stdout, want)
+	}
+	stdout, _, err = run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "--resources", "se,bogus")
+	if err == nil || err.Error() != `unknown resource "bogus" in --resources: not an Istio resource, nor the resource of an object in the files` || stdout != "" {
+		t.Errorf("bogus: err %v, stdout %q", err, stdout)
+	}
+}
+
+func TestFindFileErrors(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(cluster1, "productpage-vd.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	if err := os.WriteFile(bad, []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\napiVersion: networking.istio.io/v1\nkind: ServiceEntry\nmetadata:\n  namespace: ns\n  labels: {gloo.solo.io/parent_name: productpage, gloo.solo.io/parent_namespace: ns}\nspec: {}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"productpage", "-f", "-", "-f", "-"}, "standard input can be read once: give at most one -f -"},
+		{[]string{"productpage", "--kind", "VirtualDestinaton", "-f", "-"}, `unknown --kind "VirtualDestinaton": did you mean VirtualDestination?`},
+		{[]string{"productpage", "-n", "ns", "-f", bad}, bad + " (document 2): metadata.name is missing"},
+	} {
+		stdout, _, err := run(t, string(data), tc.args...)
+		if err == nil || err.Error() != tc.want || stdout != "" {
+			t.Errorf("%v: err %v, stdout %q; want %q", tc.args, err, stdout, tc.want)
+		}
+	}
+}
+
+func TestFindHintsTheNamespace(t *testing.T) {
+	stdout, stderr, err := run(t, "", "productpage", "-f", cluster1)
+	if err != nil || stdout != "" {
+		t.Fatalf("err %v, stdout %q", err, stdout)
+	}
+	want := "no objects translated from parent default/productpage in " + cluster1 + "; found in namespace bookinfo-backends, bookinfo-frontends, bookinfo-staging: use -n\n"
+	if stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+	// With --kind, only the namespaces of parents of that kind.
+	_, stderr, _ = run(t, "", "productpage", "--kind", "rt", "-f", cluster1)
+	if want := "no objects translated from RouteTable default/productpage in " + cluster1 + "; found in namespace bookinfo-frontends: use -n\n"; stderr != want {
+		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
 }

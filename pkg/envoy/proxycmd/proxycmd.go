@@ -293,15 +293,18 @@ func liveHosts(ctx context.Context, c *kube.Cluster, name, namespace string) (ma
 }
 
 func (o *Options) hostsFromFiles() (map[string]bool, error) {
-	objs, err := source.ReadFiles(o.Translations, o.In)
-	if err != nil {
-		return nil, err
-	}
+	// Read as a stream, keeping only the ServiceEntries of the
+	// VirtualDestination.
+	matches := vdQuery(o.VD, o.vdNamespace).Matcher()
 	var ses []source.Object
-	for _, obj := range vdQuery(o.VD, o.vdNamespace).Filter(objs) {
-		if obj.Kind() == "ServiceEntry" {
+	err := source.Visit(o.Translations, o.In, func(obj source.Object) error {
+		if obj.Kind() == "ServiceEntry" && matches(obj) {
 			ses = append(ses, obj)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	hosts := hostsOf(ses)
 	if len(hosts) == 0 {

@@ -1,235 +1,289 @@
 package main
 
-// Benchmarks of commands that read files only (no cluster): the memory diff
-// needs for a large VirtualService, and the length of explain's text when
-// many ServiceEntries select the same WorkloadEntries. Both print a ratio
-// that must stay bounded whatever the input size.
+// The file benchmarks: `kubectl vd find -f` on a snapshot of about 200 MB
+// (220,000 objects, one List as `find -A -o yaml` writes it for two
+// contexts), and find, diff and explain on files where one object carries
+// a 100 MB annotation. Peak memory is the child's rusage Maxrss; the ratio
+// to the input size is the figure to watch (target: at most 2 for the
+// snapshot).
 
 import (
-	"bytes"
+	"bufio"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"syscall"
+	"time"
+
+	"sigs.k8s.io/yaml"
 )
 
 var (
-	diffRoutes   = flag.Int("diff-routes", 4000, "routes of each VirtualService in the diff memory benchmark")
-	explainPairs = flag.Int("explain-pairs", 1000, "ServiceEntry/WorkloadEntry pairs in the explain output benchmark")
-	filesOnly    = flag.Bool("files-only", false, "run the file benchmarks (diff memory, explain output) only: no cluster")
+	filesOnly   = flag.Bool("files-only", false, "run the file benchmarks only (no cluster needed)")
+	skipFiles   = flag.Bool("skip-files", false, "skip the file benchmarks")
+	fileParents = flag.Int("file-parents", 11000, "parents per context in the snapshot (10 objects each, 2 contexts)")
+	fileRuns    = flag.Int("file-runs", 3, "runs of each file command; the median is reported")
+	annotationM = flag.Int("annotation-mib", 100, "size of the large annotation, MiB")
 )
 
-// Targets the ratios are judged against.
-const (
-	diffMemoryTarget  = 10 // peak memory / input size
-	explainLineTarget = 20 // output lines / objects
-)
-
-// fileBenchmarks runs the diff and explain benchmarks on generated files.
-func fileBenchmarks() error {
+func benchFiles() error {
 	dir, err := os.MkdirTemp("", "vd-bench-files")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	if err := diffMemory(dir, *diffRoutes); err != nil {
+	r := &runner{home: dir}
+
+	snap := filepath.Join(dir, "snapshot.yaml")
+	start := time.Now()
+	n, err := writeSnapshot(snap, *fileParents)
+	if err != nil {
 		return err
 	}
-	return explainLines(dir, *explainPairs)
+	size := fileSize(snap)
+	fmt.Fprintf(os.Stderr, "wrote %s: %d objects, %.1f MiB in %s\n", snap, n, float64(size)/(1<<20), time.Since(start).Round(time.Second))
+
+	fmt.Println()
+	fmt.Println("file                          command                                                  wall      peak RSS    RSS / input")
+	parent := fmt.Sprintf("svc-%05d", *fileParents/2)
+	row := func(label, what string, input int64, args ...string) error {
+		m, err := r.timeN(func() (measure, error) {
+			m, _, err := r.exec(r.cmd(*bin, args...))
+			return m, err
+		}, *fileRuns)
+		if err != nil {
+			return err
+		}
+		rss := m.maxRSS * 1024
+		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", label, what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(input))
+		return nil
+	}
+	snapLabel := fmt.Sprintf("snapshot %.0f MiB, %dk objs", float64(size)/(1<<20), n/1000)
+	if err := row(snapLabel, "find "+parent+" -n bench -f", size, "find", parent, "-n", "bench", "-f", snap); err != nil {
+		return err
+	}
+	if err := row(snapLabel, "find "+parent+" -n bench -f -o yaml", size, "find", parent, "-n", "bench", "-f", snap, "-o", "yaml"); err != nil {
+		return err
+	}
+	// With --context every item is decoded (the contexts the file holds
+	// are checked), as in diff and explain.
+	if err := row(snapLabel, "find "+parent+" -n bench -f --context kind-cluster1", size, "find", parent, "-n", "bench", "-f", snap, "--context", "kind-cluster1"); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		what string
+		args []string
+	}{
+		{"diff " + parent + " -n bench -f -q", []string{"diff", parent, "-n", "bench", "-f", snap, "-q"}},
+		{"explain " + parent + " -n bench -f", []string{"explain", parent, "-n", "bench", "-f", snap}},
+	} {
+		m, err := r.timeN(func() (measure, error) {
+			return r.execStatus(r.cmd(*bin, c.args...))
+		}, *fileRuns)
+		if err != nil {
+			return err
+		}
+		rss := m.maxRSS * 1024
+		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", snapLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(size))
+	}
+
+	// One object of the parent's translation carries a huge annotation.
+	big, small := filepath.Join(dir, "annotation.yaml"), filepath.Join(dir, "small.yaml")
+	if err := writeAnnotated(big, *annotationM<<20); err != nil {
+		return err
+	}
+	if err := writeAnnotated(small, 0); err != nil {
+		return err
+	}
+	annSize := int64(*annotationM << 20)
+	annLabel := fmt.Sprintf("one %d MiB annotation", *annotationM)
+	for _, c := range []struct {
+		what string
+		args []string
+	}{
+		{"find productpage -f", []string{"find", "productpage", "-n", "bookinfo-frontends", "-f", big}},
+		{"diff productpage -f -f -q", []string{"diff", "productpage", "-n", "bookinfo-frontends", "-f", big, "-f", small, "-q"}},
+		{"explain productpage -f", []string{"explain", "productpage", "-n", "bookinfo-frontends", "-f", big}},
+	} {
+		// diff exits 1 when the sides differ, explain when it finds an
+		// error: both are answers, not failures.
+		m, err := r.timeN(func() (measure, error) {
+			return r.execStatus(r.cmd(*bin, c.args...))
+		}, *fileRuns)
+		if err != nil {
+			return err
+		}
+		rss := m.maxRSS * 1024
+		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", annLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(annSize))
+	}
+	return nil
 }
 
-// runFile runs the plugin on files and returns its output and peak memory
-// (KiB); exit statuses in ok are not errors (diff exits 1 when the sides
-// differ, explain when it has findings).
-func runFile(ok []int, args ...string) ([]byte, int64, error) {
-	c := exec.Command(*bin, args...)
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	c.Env = append(os.Environ(), "KUBECONFIG="+os.DevNull)
-	err := c.Run()
-	var exit *exec.ExitError
-	if errors.As(err, &exit) {
-		for _, code := range ok {
-			if exit.ExitCode() == code {
-				err = nil
+func fileSize(p string) int64 {
+	st, err := os.Stat(p)
+	if err != nil {
+		return 0
+	}
+	return st.Size()
+}
+
+// writeSnapshot writes, as `find -A -o yaml` does for two contexts, one
+// List of parents x 10 translated objects per context, item by item.
+func writeSnapshot(path string, parents int) (int, error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	w.WriteString("apiVersion: v1\nitems:\n")
+	n := 0
+	for _, ctx := range []string{"cluster1", "cluster2"} {
+		for i := 0; i < parents; i++ {
+			for _, obj := range translation(ctx, fmt.Sprintf("svc-%05d", i), "bench", i) {
+				data, err := yaml.Marshal([]any{obj})
+				if err != nil {
+					return n, err
+				}
+				w.Write(data)
+				n++
 			}
 		}
 	}
-	if err != nil {
-		return nil, 0, fmt.Errorf("%s: %w: %s", strings.Join(c.Args, " "), err, strings.TrimSpace(errb.String()))
+	w.WriteString("kind: List\nmetadata:\n  resourceVersion: \"\"\n")
+	if err := w.Flush(); err != nil {
+		return n, err
 	}
-	var rss int64
-	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = ru.Maxrss
-	}
-	return out.Bytes(), rss, nil
+	return n, f.Close()
 }
 
-// diffMemory compares two VirtualServices of n routes where every route
-// differs (its timeout), the worst case for a line diff: as many changed
-// lines as routes.
-func diffMemory(dir string, n int) error {
-	a, b := filepath.Join(dir, "routes-a.yaml"), filepath.Join(dir, "routes-b.yaml")
-	size := int64(0)
-	for i, path := range []string{a, b} {
-		data := routeTable(n, fmt.Sprintf("%ds", 5*(i+1)))
-		if err := os.WriteFile(path, data, 0o644); err != nil {
+// translation is what Gloo writes for one VirtualDestination in one
+// cluster: a ServiceEntry, 3 WorkloadEntries, a DestinationRule, 2
+// VirtualServices, 2 AuthorizationPolicies and a Sidecar, with Gloo's
+// labels and the fields an API server adds.
+func translation(ctx, parent, ns string, i int) []map[string]any {
+	labels := map[string]any{
+		"agent.gloo.solo.io":                  "gloo-mesh",
+		"cluster.multicluster.solo.io":        "",
+		"context.mesh.gloo.solo.io/cluster":   ctx,
+		"context.mesh.gloo.solo.io/namespace": ns,
+		"context.mesh.gloo.solo.io/workspace": "bench",
+		"gloo.solo.io/parent_cluster":         ctx,
+		"gloo.solo.io/parent_group":           "networking.gloo.solo.io",
+		"gloo.solo.io/parent_kind":            "VirtualDestination",
+		"gloo.solo.io/parent_name":            parent,
+		"gloo.solo.io/parent_namespace":       ns,
+		"gloo.solo.io/parent_version":         "v2",
+		"owner.gloo.solo.io/name":             "gloo-mesh",
+		"reconciler.mesh.gloo.solo.io/name":   "translator",
+		"relay.solo.io/cluster":               ctx,
+	}
+	seq := 0
+	obj := func(group, kind, name string, spec map[string]any) map[string]any {
+		seq++
+		return map[string]any{
+			"apiVersion": group + "/v1", "kind": kind,
+			"metadata": map[string]any{
+				"name": name, "namespace": ns, "labels": labels,
+				"annotations":       map[string]any{"kubectl-vd/context": "kind-" + ctx},
+				"creationTimestamp": "2026-11-30T10:00:00Z", "generation": 1,
+				"resourceVersion": fmt.Sprint(100000 + i*10 + seq),
+				"uid":             fmt.Sprintf("%08x-%04x-4000-8000-%012x", i, seq, i*10+seq),
+			},
+			"spec": spec,
+		}
+	}
+	host := parent + ".global"
+	out := []map[string]any{obj("networking.istio.io", "ServiceEntry", "vd-"+parent+"-global-bench", map[string]any{
+		"addresses": []any{fmt.Sprintf("254.%d.%d.1", i/250, i%250)}, "exportTo": []any{"bench", "istio-gateways"},
+		"hosts": []any{host}, "location": "MESH_INTERNAL", "resolution": "STATIC",
+		"ports":            []any{map[string]any{"name": "http-9080", "number": 9080, "protocol": "HTTP"}},
+		"workloadSelector": map[string]any{"labels": map[string]any{"app": parent}}})}
+	for j := 0; j < 3; j++ {
+		out = append(out, obj("networking.istio.io", "WorkloadEntry", fmt.Sprintf("vd-%s-global-bench-%d", parent, j), map[string]any{
+			"address": fmt.Sprintf("10.%d.%d.%d", i/250, i%250, j), "labels": map[string]any{"app": parent},
+			"locality": "region1/zone1", "network": ctx, "ports": map[string]any{"http-9080": 15443}}))
+	}
+	out = append(out, obj("networking.istio.io", "DestinationRule", parent+"-global-virtual-dest", map[string]any{
+		"exportTo": []any{"bench"}, "host": host,
+		"trafficPolicy": map[string]any{"tls": map[string]any{"mode": "ISTIO_MUTUAL", "sni": host}}}))
+	for j := 0; j < 2; j++ {
+		out = append(out, obj("networking.istio.io", "VirtualService", fmt.Sprintf("rt-%s-%d", parent, j), map[string]any{
+			"hosts": []any{host}, "http": []any{map[string]any{"name": "route",
+				"route": []any{map[string]any{"destination": map[string]any{"host": host, "port": map[string]any{"number": 9080}}}}}}}))
+		out = append(out, obj("security.istio.io", "AuthorizationPolicy", fmt.Sprintf("ap-%s-%d", parent, j), map[string]any{
+			"action": "ALLOW", "selector": map[string]any{"matchLabels": map[string]any{"app": parent}}}))
+	}
+	out = append(out, obj("networking.istio.io", "Sidecar", "sc-"+parent, map[string]any{
+		"egress": []any{map[string]any{"hosts": []any{"./*", "istio-system/*"}}}}))
+	return out
+}
+
+// writeAnnotated writes the translation of bookinfo-frontends/productpage
+// in cluster1, its ServiceEntry carrying an annotation of size bytes.
+func writeAnnotated(path string, size int) error {
+	objs := translation("cluster1", "productpage", "bookinfo-frontends", 1)
+	if size > 0 {
+		md := objs[0]["metadata"].(map[string]any)
+		md["annotations"] = map[string]any{"kubectl-vd/context": "kind-cluster1", "example.com/blob": strings.Repeat("x", size)}
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := bufio.NewWriterSize(f, 1<<20)
+	for _, o := range objs {
+		data, err := yaml.Marshal(o)
+		if err != nil {
 			return err
 		}
-		size += int64(len(data))
+		w.WriteString("---\n")
+		w.Write(data)
 	}
-	args := []string{"diff", "big", "-n", "bench", "--kind", "rt", "-f", a, "-f", b}
-	out, rss, err := runFile([]int{1}, args...)
-	if err != nil {
+	if err := w.Flush(); err != nil {
 		return err
 	}
-	// The plugin's floor: the same command on one-route objects (the
-	// binary, its libraries and the Go runtime), so that the memory the
-	// comparison itself takes can be told apart.
-	small := filepath.Join(dir, "routes-small.yaml")
-	if err := os.WriteFile(small, routeTable(1, "5s"), 0o644); err != nil {
-		return err
-	}
-	_, floor, err := runFile([]int{0}, "diff", "big", "-n", "bench", "--kind", "rt", "-f", small, "-f", small)
-	if err != nil {
-		return err
-	}
-	mib := func(kib int64) float64 { return float64(kib) / 1024 }
-	fmt.Printf("diff, two %d-route VirtualServices (every route changed): input %.1f MiB, output %d lines, peak memory %.1f MiB "+
-		"(floor %.1f MiB): memory/input %.1f, (memory-floor)/input %.1f (target <= %d)\n",
-		n, float64(size)/(1<<20), bytes.Count(out, []byte("\n")), mib(rss), mib(floor),
-		float64(rss*1024)/float64(size), float64((rss-floor)*1024)/float64(size), diffMemoryTarget)
-	return nil
+	return f.Close()
 }
 
-func routeTable(n int, timeout string) []byte {
-	var b strings.Builder
-	b.WriteString(`apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata:
-  name: routetable-big-bench-cluster1-gateways
-  namespace: bench
-  labels:
-    context.mesh.gloo.solo.io/cluster: cluster1
-    gloo.solo.io/parent_kind: RouteTable
-    gloo.solo.io/parent_name: big
-    gloo.solo.io/parent_namespace: bench
-spec:
-  gateways:
-  - virtualgateway-north-south
-  hosts:
-  - '*'
-  http:
-`)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, `  - name: route-%05d
-    match:
-    - uri:
-        prefix: /svc-%05d
-    route:
-    - destination:
-        host: svc-%05d.global
-        port:
-          number: 9080
-    timeout: %s
-    retries:
-      attempts: 3
-      perTryTimeout: 2s
-`, i, i, i, timeout)
+// timeN runs f n times and returns the median (files need no warm-up).
+func (r *runner) timeN(f func() (measure, error), n int) (measure, error) {
+	var ms []measure
+	for i := 0; i < max(n, 1); i++ {
+		m, err := f()
+		if err != nil {
+			return measure{}, err
+		}
+		ms = append(ms, m)
 	}
-	return []byte(b.String())
+	sort.Slice(ms, func(i, j int) bool { return ms[i].wall < ms[j].wall })
+	m := ms[len(ms)/2]
+	for _, x := range ms {
+		m.maxRSS = max(m.maxRSS, x.maxRSS)
+	}
+	return m, nil
 }
 
-// explainLines explains a VirtualDestination translated into n
-// ServiceEntries that all select the same n WorkloadEntries.
-func explainLines(dir string, n int) error {
-	path := filepath.Join(dir, "pairs.yaml")
-	if err := os.WriteFile(path, sharedSelectors(n), 0o644); err != nil {
-		return err
+// execStatus runs c, taking exit status 1 (diff: the sides differ;
+// explain: a finding) as an answer.
+func (r *runner) execStatus(c *exec.Cmd) (measure, error) {
+	c.Stdout = nil
+	c.Stderr = os.Stderr
+	start := time.Now()
+	err := c.Run()
+	var exit *exec.ExitError
+	if err != nil && (!errors.As(err, &exit) || exit.ExitCode() != 1) {
+		return measure{}, fmt.Errorf("%s: %w", strings.Join(c.Args, " "), err)
 	}
-	out, rss, err := runFile([]int{1}, "explain", "wide", "-n", "bench", "-f", path, "--color", "never")
-	if err != nil {
-		return err
+	m := measure{wall: time.Since(start)}
+	if ru, ok := c.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		m.maxRSS = ru.Maxrss
 	}
-	lines := bytes.Count(out, []byte("\n"))
-	objects := 2*n + 2
-	fmt.Printf("explain, %d ServiceEntries selecting the same %d WorkloadEntries: %d objects, %d lines, peak memory %.1f MiB: lines/objects %.1f (target <= %d)\n",
-		n, n, objects, lines, float64(rss)/1024, float64(lines)/float64(objects), explainLineTarget)
-	return nil
-}
-
-func sharedSelectors(n int) []byte {
-	var b strings.Builder
-	labels := `  labels:
-    context.mesh.gloo.solo.io/cluster: cluster1
-    gloo.solo.io/parent_kind: VirtualDestination
-    gloo.solo.io/parent_name: wide
-    gloo.solo.io/parent_namespace: bench
-`
-	b.WriteString(`apiVersion: networking.gloo.solo.io/v2
-kind: VirtualDestination
-metadata:
-  name: wide
-  namespace: bench
-spec:
-  hosts:
-  - wide.global
-  ports:
-  - number: 9080
-    protocol: HTTP
-  services:
-  - labels:
-      app: wide
----
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: wide-global
-  namespace: bench
-` + labels + `spec:
-  host: wide.global
-  trafficPolicy:
-    tls:
-      mode: ISTIO_MUTUAL
-`)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(&b, `---
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: vd-wide-%05d
-  namespace: bench
-%sspec:
-  hosts:
-  - wide-%05d.global
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports:
-  - name: http-9080
-    number: 9080
-    protocol: HTTP
-  workloadSelector:
-    labels:
-      app: wide
----
-apiVersion: networking.istio.io/v1
-kind: WorkloadEntry
-metadata:
-  name: vd-wide-we-%05d
-  namespace: bench
-%sspec:
-  address: 10.%d.%d.%d
-  labels:
-    app: wide
-  locality: us-east-1/us-east-1a
-  network: cluster2
-  ports:
-    http-9080: 15443
-`, i, labels, i, i, labels, i/65536, (i/256)%256, i%256)
-	}
-	return []byte(b.String())
+	return m, nil
 }
