@@ -90,7 +90,7 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	}()
 	root := NewRootCmd(streams)
 	root.SetArgs(args)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
@@ -103,11 +103,11 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	var exit *cmdutil.ExitError
 	if errors.As(err, &exit) {
 		if exit.Err != nil {
-			printError(streams, exit.Err)
+			printError(streams, cmd, exit.Err)
 		}
 		return exit.Code
 	}
-	printError(streams, err)
+	printError(streams, cmd, err)
 	return 1
 }
 
@@ -132,9 +132,15 @@ func setClientLogging(level int, w io.Writer) error {
 	return nil
 }
 
-func printError(streams genericiooptions.IOStreams, err error) {
+// printError writes err as one line; a usage error also points at the
+// help of the command it concerns, as kubectl's do.
+func printError(streams genericiooptions.IOStreams, cmd *cobra.Command, err error) {
 	msg := strings.TrimSpace(err.Error())
 	// One line: multi-line messages from libraries are folded.
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	var usage *cmdutil.UsageError
+	if cmd != nil && errors.As(err, &usage) {
+		msg += fmt.Sprintf(". See '%s -h' for help and examples", cmd.CommandPath())
+	}
 	fmt.Fprintf(streams.ErrOut, "error: %s\n", msg)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/spf13/cobra"
+
 	"k8s.io/apimachinery/pkg/util/validation"
 )
 
@@ -29,9 +31,30 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // Exit returns an ExitError with the given code.
 func Exit(code int, err error) error { return &ExitError{Code: code, Err: err} }
 
+// UsageError is a mistake on the command line: the line that reports it
+// also points at the command's help.
+type UsageError struct{ Err error }
+
+func (e *UsageError) Error() string { return e.Err.Error() }
+
+func (e *UsageError) Unwrap() error { return e.Err }
+
+// Usage marks err (which may be nil) as a mistake on the command line.
+func Usage(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &UsageError{Err: err}
+}
+
 // UsageErrorf reports a mistake on the command line.
 func UsageErrorf(format string, args ...any) error {
-	return fmt.Errorf(format, args...)
+	return Usage(fmt.Errorf(format, args...))
+}
+
+// UsageArgs makes a cobra argument check's error a usage error.
+func UsageArgs(check func(*cobra.Command, []string) error) func(*cobra.Command, []string) error {
+	return func(c *cobra.Command, args []string) error { return Usage(check(c, args)) }
 }
 
 // ValidateLabelValue checks that s can be matched by a label selector, which

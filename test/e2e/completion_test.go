@@ -192,7 +192,7 @@ printf '%s\n' "${COMPREPLY[@]}"`
 	}
 
 	_, stderr, code = runEnv(t, 30*time.Second, env, "", vdBinary, "completion", "tcsh")
-	if code != 1 || stderr != "error: unsupported shell \"tcsh\": use bash, zsh, fish, powershell\n" {
+	if code != 1 || stderr != "error: unsupported shell \"tcsh\": use bash, zsh, fish, powershell. See 'kubectl vd completion -h' for help and examples\n" {
 		t.Errorf("completion tcsh: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -184,7 +184,7 @@ func TestFindErrors(t *testing.T) {
 		{"missing file", []string{"find", "productpage", "-f", filepath.Join(dir, "nope.yaml")}, "error: cannot read " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{"malformed file", []string{"find", "productpage", "-f", malformed}, "error: " + malformed + ": malformed YAML or JSON: "},
 		{"unknown output", []string{"find", "productpage", "-o", "xml"}, `error: unknown output format "xml"`},
-		{"unknown flag", []string{"find", "productpage", "--frobnicate"}, "error: unknown flag: --frobnicate"},
+		{"unknown flag", []string{"find", "productpage", "--frobnicate"}, "error: unknown flag: --frobnicate. See 'kubectl vd find -h' for help and examples\n"},
 	}
 	if os.Geteuid() != 0 { // root reads files whatever their mode
 		cases = append(cases, struct {

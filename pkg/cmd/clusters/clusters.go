@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/proxycmd"
@@ -92,7 +93,7 @@ func NewCmdClusters(streams genericiooptions.IOStreams) *cobra.Command {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return cmdutil.Usage(err)
 			}
 			return o.Run(cmd.Context())
 		},

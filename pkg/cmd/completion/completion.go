@@ -81,7 +81,7 @@ func NewCmdCompletion(streams genericiooptions.IOStreams) *cobra.Command {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return cmdutil.Usage(err)
 			}
 			return o.Run()
 		},

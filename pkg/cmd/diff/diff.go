@@ -125,12 +125,12 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 				return trouble(err)
 			}
 			if err := o.Validate(); err != nil {
-				return trouble(err)
+				return trouble(cmdutil.Usage(err))
 			}
 			return trouble(o.Run(cmd.Context()))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(err) })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, VirtualGateway or vg, ExternalService, ...)")

@@ -128,12 +128,12 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 				return trouble(err)
 			}
 			if err := o.Validate(); err != nil {
-				return trouble(err)
+				return trouble(cmdutil.Usage(err))
 			}
 			return trouble(o.Run(cmd.Context()))
 		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(err) })
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters; repeatable")

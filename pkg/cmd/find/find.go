@@ -95,13 +95,13 @@ contexts), else in the Gloo cluster its labels name; --context picks contexts of
 --resources and --kind apply as live, and an object found in two files is shown once, from
 the last.`,
 		Example: example,
-		Args:    cobra.MaximumNArgs(1),
+		Args:    cmdutil.UsageArgs(cobra.MaximumNArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.Complete(cmd, args); err != nil {
 				return err
 			}
 			if err := o.Validate(); err != nil {
-				return err
+				return cmdutil.Usage(err)
 			}
 			return o.Run(cmd.Context())
 		},

@@ -32,12 +32,12 @@ func NewCmdVersion(streams genericiooptions.IOStreams) *cobra.Command {
 		Short: "Print the version, git commit, build date and Go version",
 		Example: `  kubectl vd version
   kubectl vd version -o json`,
-		Args:              cobra.NoArgs,
+		Args:              cmdutil.UsageArgs(cobra.NoArgs),
 		ValidArgsFunction: cobra.NoFileCompletions,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			o.Complete()
 			if err := o.Validate(); err != nil {
-				return err
+				return cmdutil.Usage(err)
 			}
 			return o.Run()
 		},

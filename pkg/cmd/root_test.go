@@ -1,0 +1,44 @@
+package cmd
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
+)
+
+// Usage errors are one line that points at the help of the command they
+// concern; other errors are one line without it.
+func TestExecuteErrorLines(t *testing.T) {
+	cases := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"find", "--frobnicate"}, 1, "error: unknown flag: --frobnicate. See 'kubectl vd find -h' for help and examples\n"},
+		{[]string{"find", "a", "b"}, 1, "error: accepts at most 1 arg(s), received 2. See 'kubectl vd find -h' for help and examples\n"},
+		{[]string{"version", "extra"}, 1, "error: unknown command \"extra\" for \"kubectl vd version\". See 'kubectl vd version -h' for help and examples\n"},
+		{[]string{"find", "-v", "-1"}, 1, "error: -v must be 0 or more, not -1. See 'kubectl vd find -h' for help and examples\n"},
+		{[]string{"explain", "x", "--frobnicate"}, 2, ""},
+		{[]string{"find", "productpage", "-f", "/nonexistent/file.yaml"}, 1, "error: cannot read /nonexistent/file.yaml: no such file or directory\n"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			code := Execute(tc.args, genericiooptions.IOStreams{In: strings.NewReader(""), Out: &out, ErrOut: &errOut})
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, errOut.String())
+			}
+			if tc.stderr == "" {
+				if !strings.HasSuffix(errOut.String(), ". See 'kubectl vd explain -h' for help and examples\n") || strings.Count(errOut.String(), "\n") != 1 {
+					t.Errorf("stderr = %q", errOut.String())
+				}
+				return
+			}
+			if errOut.String() != tc.stderr {
+				t.Errorf("stderr = %q\nwant     %q", errOut.String(), tc.stderr)
+			}
+		})
+	}
+}
