@@ -53,7 +53,9 @@ vet:
 
 # Starts local clusters loaded with examples/, runs find, diff and explain
 # against them and leaves them up; `make demo-down` stops them.
-demo: build tools
+# The demo shows the plugin on the example files at once, then builds (once)
+# and starts the clusters: it needs no `make tools` first.
+demo: build
 	go run ./test/cmd/demo up --bin $(BIN)
 
 demo-down:

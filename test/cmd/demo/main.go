@@ -34,6 +34,14 @@ import (
 // envName names the demo's state file in the harness's run folder.
 const envName = "demo"
 
+// fileCommands run first, on the example files, before any cluster is
+// built.
+var fileCommands = [][]string{
+	{"find", "productpage", "-n", "bookinfo-frontends", "-f", "examples/bookinfo/cluster1", "-f", "examples/bookinfo/cluster2"},
+	{"diff", "productpage", "-n", "bookinfo-frontends", "-f", "examples/bookinfo/cluster1", "-f", "examples/bookinfo/cluster2"},
+	{"explain", "productpage", "-n", "bookinfo-frontends", "-f", "examples/bookinfo/cluster1", "-f", "examples/bookinfo/cluster2"},
+}
+
 // commands are what the demo runs, in order, after `kubectl vd`.
 var commands = [][]string{
 	{"find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2"},
@@ -112,6 +120,24 @@ func up(args []string, out io.Writer) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
+	// At once, before any cluster exists: the same commands on the
+	// example translation as files, so a newcomer sees the plugin's job
+	// within a minute.
+	fmt.Fprintln(out, "kubectl vd on the example translation saved as files (examples/bookinfo/cluster1 and cluster2):")
+	fmt.Fprintln(out)
+	for _, args := range fileCommands {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		runCommandIn(ctx, out, binary, root, "", args)
+	}
+	fmt.Fprintln(out, `Next, the same on live clusters: two real kube-apiservers with etcd, kwok for the pods and
+Istio's own istiod, started on this machine (no Docker, no cluster of your own). The first run
+builds them from source, once (about 15 to 25 minutes on 2 cores; cached in
+~/.cache/kubectl-vd/tools), because the plugin is shown and tested against real API servers
+and a real control plane, not fakes; later runs start in seconds.`)
+	fmt.Fprintln(out)
+
 	env, err := harness.Attach(ctx, envName)
 	if err == nil {
 		// Clusters of an older demo, without istiod, are not reused.
@@ -175,10 +201,20 @@ func up(args []string, out io.Writer) error {
 // runCommand echoes and runs one plugin command; a failure (say, a command
 // that does not exist yet) is shown and the demo goes on.
 func runCommand(ctx context.Context, out io.Writer, binary, kubeconfig string, args []string) {
+	runCommandIn(ctx, out, binary, "", kubeconfig, args)
+}
+
+// runCommandIn is runCommand in a folder (for relative file names), with
+// no kubeconfig when kubeconfig is "".
+func runCommandIn(ctx context.Context, out io.Writer, binary, dir, kubeconfig string, args []string) {
 	fmt.Fprintf(out, "$ kubectl vd %s\n", strings.Join(args, " "))
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, args...)
+	cmd.Dir = dir
+	if kubeconfig == "" {
+		kubeconfig = os.DevNull
+	}
 	cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Run(); err != nil {
