@@ -94,13 +94,16 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 	if err == nil {
 		return 0
 	}
+	var exit *cmdutil.ExitError
 	if ctx.Err() != nil {
-		// A watch ends on Ctrl-C without an error; anything else was cut
-		// short.
+		// A command that had said all it had to (a watch ending on Ctrl-C)
+		// keeps its exit status; anything else was cut short.
+		if errors.As(err, &exit) && exit.Err == nil {
+			return exit.Code
+		}
 		fmt.Fprintln(streams.ErrOut, "error: interrupted")
 		return 130
 	}
-	var exit *cmdutil.ExitError
 	if errors.As(err, &exit) {
 		if exit.Err != nil {
 			printError(streams, cmd, exit.Err)
@@ -115,9 +118,8 @@ func Execute(args []string, streams genericiooptions.IOStreams) int {
 // or discards it at level 0 (the default), where each failure is reported
 // once by the command instead.
 func setClientLogging(level int, w io.Writer) error {
-	if level < 0 {
-		return cmdutil.UsageErrorf("-v must be 0 or more, not %d", level)
-	}
+	// kubectl takes a negative level as 0.
+	level = max(level, 0)
 	// klog.V(n) is gated by the global verbosity, so set it either way.
 	fs := flag.NewFlagSet("klog", flag.ContinueOnError)
 	klog.InitFlags(fs)

@@ -19,7 +19,6 @@ func TestExecuteErrorLines(t *testing.T) {
 		{[]string{"find", "--frobnicate"}, 1, "error: unknown flag: --frobnicate. See 'kubectl vd find -h' for help and examples\n"},
 		{[]string{"find", "a", "b"}, 1, "error: accepts at most 1 arg(s), received 2. See 'kubectl vd find -h' for help and examples\n"},
 		{[]string{"version", "extra"}, 1, "error: unknown command \"extra\" for \"kubectl vd version\". See 'kubectl vd version -h' for help and examples\n"},
-		{[]string{"find", "-v", "-1"}, 1, "error: -v must be 0 or more, not -1. See 'kubectl vd find -h' for help and examples\n"},
 		{[]string{"explain", "x", "--frobnicate"}, 2, ""},
 		{[]string{"find", "productpage", "-f", "/nonexistent/file.yaml"}, 1, "error: cannot read /nonexistent/file.yaml: no such file or directory\n"},
 	}

@@ -202,9 +202,20 @@ func hunkPaths(h hunk, la, lb []yamlLine, idx changeIndex) string {
 		}
 	}
 	if len(matched) > 0 {
-		return strings.Join(matched, ", ")
+		return joinPaths(matched)
 	}
-	return strings.Join(own, ", ")
+	return joinPaths(own)
+}
+
+// maxHunkPaths bounds the paths a hunk header names: a hunk over thousands
+// of changed routes stays one readable line.
+const maxHunkPaths = 5
+
+func joinPaths(paths []string) string {
+	if len(paths) <= maxHunkPaths {
+		return strings.Join(paths, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(paths[:maxHunkPaths], ", "), len(paths)-maxHunkPaths)
 }
 
 // changeIndex finds the first change (in the walk's order) whose path is a

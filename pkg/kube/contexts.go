@@ -194,13 +194,24 @@ type Cluster struct {
 	rawErr  error
 }
 
+// ContextError is a context whose clients cannot be built (a kubeconfig
+// entry naming a missing certificate, for instance).
+type ContextError struct {
+	Context string
+	Err     error
+}
+
+func (e *ContextError) Error() string { return fmt.Sprintf("context %q: %s", e.Context, e.Err) }
+
+func (e *ContextError) Unwrap() error { return e.Err }
+
 // Cluster builds the clients of one context. Building does not contact the
 // server.
 func (f *Flags) Cluster(context string) (*Cluster, error) {
 	cf := f.forContext(context)
 	cfg, err := cf.ToRESTConfig()
 	if err != nil {
-		return nil, fmt.Errorf("context %q: %s", context, firstLine(err.Error()))
+		return nil, &ContextError{Context: context, Err: errors.New(firstLine(err.Error()))}
 	}
 	timeout := f.RequestTimeout()
 	cfg.Timeout = timeout
@@ -209,11 +220,11 @@ func (f *Flags) Cluster(context string) (*Cluster, error) {
 	cfg.QPS, cfg.Burst = 100, 200
 	dc, err := cf.ToDiscoveryClient()
 	if err != nil {
-		return nil, fmt.Errorf("context %q: %s", context, firstLine(err.Error()))
+		return nil, &ContextError{Context: context, Err: errors.New(firstLine(err.Error()))}
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("context %q: %s", context, firstLine(err.Error()))
+		return nil, &ContextError{Context: context, Err: errors.New(firstLine(err.Error()))}
 	}
 	return &Cluster{Context: context, Config: cfg, Dynamic: dyn, Discovery: dc, Timeout: timeout, flags: cf}, nil
 }

@@ -94,6 +94,32 @@ func Translations(ctx context.Context, clusters []*kube.Cluster, q Query, opts .
 	return results
 }
 
+// TranslationsOf builds the clients of each context and looks the
+// translations up in all of them: a context whose clients cannot be built
+// is a result with Err, in its place, and never hides the others.
+func TranslationsOf(ctx context.Context, f *kube.Flags, contexts []string, q Query, opts ...Options) []ContextResult {
+	results := make([]ContextResult, len(contexts))
+	var clusters []*kube.Cluster
+	var at []int
+	for i, name := range contexts {
+		c, err := f.Cluster(name)
+		if err != nil {
+			var ce *kube.ContextError
+			if errors.As(err, &ce) {
+				err = ce.Err
+			}
+			results[i] = ContextResult{Context: name, Err: err}
+			continue
+		}
+		clusters = append(clusters, c)
+		at = append(at, i)
+	}
+	for j, r := range Translations(ctx, clusters, q, opts...) {
+		results[at[j]] = r
+	}
+	return results
+}
+
 func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) ContextResult {
 	res := ContextResult{Context: c.Context}
 	resources, gaps, err := Discover(ctx, c, q.AllResources)
@@ -157,7 +183,7 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 				out[i].err = errSkipped
 			}
 		}
-		res.Gaps = append(res.Gaps, fmt.Errorf("stopped reading after %s; %d of %d resources not read", describe(cause), len(resources)-read, len(resources)))
+		res.Gaps = append(res.Gaps, fmt.Errorf("a request failed (%s), so the others were cancelled: %d of %d resources not read", describe(cause), len(resources)-read, len(resources)))
 	}
 
 	failed := 0

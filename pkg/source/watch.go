@@ -2,7 +2,9 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"time"
@@ -92,6 +94,9 @@ func (w *watcher) run() {
 	// cut them, so they get a client of their own, bounded by ctx instead.
 	cfg := rest.CopyConfig(w.c.Config)
 	cfg.Timeout = 0
+	// The informers retry a lost connection on their own, silently: say
+	// once when the context's connection is lost and once when it is back.
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &outageReporter{rt: rt, w: w} })
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		w.report(err)
@@ -262,4 +267,32 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-ctx.Done():
 		return false
 	}
+}
+
+// outageReporter reports the first failed request of a context's watches
+// and the first success after it.
+type outageReporter struct {
+	rt   http.RoundTripper
+	w    *watcher
+	mu   sync.Mutex
+	down bool
+}
+
+func (o *outageReporter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := o.rt.RoundTrip(req)
+	if o.w.ctx.Err() != nil || errors.Is(err, context.Canceled) {
+		return resp, err
+	}
+	o.mu.Lock()
+	changed := o.down != (err != nil)
+	o.down = err != nil
+	o.mu.Unlock()
+	if changed {
+		if err != nil {
+			o.w.report(fmt.Errorf("connection lost (%s): the watch resumes when it is back, and replays what changed meanwhile", describe(err)))
+		} else {
+			o.w.report(errors.New("connection back: resuming the watch"))
+		}
+	}
+	return resp, err
 }

@@ -317,7 +317,12 @@ spec:
 		}
 	}
 	w.stop(t)
-	// The break is said on stderr, once per line, as a warning.
+	// The break and the return are said on stderr, as warnings.
+	for _, want := range []string{"warning: context cluster2: connection lost (cannot reach https://" + proxy.Addr() + ": connection refused)", "warning: context cluster2: connection back"} {
+		if !strings.Contains(w.stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, w.stderr.String())
+		}
+	}
 	for _, l := range lines(w.stderr.String()) {
 		if !strings.HasPrefix(l, "warning: context cluster2: ") {
 			t.Errorf("stderr line %q", l)
@@ -385,5 +390,63 @@ func TestCtrlCEndsEveryCommand(t *testing.T) {
 				t.Errorf("exit %d, stderr %q", code, stderr.String())
 			}
 		})
+	}
+}
+
+// The Gloo CRDs removed from a cluster after kubectl's discovery cache saw
+// them: the API is not served (a 404 on the list), not a warning.
+func TestExplainAfterGlooCRDsWereRemoved(t *testing.T) {
+	var crd string
+	for _, doc := range strings.Split(string(harness.GlooCRDs), "\n---\n") {
+		if strings.Contains(doc, "name: virtualdestinations.networking.gloo.solo.io") {
+			crd = doc
+		}
+	}
+	if crd == "" {
+		t.Fatal("no VirtualDestination CRD in the harness's bundle")
+	}
+	c3 := istioOnlyCluster
+	if err := testEnv.ApplyYAML(c3, []byte(crd)); err != nil {
+		t.Fatal(err)
+	}
+	removed := false
+	t.Cleanup(func() {
+		if !removed {
+			runKubectl(t, "--context", c3, "delete", "crd", "virtualdestinations.networking.gloo.solo.io", "--wait=true")
+		}
+	})
+	waitFor := func(served bool) {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			_, _, code := runKubectl(t, "--context", c3, "get", "--raw", "/apis/networking.gloo.solo.io/v2/virtualdestinations")
+			if (code == 0) == served {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("virtualdestinations served=%v not reached in 60s", served)
+			}
+			time.Sleep(300 * time.Millisecond)
+		}
+	}
+	waitFor(true)
+	home := t.TempDir()
+	args := []string{"explain", "productpage", "-n", "bookinfo-frontends", "--context", c3}
+	_, stderr, want := runVDHome(t, home, args...)
+	if stderr != "" {
+		t.Fatalf("with the CRD: stderr %q", stderr)
+	}
+	if _, stderr, code := runKubectl(t, "--context", c3, "delete", "crd", "virtualdestinations.networking.gloo.solo.io", "--wait=true"); code != 0 {
+		t.Fatal(stderr)
+	}
+	removed = true
+	waitFor(false)
+	// The cache in home still says the Gloo API is served.
+	stdout, stderr, code := runVDHome(t, home, args...)
+	if stderr != "" || code != want {
+		t.Errorf("after the CRD's removal: exit %d (want %d), stderr %q", code, want, stderr)
+	}
+	if !strings.Contains(stdout, "no context read serves the Gloo API") {
+		t.Errorf("the chain is not said to be inferred:\n%s", stdout)
 	}
 }

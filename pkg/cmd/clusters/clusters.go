@@ -149,6 +149,10 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return writer.ClusterSet{Context: p.Context, Dump: dump, Hosts: p.Hosts}, nil
 	})
+	if ctx.Err() != nil {
+		// Interrupted: every proxy would say so.
+		return ctx.Err()
+	}
 	var sets []writer.ClusterSet
 	for _, r := range results {
 		if r.Err == nil {

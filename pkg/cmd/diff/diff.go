@@ -347,15 +347,7 @@ func (o *Options) sides(ctx context.Context) (a, b engine.Side, warnings []strin
 // live reads the selected contexts concurrently. A context that cannot be
 // read at all is an error; parts that could not be read are warnings.
 func (o *Options) live(ctx context.Context) ([]engine.Side, []string, error) {
-	clusters := make([]*kube.Cluster, 0, len(o.contexts))
-	for _, c := range o.contexts {
-		cl, err := o.Flags.Cluster(c)
-		if err != nil {
-			return nil, nil, err
-		}
-		clusters = append(clusters, cl)
-	}
-	results := source.Translations(ctx, clusters, o.query)
+	results := source.TranslationsOf(ctx, o.Flags, o.contexts, o.query)
 	if err := source.UnknownResources(results, o.Resources); err != nil {
 		return nil, nil, err
 	}

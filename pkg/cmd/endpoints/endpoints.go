@@ -174,6 +174,10 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return set, nil
 	})
+	if ctx.Err() != nil {
+		// Interrupted: every proxy would say so.
+		return ctx.Err()
+	}
 	var sets []writer.EndpointSet
 	var edsSets []writer.EDSSet
 	for _, r := range results {

@@ -481,7 +481,13 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 	if served {
 		e.ctx.GlooAPI = true
 		objs, err := source.List(ctx, c, virtualDestinations, o.Namespace, "")
-		if err != nil {
+		switch {
+		case apierrors.IsNotFound(err):
+			// The discovery cache is older than the CRDs' removal: the
+			// API is not served. Refresh the cache for the next run.
+			c.Discovery.Invalidate()
+			e.ctx.GlooAPI = false
+		case err != nil:
 			e.warnings = append(e.warnings, "cannot read VirtualDestinations: "+source.Describe(err))
 			e.ctx.GlooAPI = false
 		}
@@ -502,6 +508,12 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 	objs, err := source.List(ctx, c, gvr, "", "")
 	if err == nil {
 		e.objs = append(e.objs, objs...)
+		return e
+	}
+	if apierrors.IsNotFound(err) {
+		// A discovery cache older than the CRDs' removal.
+		c.Discovery.Invalidate()
+		e.ctx.IstioAPI = false
 		return e
 	}
 	if !apierrors.IsForbidden(err) {

@@ -256,16 +256,8 @@ func (o *Options) lookup(ctx context.Context) ([]source.ContextResult, error) {
 	if len(o.Filenames) > 0 {
 		return o.readFiles()
 	}
-	clusters := make([]*kube.Cluster, 0, len(o.contexts))
-	for _, c := range o.contexts {
-		cl, err := o.Flags.Cluster(c)
-		if err != nil {
-			return nil, err
-		}
-		clusters = append(clusters, cl)
-	}
 	tables := o.Output == "" || o.Output == "wide" || o.Output == "tree" || o.Name == ""
-	results := source.Translations(ctx, clusters, o.query, source.Options{Tables: tables})
+	results := source.TranslationsOf(ctx, o.Flags, o.contexts, o.query, source.Options{Tables: tables})
 	if err := source.UnknownResources(results, o.Resources); err != nil {
 		return nil, err
 	}
