@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -289,7 +290,9 @@ func (o *outageReporter) RoundTrip(req *http.Request) (*http.Response, error) {
 	o.mu.Unlock()
 	if changed {
 		if err != nil {
-			o.w.report(fmt.Errorf("connection lost (%s): the watch resumes when it is back, and replays what changed meanwhile", describe(err)))
+			// Worded as the lists' errors are, which client-go wraps so.
+			lost := &url.Error{Op: req.Method, URL: req.URL.String(), Err: err}
+			o.w.report(fmt.Errorf("connection lost (%s): the watch resumes when it is back, and replays what changed meanwhile", describe(lost)))
 		} else {
 			o.w.report(errors.New("connection back: resuming the watch"))
 		}

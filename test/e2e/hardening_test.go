@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
 	"github.com/kubectl-vd/kubectl-vd/test/harness"
 )
 
@@ -448,5 +451,41 @@ func TestExplainAfterGlooCRDsWereRemoved(t *testing.T) {
 	}
 	if !strings.Contains(stdout, "no context read serves the Gloo API") {
 		t.Errorf("the chain is not said to be inferred:\n%s", stdout)
+	}
+}
+
+// A context whose kubeconfig entry is broken (a certificate file that does
+// not exist) is named; the other contexts are still read.
+func TestBrokenKubeconfigEntryDoesNotHideTheOthers(t *testing.T) {
+	cfg, err := clientcmd.LoadFromFile(testEnv.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := cfg.Contexts["cluster1"]
+	bad := cfg.Clusters[good.Cluster].DeepCopy()
+	bad.CertificateAuthorityData = nil
+	bad.CertificateAuthority = "/nonexistent/ca.crt"
+	cfg.Clusters["badca"] = bad
+	cfg.Contexts["badca"] = &clientcmdapi.Context{Cluster: "badca", AuthInfo: good.AuthInfo}
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"find", "productpage", "-n", "bookinfo-frontends", "--context", "badca,cluster1", "-o", "name"},
+		{"explain", "productpage", "-n", "bookinfo-frontends", "--context", "badca,cluster1"},
+	} {
+		t.Run(args[0], func(t *testing.T) {
+			stdout, stderr, code := runVD(t, append([]string{"--kubeconfig", path}, args...)...)
+			if code == 0 || !strings.Contains(stdout, "productpage") {
+				t.Errorf("exit %d, stdout:\n%s", code, stdout)
+			}
+			if !strings.Contains(stderr, "context") || !strings.Contains(stderr, "badca") || !strings.Contains(stderr, "/nonexistent/ca.crt") || strings.Count(stderr, "\n") != 1 {
+				t.Errorf("stderr %q", stderr)
+			}
+		})
+	}
+	if _, stderr, code := runVD(t, "--kubeconfig", path, "find", "productpage", "-n", "bookinfo-frontends", "--context", "badca,cluster1", "-o", "name"); code != 1 || !strings.HasPrefix(stderr, "error: context badca: ") {
+		t.Errorf("find: exit %d, stderr %q", code, stderr)
 	}
 }
