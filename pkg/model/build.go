@@ -73,7 +73,9 @@ func Build(in Input) *Chain {
 		return source.GlooCluster(o)
 	}
 
-	type key struct{ ctx, group, kind, ns, name string }
+	// Two contexts of one cluster (another user, an alias) read the same
+	// objects: the cluster and the uid, not the context, say what is one.
+	type key struct{ cluster, group, kind, ns, name, uid string }
 	seen := map[key]bool{}
 	var candidates []source.Object
 	for _, o := range in.Objects {
@@ -82,7 +84,7 @@ func Build(in Input) *Chain {
 		}
 		// The same object may be read twice (a translated VirtualService
 		// is also one of all VirtualServices): the first wins.
-		k := key{o.Context, o.Group(), o.Kind(), o.Namespace(), o.Name()}
+		k := key{objCluster(o), o.Group(), o.Kind(), o.Namespace(), o.Name(), string(o.Obj.GetUID())}
 		if seen[k] {
 			continue
 		}

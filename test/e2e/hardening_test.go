@@ -489,3 +489,36 @@ func TestBrokenKubeconfigEntryDoesNotHideTheOthers(t *testing.T) {
 		t.Errorf("find: exit %d, stderr %q", code, stderr)
 	}
 }
+
+// Two contexts of one cluster (an alias) read the same objects: explain
+// tells them once.
+func TestExplainTwoContextsOfOneCluster(t *testing.T) {
+	cfg, err := clientcmd.LoadFromFile(testEnv.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Contexts["c1alias"] = cfg.Contexts["cluster1"].DeepCopy()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	one, _, code1 := runVD(t, "--kubeconfig", path, "explain", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1")
+	two, stderr, code2 := runVD(t, "--kubeconfig", path, "explain", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,c1alias")
+	if code1 != code2 || stderr != "" {
+		t.Errorf("exit %d alone, %d with the alias; stderr %q", code1, code2, stderr)
+	}
+	findings := func(s string) string {
+		for _, l := range lines(s) {
+			if strings.HasPrefix(l, "Findings:") {
+				return l
+			}
+		}
+		return ""
+	}
+	if f1, f2 := findings(one), findings(two); f1 == "" || f1 != f2 {
+		t.Errorf("findings %q alone, %q with the alias", f1, f2)
+	}
+	if n1, n2 := strings.Count(one, "WorkloadEntry bookinfo-frontends/"), strings.Count(two, "WorkloadEntry bookinfo-frontends/"); n1 != n2 {
+		t.Errorf("WorkloadEntries told %d times alone, %d with the alias:\n%s", n1, n2, two)
+	}
+}
