@@ -9,15 +9,12 @@ package main
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
-	"go/format"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"github.com/kubectl-vd/kubectl-vd/internal/istiocrds"
 )
 
 type crd struct {
@@ -37,7 +34,10 @@ type crd struct {
 	} `json:"spec"`
 }
 
+var output = flag.String("o", "istio_resources.go", "the file to write")
+
 func main() {
+	flag.Parse()
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "genresources:", err)
 		os.Exit(1)
@@ -45,28 +45,10 @@ func main() {
 }
 
 func run() error {
-	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}} {{.Version}}", "istio.io/api").Output()
-	if err != nil {
-		return fmt.Errorf("go list istio.io/api: %w", err)
-	}
-	var dir, version string
-	fmt.Sscan(string(out), &dir, &version)
-	data, err := os.ReadFile(filepath.Join(dir, "kubernetes", "customresourcedefinitions.gen.yaml"))
-	if err != nil {
-		return err
-	}
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	var entries []string
-	for {
-		var c crd
-		if err := dec.Decode(&c); err != nil {
-			if err == io.EOF {
-				break
-			}
-			return err
-		}
+	version, err := istiocrds.Each(func(c *crd) error {
 		if c.Spec.Names.Kind == "" {
-			continue
+			return nil
 		}
 		for _, v := range c.Spec.Versions {
 			if !v.Storage {
@@ -75,6 +57,10 @@ func run() error {
 			entries = append(entries, fmt.Sprintf("\t{GVR: schema.GroupVersionResource{Group: %q, Version: %q, Resource: %q}, Kind: %q, Singular: %q, ShortNames: %#v, Namespaced: %v},\n",
 				c.Spec.Group, v.Name, c.Spec.Names.Plural, c.Spec.Names.Kind, c.Spec.Names.Singular, c.Spec.Names.ShortNames, c.Spec.Scope == "Namespaced"))
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	sort.Strings(entries)
 	var b bytes.Buffer
@@ -86,9 +72,5 @@ func run() error {
 		b.WriteString(e)
 	}
 	b.WriteString("}\n")
-	src, err := format.Source(b.Bytes())
-	if err != nil {
-		return err
-	}
-	return os.WriteFile("istio_resources.go", src, 0o644)
+	return istiocrds.WriteGo(*output, b.Bytes())
 }
