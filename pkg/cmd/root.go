@@ -23,13 +23,13 @@ import (
 	"k8s.io/klog/v2/textlogger"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/clusters"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
 	cmddiff "github.com/kubectl-vd/kubectl-vd/pkg/cmd/diff"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
 )
 
 // NewRootCmd returns the `kubectl vd` command with every sub-command.

@@ -15,8 +15,8 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
-	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	engine "github.com/kubectl-vd/kubectl-vd/pkg/diff"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -147,9 +147,9 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: json (the changed fields of every object)")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the diff: auto (on a terminal unless NO_COLOR is set), always or never")
 
-	cmd.ValidArgsFunction = completion.ParentNames(o.Flags)
-	completion.RegisterConnectionFlags(cmd, o.Flags)
-	_ = cmd.RegisterFlagCompletionFunc("kind", completion.Kinds)
+	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
+	complete.RegisterConnectionFlags(cmd, o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("kind", complete.Kinds)
 	return cmd
 }
 

@@ -14,7 +14,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )

@@ -10,10 +10,10 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/proxycmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
-	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/proxycmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/writer"
 )
 

@@ -19,8 +19,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
-	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain/render"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -142,8 +142,8 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
 
-	cmd.ValidArgsFunction = completion.ParentNames(o.Flags)
-	completion.RegisterConnectionFlags(cmd, o.Flags)
+	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
+	complete.RegisterConnectionFlags(cmd, o.Flags)
 	return cmd
 }
 

@@ -19,7 +19,7 @@ import (
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 

@@ -16,8 +16,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
-	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -117,11 +117,11 @@ the last.`,
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After the listing, stream changes to translated objects until interrupted")
 
-	cmd.ValidArgsFunction = completion.ParentNames(o.Flags)
-	completion.RegisterConnectionFlags(cmd, o.Flags)
-	_ = cmd.RegisterFlagCompletionFunc("kind", completion.Kinds)
-	_ = cmd.RegisterFlagCompletionFunc("resources", completion.IstioResources(o.Flags))
-	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", completion.Namespaces(o.Flags))
+	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
+	complete.RegisterConnectionFlags(cmd, o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("kind", complete.Kinds)
+	_ = cmd.RegisterFlagCompletionFunc("resources", complete.IstioResources(o.Flags))
+	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", complete.Namespaces(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
 		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "tree"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd

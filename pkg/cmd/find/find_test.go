@@ -12,7 +12,7 @@ import (
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )

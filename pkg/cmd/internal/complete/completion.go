@@ -4,7 +4,7 @@
 // kubectl's discovery cache, asks the API servers for metadata only, and
 // stays silent on any error: a completion that fails offers nothing rather
 // than printing a message into the user's command line.
-package completion
+package complete
 
 import (
 	"context"

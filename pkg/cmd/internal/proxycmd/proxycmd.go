@@ -18,8 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
-	"github.com/kubectl-vd/kubectl-vd/pkg/cmdutil"
-	"github.com/kubectl-vd/kubectl-vd/pkg/completion"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -60,10 +60,10 @@ func (o *Options) AddFlags(cmd *cobra.Command, what string) {
 	fs.StringVar(&o.VD, "vd", "", "Keep only what belongs to the hosts of this VirtualDestination (read from its ServiceEntries)")
 	fs.StringVar(&o.VDNamespace, "vd-namespace", "", "Namespace of the --vd VirtualDestination (default: the pod's namespace, or default with -f)")
 	fs.StringSliceVar(&o.Translations, "translations", nil, "With -f and --vd: files (find -o yaml snapshots) holding the VirtualDestination's ServiceEntries")
-	cmd.ValidArgsFunction = completion.Pods(o.Flags)
-	completion.RegisterConnectionFlags(cmd, o.Flags)
-	_ = cmd.RegisterFlagCompletionFunc("vd", completion.ParentNames(o.Flags))
-	_ = cmd.RegisterFlagCompletionFunc("vd-namespace", completion.Namespaces(o.Flags))
+	cmd.ValidArgsFunction = complete.Pods(o.Flags)
+	complete.RegisterConnectionFlags(cmd, o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("vd", complete.ParentNames(o.Flags))
+	_ = cmd.RegisterFlagCompletionFunc("vd-namespace", complete.Namespaces(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("filename", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
 }
 
