@@ -15,6 +15,8 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
 	"sigs.k8s.io/yaml"
@@ -131,6 +133,8 @@ func TestGoldenOutputs(t *testing.T) {
 		{"bookinfo.mermaid.golden", append(bookinfo, "-o", "mermaid"), 0},
 		{"failover-without-outlier-detection.txt.golden", variant("failover-without-outlier-detection"), 1},
 		{"failover-without-outlier-detection.dot.golden", variant("failover-without-outlier-detection", "-o", "dot"), 1},
+		{"bookinfo.md.golden", append(bookinfo, "-o", "markdown"), 0},
+		{"failover-without-outlier-detection.md.golden", variant("failover-without-outlier-detection", "-o", "markdown"), 1},
 		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
 			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
 	} {
@@ -256,7 +260,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"-f", cluster1}, "error: explain needs the NAME of a VirtualDestination\n"},
 		{[]string{"a", "b", "-f", cluster1}, "error: explain takes one VirtualDestination NAME, got 2 arguments: a b\n"},
 		{[]string{"Bad_Name!", "-f", cluster1}, "error: invalid VirtualDestination name"},
-		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, dot or mermaid\n"},
+		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, markdown, dot or mermaid\n"},
 		{append(bookinfo, "--fail-on", "fatal"), "error: invalid --fail-on \"fatal\": use error, warning, info or none\n"},
 		{append(bookinfo, "--color", "sometimes"), "error: invalid --color \"sometimes\": use auto, always or never\n"},
 		{append(bookinfo, "--all-contexts"), "error: --all-contexts reads live clusters"},
@@ -402,5 +406,28 @@ func TestDotRendersToPNG(t *testing.T) {
 	}
 	if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 10000 {
 		t.Fatalf("not a PNG picture (%d bytes)", len(png))
+	}
+}
+
+// -o markdown is a GitHub-flavoured Markdown table: parsed with the GFM
+// table extension, it is one table with the findings' columns and a row
+// per finding.
+func TestMarkdownIsAGFMTable(t *testing.T) {
+	r := run(t, nil, variant("failover-without-outlier-detection", "-o", "markdown")...)
+	var html bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.Table)).Convert([]byte(r.stdout), &html); err != nil {
+		t.Fatal(err)
+	}
+	out := html.String()
+	if n := strings.Count(out, "<table>"); n != 1 {
+		t.Fatalf("%d tables in:\n%s", n, out)
+	}
+	for _, h := range []string{"CODE", "SEVERITY", "CLUSTER", "MESSAGE", "OBJECTS", "HINT"} {
+		if !strings.Contains(out, "<th style=\"text-align:left\">"+h+"</th>") {
+			t.Errorf("no header %s in:\n%s", h, out)
+		}
+	}
+	if rows, findings := strings.Count(out, "<tr>")-1, strings.Count(r.stdout, "\n| VD"); rows != findings || rows == 0 {
+		t.Errorf("%d rows for %d findings", rows, findings)
 	}
 }
