@@ -253,7 +253,7 @@ func TestDiffErrors(t *testing.T) {
 		{"unknown context", []string{"--context", "cluster1,nowhere"}, `error: context "nowhere" not found in kubeconfig`, ""},
 		{"dead context", []string{"--context", "cluster1,dead", "--request-timeout", "3s"}, "error: context dead: cannot reach https://127.0.0.1:", ": connection refused"},
 		{"missing snapshot", []string{"--context", "cluster1", "--from", "/nonexistent/before.yaml"}, "error: cannot read /nonexistent/before.yaml: no such file or directory", ""},
-		{"bad name", []string{"--context", "cluster1,cluster2", "-o", "yaml"}, `error: unknown output format "yaml": diff prints text, or json with -o json`, ""},
+		{"bad name", []string{"--context", "cluster1,cluster2", "-o", "yaml"}, `error: unknown output format "yaml": diff prints text, json with -o json, or markdown with -o markdown`, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			stdout, stderr, code := runVD(t, append(append([]string(nil), pp...), tc.args...)...)

@@ -144,7 +144,7 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.StringVar(&o.GlooClusterB, "gloo-cluster-b", "", "Gloo cluster name of side B (default: read from its objects' labels)")
 	f.BoolVar(&o.Raw, "raw", false, "Do not fold cluster names: compare names and labels as they are")
 	f.BoolVarP(&o.Brief, "brief", "q", false, "Print the summary only")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: json (the changed fields of every object)")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: json (the changed fields of every object), markdown (tables to paste into an issue)")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the diff: auto (on a terminal unless NO_COLOR is set), always or never")
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
@@ -231,9 +231,9 @@ func (o *Options) Validate() error {
 		}
 	}
 	switch o.Output {
-	case "", "json":
+	case "", "json", "markdown":
 	default:
-		return fmt.Errorf("unknown output format %q: diff prints text, or json with -o json", o.Output)
+		return fmt.Errorf("unknown output format %q: diff prints text, json with -o json, or markdown with -o markdown", o.Output)
 	}
 	if err := cmdutil.ValidateColor(o.Color); err != nil {
 		return err
@@ -296,9 +296,12 @@ func (o *Options) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if o.Output == "json" {
+	switch o.Output {
+	case "json":
 		err = engine.WriteJSON(o.Out, res)
-	} else {
+	case "markdown":
+		err = engine.WriteMarkdown(o.Out, res)
+	default:
 		err = engine.WriteText(o.Out, res, engine.TextOptions{Brief: o.Brief, Color: o.useColor()})
 	}
 	if err != nil {

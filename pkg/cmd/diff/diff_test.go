@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
+
 	"github.com/go-logr/logr"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/klog/v2"
@@ -163,6 +166,7 @@ func TestFilesOutputs(t *testing.T) {
 		{"rt.txt", env{}, []string{"--kind", "rt"}, 0},
 		{"rt.raw.txt", env{}, []string{"--kind", "rt", "--raw"}, 1},
 		{"all.brief.txt", env{}, []string{"-q"}, 1},
+		{"vd.md", env{terminal: true}, []string{"--kind", "vd", "-o", "markdown"}, 1},
 	} {
 		t.Run(tc.golden+" "+strings.Join(tc.args, " "), func(t *testing.T) {
 			stdout, stderr, code := run(t, tc.env, append(append([]string(nil), base...), tc.args...)...)
@@ -269,7 +273,7 @@ func TestErrors(t *testing.T) {
 		{"invalid name", []string{"Bad_Name!", "-f", cluster1, "-f", cluster2}, `invalid parent name "Bad_Name!": a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')`},
 		{"invalid namespace", []string{"productpage", "-n", "Bad NS", "-f", cluster1, "-f", cluster2}, `invalid namespace "Bad NS": a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is '[a-z0-9]([-a-z0-9]*[a-z0-9])?')`},
 		{"unknown flag", with("-f", cluster1, "--bogus"), "unknown flag: --bogus"},
-		{"bad output", with("-f", cluster1, "-f", cluster2, "-o", "yaml"), `unknown output format "yaml": diff prints text, or json with -o json`},
+		{"bad output", with("-f", cluster1, "-f", cluster2, "-o", "yaml"), `unknown output format "yaml": diff prints text, json with -o json, or markdown with -o markdown`},
 		{"bad colour", with("-f", cluster1, "-f", cluster2, "--color", "sometimes"), `invalid --color "sometimes": use auto, always or never`},
 		{"three files", with("-f", cluster1, "-f", cluster2, "-f", cluster1), "diff compares two sides: got 3 files (-f A.yaml -f B.yaml, or one file and --context A --context B)"},
 		{"from and files", with("-f", cluster1, "--from", snap), "--from and -f cannot be used together: --from compares a snapshot with a live context, -f compares files"},
@@ -376,5 +380,27 @@ func TestUnreadableObjectIsNamed(t *testing.T) {
 	stdout, stderr, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", bad)
 	if want := "error: " + bad + " (document 1, item 1): metadata.name is not a string (a number)\n"; code != 2 || stdout != "" || stderr != want {
 		t.Errorf("exit %d, stdout %q, stderr %q, want %q", code, stdout, stderr, want)
+	}
+}
+
+// -o markdown is GitHub-flavoured Markdown: the summary table and one table
+// of changed paths per changed object.
+func TestMarkdownIsGFMTables(t *testing.T) {
+	stdout, _, code := run(t, env{}, "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-f", cluster2, "--kind", "vd", "-o", "markdown")
+	if code != 1 {
+		t.Fatalf("exit %d", code)
+	}
+	var html bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.Table)).Convert([]byte(stdout), &html); err != nil {
+		t.Fatal(err)
+	}
+	out := html.String()
+	if n := strings.Count(out, "<table>"); n != 2 {
+		t.Fatalf("%d tables, want the summary and one changed object:\n%s", n, out)
+	}
+	for _, h := range []string{"KIND", "NAMESPACE", "NAME", "STATUS", "PATH", "CHANGE", "A", "B"} {
+		if !strings.Contains(out, "<th style=\"text-align:left\">"+h+"</th>") {
+			t.Errorf("no header %s in:\n%s", h, out)
+		}
 	}
 }
