@@ -416,7 +416,7 @@ var commitDate = time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)
 // checkedInRelease is the release plugins/vd.yaml describes while the
 // repository has no tag of its version: `make dist` on this commit tagged
 // with that version writes it (README: "Releasing").
-var checkedInRelease = struct{ Version, Commit string }{"v0.1.0", "@@COMMIT@@"}
+var checkedInRelease = struct{ Version, Commit string }{"v0.1.0", "72b7bb9dc78adf64cdc59a4d1b73f696a96061eb"}
 
 // checkedInReleaseCommit is the commit plugins/vd.yaml was built from: its
 // version's tag, else the documented checkedInRelease.
