@@ -13,7 +13,7 @@ PREFIX       ?= $(or $(shell go env GOBIN),$(shell go env GOPATH)/bin)
 E2E_CACHE    ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/kubectl-vd
 GOTEST_FLAGS ?=
 
-.PHONY: all build install test test-unit test-e2e tools testdata demo demo-down bench fuzz dist vet fmt clean
+.PHONY: all build install test test-unit test-e2e tools testdata demo demo-down bench fuzz dist release vet fmt clean
 
 all: build
 
@@ -27,7 +27,8 @@ install: build
 	@echo "installed kubectl-vd and kubectl_complete-vd in $(PREFIX)"
 
 # Builds (once, cached by version in $(E2E_CACHE)/tools) the programs the
-# end-to-end tests run: kube-apiserver, etcd, kwok, krew, pilot-discovery.
+# end-to-end tests and `make dist` run: kube-apiserver, etcd, kwok, krew,
+# pilot-discovery, goreleaser.
 tools:
 	go run ./test/cmd/e2e-tools
 
@@ -70,8 +71,44 @@ fuzz:
 	go test -run '^$$' -fuzz FuzzDecodeClusters -fuzztime 20s ./pkg/envoy/
 	go test -run '^$$' -fuzz FuzzStreamedEqualsWhole -fuzztime 20s ./pkg/source/
 
+# GoReleaser, built once from test/tools/goreleaser like the test tools (it
+# never enters the plugin's go.mod).
+GORELEASER    = "$$(go run ./test/cmd/e2e-tools -print goreleaser | sed 's/^goreleaser //')"
+# The v* tag at HEAD on a tree without local changes, else nothing.
+# plugins/vd.yaml is an output of the release, not an input: `make dist`
+# rewrites it, and may run again.
+RELEASE_TAG   = $$(if [ -z "$$(git status --porcelain -- . ':!plugins/vd.yaml')" ]; then git tag --points-at HEAD --list 'v*' | head -n 1; fi)
+
+# A release's version is its tag: VERSION=... would be silently ignored.
+ifeq ($(origin VERSION),command line)
+ifneq ($(filter dist release,$(MAKECMDGOALS)),)
+$(error make dist takes its version from the v* tag at HEAD: git tag $(VERSION), then make dist)
+endif
+endif
+
+# The release as .goreleaser.yaml describes it, into dist/: one archive per
+# platform, checksums.txt and the Krew manifest dist/krew/vd.yaml. On a clean
+# tree whose HEAD carries a v* tag it is that release, byte for byte what the
+# release workflow publishes, and its manifest becomes plugins/vd.yaml.
+# Anywhere else it is a snapshot, version vX.Y.Z-snapshot-COMMIT, whose
+# manifest stays in dist/.
 dist:
-	LDFLAGS='$(LDFLAGS)' ./krew/dist.sh $(VERSION)
+	@set -eo pipefail; goreleaser=$(GORELEASER); tag=$(RELEASE_TAG); \
+	if [ -n "$$tag" ]; then \
+	  GORELEASER_CURRENT_TAG=$$tag "$$goreleaser" release --clean --skip=publish,announce,validate; \
+	  cp dist/krew/vd.yaml plugins/vd.yaml; \
+	  echo "dist/ holds the release $$tag; plugins/vd.yaml is its Krew manifest"; \
+	else \
+	  "$$goreleaser" release --clean --snapshot; \
+	  echo "dist/ holds a snapshot (no v* tag at HEAD, or local changes); its Krew manifest is dist/krew/vd.yaml"; \
+	fi
+
+# Builds the release of the v* tag at HEAD and publishes it on GitHub
+# (GITHUB_TOKEN); the release workflow runs it on every v* tag.
+release:
+	@set -eo pipefail; goreleaser=$(GORELEASER); tag=$(RELEASE_TAG); \
+	if [ -z "$$tag" ]; then echo "error: make release needs a v* tag at HEAD and no local changes" >&2; exit 2; fi; \
+	"$$goreleaser" release --clean
 
 fmt:
 	gofmt -w cmd pkg test internal

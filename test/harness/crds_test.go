@@ -77,6 +77,7 @@ func TestToolVersions(t *testing.T) {
 	sort.Strings(got)
 	want := []string{
 		"/cache/kubectl-vd/tools/etcd-v3.6.16",
+		"/cache/kubectl-vd/tools/goreleaser-v2.15.1",
 		"/cache/kubectl-vd/tools/krew-v0.4.3",
 		"/cache/kubectl-vd/tools/kube-apiserver-v1.37.2",
 		"/cache/kubectl-vd/tools/kwok-v0.8.0",

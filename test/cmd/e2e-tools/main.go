@@ -1,6 +1,6 @@
-// Command e2e-tools builds the programs the end-to-end tests and the demo
-// run (kube-apiserver, etcd, kwok, krew, validate-krew-manifest), each from
-// its pinned module under test/tools, into
+// Command e2e-tools builds the programs the end-to-end tests, the demo and
+// `make dist` run (kube-apiserver, etcd, kwok, krew, validate-krew-manifest,
+// goreleaser), each from its pinned module under test/tools, into
 // ${XDG_CACHE_HOME:-~/.cache}/kubectl-vd/tools/NAME-VERSION, once: a tool
 // already there is reused. `make tools` runs it.
 //
