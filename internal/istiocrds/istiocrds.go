@@ -16,9 +16,35 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 )
 
-// Each decodes every CRD of the bundle into a new T and calls f with it;
-// it returns the istio.io/api version read.
-func Each[T any](f func(*T) error) (version string, err error) {
+// CRD is what the generators read of a CustomResourceDefinition.
+type CRD struct {
+	Spec struct {
+		Group string `json:"group"`
+		Scope string `json:"scope"`
+		Names struct {
+			Kind       string   `json:"kind"`
+			Plural     string   `json:"plural"`
+			Singular   string   `json:"singular"`
+			ShortNames []string `json:"shortNames"`
+		} `json:"names"`
+		Versions []struct {
+			Name                     string `json:"name"`
+			Storage                  bool   `json:"storage"`
+			AdditionalPrinterColumns []struct {
+				Name        string `json:"name"`
+				Type        string `json:"type"`
+				Format      string `json:"format"`
+				Description string `json:"description"`
+				Priority    int32  `json:"priority"`
+				JSONPath    string `json:"jsonPath"`
+			} `json:"additionalPrinterColumns"`
+		} `json:"versions"`
+	} `json:"spec"`
+}
+
+// Each decodes every CRD of the bundle and calls f with it; it returns the
+// istio.io/api version read.
+func Each(f func(*CRD) error) (version string, err error) {
 	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}} {{.Version}}", "istio.io/api").Output()
 	if err != nil {
 		return "", fmt.Errorf("go list istio.io/api: %w", err)
@@ -31,7 +57,7 @@ func Each[T any](f func(*T) error) (version string, err error) {
 	}
 	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
 	for {
-		var c T
+		var c CRD
 		if err := dec.Decode(&c); err != nil {
 			if errors.Is(err, io.EOF) {
 				return version, nil

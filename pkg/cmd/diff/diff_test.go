@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	vdsnapshot "github.com/kubectl-vd/kubectl-vd/internal/snapshot"
 	"io"
 	"os"
 	"path/filepath"
@@ -18,7 +19,6 @@ import (
 	"k8s.io/klog/v2"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
-	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
@@ -98,27 +98,7 @@ func assertGolden(t *testing.T, name, got string) {
 // example: one List, each object annotated with its context.
 func snapshot(t *testing.T) string {
 	t.Helper()
-	var objs []source.Object
-	for ctx, dir := range map[string]string{"cluster1": cluster1, "cluster2": cluster2} {
-		read, err := source.ReadFiles([]string{dir}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range read {
-			o.Context = ctx
-			objs = append(objs, o)
-		}
-	}
-	source.Sort(objs)
-	var b bytes.Buffer
-	if err := printers.YAML(&b, objs, true); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "snapshot.yaml")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return vdsnapshot.Write(t, map[string]string{"cluster1": cluster1, "cluster2": cluster2})
 }
 
 // deadKubeconfig has two contexts whose servers refuse connections.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	vdsnapshot "github.com/kubectl-vd/kubectl-vd/internal/snapshot"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,8 +14,6 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
-	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
-	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
@@ -142,27 +141,7 @@ const cluster2 = "../../../examples/bookinfo/cluster2"
 // Gloo cluster.
 func snapshot(t *testing.T) string {
 	t.Helper()
-	var objs []source.Object
-	for ctx, dir := range map[string]string{"kind-cluster1": cluster1, "kind-cluster2": cluster2} {
-		read, err := source.ReadFiles([]string{dir}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, o := range read {
-			o.Context = ctx
-			objs = append(objs, o)
-		}
-	}
-	source.Sort(objs)
-	var b bytes.Buffer
-	if err := printers.YAML(&b, objs, true); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "snapshot.yaml")
-	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return vdsnapshot.Write(t, map[string]string{"kind-cluster1": cluster1, "kind-cluster2": cluster2})
 }
 
 func TestFindPicksContextsOfFiles(t *testing.T) {

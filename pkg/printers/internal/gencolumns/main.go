@@ -17,27 +17,6 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/internal/istiocrds"
 )
 
-type crd struct {
-	Spec struct {
-		Group string `json:"group"`
-		Names struct {
-			Kind string `json:"kind"`
-		} `json:"names"`
-		Versions []struct {
-			Name                     string `json:"name"`
-			Storage                  bool   `json:"storage"`
-			AdditionalPrinterColumns []struct {
-				Name        string `json:"name"`
-				Type        string `json:"type"`
-				Format      string `json:"format"`
-				Description string `json:"description"`
-				Priority    int32  `json:"priority"`
-				JSONPath    string `json:"jsonPath"`
-			} `json:"additionalPrinterColumns"`
-		} `json:"versions"`
-	} `json:"spec"`
-}
-
 var output = flag.String("o", "istio_columns.go", "the file to write")
 
 func main() {
@@ -50,7 +29,7 @@ func main() {
 
 func run() error {
 	var entries []string
-	version, err := istiocrds.Each(func(c *crd) error {
+	version, err := istiocrds.Each(func(c *istiocrds.CRD) error {
 		for _, v := range c.Spec.Versions {
 			if !v.Storage {
 				continue

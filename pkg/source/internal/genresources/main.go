@@ -17,23 +17,6 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/internal/istiocrds"
 )
 
-type crd struct {
-	Spec struct {
-		Group string `json:"group"`
-		Scope string `json:"scope"`
-		Names struct {
-			Kind       string   `json:"kind"`
-			Plural     string   `json:"plural"`
-			Singular   string   `json:"singular"`
-			ShortNames []string `json:"shortNames"`
-		} `json:"names"`
-		Versions []struct {
-			Name    string `json:"name"`
-			Storage bool   `json:"storage"`
-		} `json:"versions"`
-	} `json:"spec"`
-}
-
 var output = flag.String("o", "istio_resources.go", "the file to write")
 
 func main() {
@@ -46,7 +29,7 @@ func main() {
 
 func run() error {
 	var entries []string
-	version, err := istiocrds.Each(func(c *crd) error {
+	version, err := istiocrds.Each(func(c *istiocrds.CRD) error {
 		if c.Spec.Names.Kind == "" {
 			return nil
 		}
