@@ -100,7 +100,7 @@ func NewCmdClusters(streams genericiooptions.IOStreams) *cobra.Command {
 	}
 	o.Proxy.AddFlags(cmd, "Read a saved Envoy /config_dump (JSON) instead of a pod; - reads stdin")
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", writer.FormatShort, "Output format: short, wide, json or yaml")
+	f.StringVarP(&o.Output, "output", "o", writer.FormatShort, "Output format: short, wide, json, yaml or markdown (the short table to paste into an issue)")
 	f.StringVar(&o.Filter.FQDN, "fqdn", "", "Filter clusters by substring of Service FQDN field")
 	f.StringVar(&o.Filter.Direction, "direction", "", "Filter clusters by Direction field")
 	f.StringVar(&o.Filter.Subset, "subset", "", "Filter clusters by substring of Subset field")
@@ -131,7 +131,7 @@ func (o *Options) Validate() error {
 // Run reads the proxies and prints their clusters.
 func (o *Options) Run(ctx context.Context) error {
 	wide := o.Output == writer.FormatWide
-	opts := envoy.ReadOptions{ClusterJSON: o.Output != writer.FormatShort && o.Output != "", Endpoints: wide}
+	opts := envoy.ReadOptions{ClusterJSON: o.Output != writer.FormatShort && o.Output != "" && o.Output != writer.FormatMarkdown, Endpoints: wide}
 	path := admin.ClustersDumpPath
 	if wide {
 		path = admin.ClustersAndEDSDumpPath
@@ -166,7 +166,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintClusterDump(o.Proxy.Out, sets, filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintClusterSummary(o.Proxy.Out, sets, filter, writer.ClusterOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
+			err = writer.PrintClusterSummary(o.Proxy.Out, sets, filter, writer.ClusterOptions{Wide: wide, Markdown: o.Output == writer.FormatMarkdown, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err

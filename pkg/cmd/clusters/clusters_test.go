@@ -88,6 +88,7 @@ func TestOwnOutputs(t *testing.T) {
 		args []string
 	}{
 		{"wide", []string{"-f", failover, "-o", "wide"}},
+		{"markdown", []string{"-f", failover, "--fqdn", "productpage.global", "-o", "markdown"}},
 		{"vd-wide", []string{"-f", failover, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "wide"}},
 		{"vd-namespace-flag", []string{"-f", failover, "--vd", "productpage", "-n", "bookinfo-frontends", "--translations", snapshot}},
 		{"vd-json", []string{"-f", failover, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "json"}},

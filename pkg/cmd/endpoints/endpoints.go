@@ -103,7 +103,7 @@ func NewCmdEndpoints(streams genericiooptions.IOStreams) *cobra.Command {
 	o.Proxy.Flags.ClusterName = nil
 	o.Proxy.AddFlags(cmd, "Read a saved /clusters?format=json answer (and, for -o wide, a /config_dump?include_eds) instead of a pod; - reads stdin")
 	f := cmd.Flags()
-	f.StringVarP(&o.Output, "output", "o", writer.FormatShort, "Output format: short, wide, json or yaml")
+	f.StringVarP(&o.Output, "output", "o", writer.FormatShort, "Output format: short, wide, json, yaml or markdown (the short table to paste into an issue)")
 	f.StringVar(&o.Filter.Address, "address", "", "Filter endpoints by address field")
 	f.IntVar(&o.port, "port", 0, "Filter endpoints by Port field")
 	f.StringVar(&o.Filter.Cluster, "cluster", "", "Filter endpoints by cluster name field")
@@ -194,7 +194,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintEDS(o.Proxy.Out, edsSets, o.Filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintEDSSummary(o.Proxy.Out, edsSets, o.Filter, writer.EndpointOptions{Wide: wide, Warn: o.Proxy.Warn()})
+			err = writer.PrintEDSSummary(o.Proxy.Out, edsSets, o.Filter, writer.EndpointOptions{Wide: wide, Markdown: o.Output == writer.FormatMarkdown, Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err
@@ -206,7 +206,7 @@ func (o *Options) Run(ctx context.Context) error {
 		case writer.FormatJSON, writer.FormatYAML:
 			err = writer.PrintEndpoints(o.Proxy.Out, sets, o.Filter, o.Output, o.Proxy.Warn())
 		default:
-			err = writer.PrintEndpointsSummary(o.Proxy.Out, sets, o.Filter, writer.EndpointOptions{Wide: wide, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
+			err = writer.PrintEndpointsSummary(o.Proxy.Out, sets, o.Filter, writer.EndpointOptions{Wide: wide, Markdown: o.Output == writer.FormatMarkdown, ContextColumn: o.Proxy.ContextColumn(), Warn: o.Proxy.Warn()})
 		}
 		if err != nil {
 			return err

@@ -88,6 +88,8 @@ func TestOwnOutputs(t *testing.T) {
 		args  []string
 	}{
 		{"wide-eds", "", []string{"-f", failover, "-f", dump, "-o", "wide"}},
+		{"markdown", "", []string{"-f", failover, "--cluster", "outbound|9080||productpage.global", "-o", "markdown"}},
+		{"eds-markdown", "", []string{"-f", dump, "--cluster", "outbound|9080||productpage.global", "-o", "markdown"}},
 		{"wide-clusters-only", "", []string{"-f", failover, "-o", "wide"}},
 		{"vd-wide", "", []string{"-f", failover, "-f", dump, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "wide"}},
 		{"vd-yaml", "", []string{"-f", failover, "--vd", "productpage", "--vd-namespace", "bookinfo-frontends", "--translations", snapshot, "-o", "yaml"}},

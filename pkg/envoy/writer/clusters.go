@@ -22,15 +22,17 @@ const (
 	FormatWide  = "wide"
 	FormatJSON  = "json"
 	FormatYAML  = "yaml"
+	// FormatMarkdown is the short table as GitHub-flavoured Markdown.
+	FormatMarkdown = "markdown"
 )
 
 // ValidateFormat checks an -o value ("" is short).
 func ValidateFormat(f string) error {
 	switch f {
-	case "", FormatShort, FormatWide, FormatJSON, FormatYAML:
+	case "", FormatShort, FormatWide, FormatJSON, FormatYAML, FormatMarkdown:
 		return nil
 	}
-	return fmt.Errorf("output format %q not supported, use one of: short, wide, json, yaml", f)
+	return fmt.Errorf("output format %q not supported, use one of: short, wide, json, yaml, markdown", f)
 }
 
 // newTable is istioctl's table writer: the last column is padded too, so a
@@ -151,6 +153,8 @@ func renderConfig(path string) string {
 
 // ClusterOptions change the cluster table.
 type ClusterOptions struct {
+	// Markdown writes the table as GitHub-flavoured Markdown.
+	Markdown bool
 	// Wide adds TLS MODE, SNI, LOCALITY LB and OUTLIER DETECTION.
 	Wide bool
 	// ContextColumn adds a first CONTEXT column (several contexts).
@@ -165,7 +169,7 @@ type ClusterOptions struct {
 
 // PrintClusterSummary prints the cluster table of each set.
 func PrintClusterSummary(out io.Writer, sets []ClusterSet, f ClusterFilter, o ClusterOptions) error {
-	t := &table{}
+	t := &table{markdown: o.Markdown}
 	header := []string{"SERVICE FQDN", "PORT", "SUBSET", "DIRECTION", "TYPE", "DESTINATION RULE"}
 	if o.typePrefix {
 		header = append([]string{"NAME"}, header...)

@@ -155,7 +155,7 @@ func selectEDS(list []*endpointv3.ClusterLoadAssignment, f EndpointFilter) []*en
 // PrintEDSSummary prints istioctl's EDS endpoint table; wide adds PRIORITY
 // and WEIGHT.
 func PrintEDSSummary(out io.Writer, sets []EDSSet, f EndpointFilter, o EndpointOptions) error {
-	t := &table{}
+	t := &table{markdown: o.Markdown}
 	header := []string{"NAME", "STATUS", "LOCALITY", "CLUSTER"}
 	if o.Wide {
 		header = append(header, "PRIORITY", "WEIGHT")

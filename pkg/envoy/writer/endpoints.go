@@ -76,6 +76,8 @@ func (f EndpointFilter) forSet(hosts map[string]bool) EndpointFilter {
 
 // EndpointOptions change the endpoint table.
 type EndpointOptions struct {
+	// Markdown writes the table as GitHub-flavoured Markdown.
+	Markdown bool
 	// Wide adds LOCALITY, PRIORITY and WEIGHT.
 	Wide bool
 	// ContextColumn adds a first CONTEXT column.
@@ -98,7 +100,7 @@ type endpointRow struct {
 
 // PrintEndpointsSummary prints istioctl's endpoint table for each set.
 func PrintEndpointsSummary(out io.Writer, sets []EndpointSet, f EndpointFilter, o EndpointOptions) error {
-	t := &table{}
+	t := &table{markdown: o.Markdown}
 	header := []string{"ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"}
 	if o.Wide {
 		header = append(header, "LOCALITY", "PRIORITY", "WEIGHT")

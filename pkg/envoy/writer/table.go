@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
 )
 
 // table lays out rows the way text/tabwriter does with istioctl's settings
@@ -18,6 +20,9 @@ import (
 type table struct {
 	rows    [][]string
 	special bool
+	// markdown writes the rows (the first is the header) as a
+	// GitHub-flavoured Markdown table instead.
+	markdown bool
 }
 
 const tablePadding = 5
@@ -32,6 +37,12 @@ func (t *table) add(cells ...string) {
 }
 
 func (t *table) write(out io.Writer) error {
+	if t.markdown {
+		if len(t.rows) == 0 {
+			return nil
+		}
+		return printers.MarkdownTable(out, t.rows[0], t.rows[1:])
+	}
 	if t.special || !t.rectangular() {
 		return t.writeTabwriter(out)
 	}
