@@ -26,19 +26,13 @@ type TableOptions struct {
 	// ShowKind prefixes names with kind.group, as kubectl get does when it
 	// prints several resource types.
 	ShowKind bool
+	// Markdown writes GitHub-flavoured Markdown tables instead.
+	Markdown bool
 }
 
-// kindTable gathers the rows of one resource from every context.
-type kindTable struct {
-	gk      schema.GroupKind
-	columns []metav1.TableColumnDefinition
-	rows    []metav1.TableRow
-}
-
-// Tables writes one table per resource kind, rows of all contexts merged,
-// ordered by context, namespace and name, kinds in alphabetical order and
-// separated by a blank line as kubectl separates resource types.
-func Tables(w io.Writer, results []source.ContextResult, opts TableOptions) error {
+// kindTables merges the server tables of every context per resource kind;
+// keys are the kinds in alphabetical order.
+func kindTables(results []source.ContextResult) (map[string]*kindTable, []string) {
 	byKind := map[string]*kindTable{}
 	for _, res := range results {
 		for _, rt := range res.Tables {
@@ -69,6 +63,24 @@ func Tables(w io.Writer, results []source.ContextResult, opts TableOptions) erro
 		}
 		return a.Group < b.Group
 	})
+	return byKind, keys
+}
+
+// kindTable gathers the rows of one resource from every context.
+type kindTable struct {
+	gk      schema.GroupKind
+	columns []metav1.TableColumnDefinition
+	rows    []metav1.TableRow
+}
+
+// Tables writes one table per resource kind, rows of all contexts merged,
+// ordered by context, namespace and name, kinds in alphabetical order and
+// separated by a blank line as kubectl separates resource types.
+func Tables(w io.Writer, results []source.ContextResult, opts TableOptions) error {
+	if opts.Markdown {
+		return markdownTables(w, results, opts)
+	}
+	byKind, keys := kindTables(results)
 	showKind := opts.ShowKind || len(keys) > 1
 	for i, k := range keys {
 		kt := byKind[k]
@@ -187,4 +199,50 @@ func contextLabel(c string) string {
 		return "-"
 	}
 	return c
+}
+
+// markdownTables writes what Tables writes as GitHub-flavoured Markdown
+// tables, one per kind, to paste into an issue or a pull request: the same
+// columns (kubectl's upper-cased names, priority columns with Wide) and the
+// same cells.
+func markdownTables(w io.Writer, results []source.ContextResult, opts TableOptions) error {
+	byKind, keys := kindTables(results)
+	showKind := opts.ShowKind || len(keys) > 1
+	for i, k := range keys {
+		kt := byKind[k]
+		sortRows(kt.rows)
+		if i > 0 {
+			if _, err := fmt.Fprintln(w); err != nil {
+				return err
+			}
+		}
+		var header []string
+		var cols []int
+		for c, col := range kt.columns {
+			if opts.Wide || col.Priority == 0 {
+				header = append(header, strings.ToUpper(col.Name))
+				cols = append(cols, c)
+			}
+		}
+		rows := make([][]string, 0, len(kt.rows))
+		for _, r := range kt.rows {
+			row := make([]string, 0, len(cols))
+			for _, c := range cols {
+				var cell string
+				if c < len(r.Cells) && r.Cells[c] != nil {
+					cell = fmt.Sprint(r.Cells[c])
+				}
+				// As kubectl names objects of several kinds: kind.group/name.
+				if showKind && kt.columns[c].Format == "name" && kt.columns[c].Type == "string" {
+					cell = strings.ToLower(kt.gk.String()) + "/" + cell
+				}
+				row = append(row, cell)
+			}
+			rows = append(rows, row)
+		}
+		if err := MarkdownTable(w, header, rows); err != nil {
+			return err
+		}
+	}
+	return nil
 }

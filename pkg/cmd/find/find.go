@@ -113,7 +113,7 @@ the last.`,
 	cmd.Flags().BoolVar(&o.AllResources, "all-resources", false, "Scan every listable resource of every API group, core kinds such as Secrets included")
 	cmd.Flags().StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces (the parent's namespace is always read)")
 	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, yaml, json, name, jsonpath=TEMPLATE, tree")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, yaml, json, name, jsonpath=TEMPLATE, tree, markdown (tables to paste into an issue)")
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After the listing, stream changes to translated objects until interrupted")
 
@@ -123,7 +123,7 @@ the last.`,
 	_ = cmd.RegisterFlagCompletionFunc("resources", complete.IstioResources(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", complete.Namespaces(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
-		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "tree"}, cobra.ShellCompDirectiveNoFileComp))
+		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "tree", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -201,13 +201,13 @@ func (o *Options) Validate() error {
 		}
 	}
 	switch o.Output {
-	case "", "wide", "yaml", "json", "name", "tree":
+	case "", "wide", "yaml", "json", "name", "tree", "markdown":
 	case "jsonpath":
 		if err := printers.ValidateJSONPath(o.jsonpath); err != nil {
 			return err
 		}
 	default:
-		return fmt.Errorf("unknown output format %q: use wide, yaml, json, name, jsonpath=TEMPLATE or tree", o.Output)
+		return fmt.Errorf("unknown output format %q: use wide, yaml, json, name, jsonpath=TEMPLATE, tree or markdown", o.Output)
 	}
 	if o.Name == "" && o.Output != "" && o.Output != "wide" && o.Output != "yaml" && o.Output != "json" {
 		return fmt.Errorf("-o %s needs a parent NAME", o.Output)
@@ -256,7 +256,7 @@ func (o *Options) lookup(ctx context.Context) ([]source.ContextResult, error) {
 	if len(o.Filenames) > 0 {
 		return o.readFiles()
 	}
-	tables := o.Output == "" || o.Output == "wide" || o.Output == "tree" || o.Name == ""
+	tables := o.Output == "" || o.Output == "wide" || o.Output == "tree" || o.Output == "markdown" || o.Name == ""
 	results := source.TranslationsOf(ctx, o.Flags, o.contexts, o.query, source.Options{Tables: tables})
 	if err := source.UnknownResources(results, o.Resources); err != nil {
 		return nil, err
@@ -357,7 +357,7 @@ func (o *Options) print(results []source.ContextResult) error {
 	if len(objs) == 0 {
 		return nil
 	}
-	opts := printers.TableOptions{Wide: o.Output == "wide", NoHeaders: o.NoHeaders}
+	opts := printers.TableOptions{Wide: o.Output == "wide", NoHeaders: o.NoHeaders, Markdown: o.Output == "markdown"}
 	if len(o.Filenames) > 0 {
 		return printers.ObjectTables(w, objs, opts, metav1.NewTime(o.Now()))
 	}

@@ -9,6 +9,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/yuin/goldmark"
+	"github.com/yuin/goldmark/extension"
 	"time"
 
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -59,6 +62,7 @@ func TestFindFromFiles(t *testing.T) {
 		{"staging-names", []string{"productpage", "-n", "bookinfo-staging", "-o", "name"}},
 		{"rt-table", []string{"productpage", "-n", "bookinfo-frontends", "--kind", "rt"}},
 		{"overview", []string{"-A"}},
+		{"vd-markdown", []string{"productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-o", "markdown"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,5 +235,26 @@ func TestFindHintsTheNamespace(t *testing.T) {
 	_, stderr, _ = run(t, "", "productpage", "--kind", "rt", "-f", cluster1)
 	if want := "no objects translated from RouteTable default/productpage in " + cluster1 + "; found in namespace bookinfo-frontends: use -n\n"; stderr != want {
 		t.Errorf("stderr = %q, want %q", stderr, want)
+	}
+}
+
+// -o markdown is one GFM table per kind, with kubectl's columns.
+func TestFindMarkdownIsGFMTables(t *testing.T) {
+	stdout, _, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "--kind", "vd", "-o", "markdown", "-f", cluster1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.Table)).Convert([]byte(stdout), &html); err != nil {
+		t.Fatal(err)
+	}
+	out := html.String()
+	if n := strings.Count(out, "<table>"); n != 3 {
+		t.Errorf("%d tables, want one per kind (DestinationRule, ServiceEntry, WorkloadEntry):\n%s", n, out)
+	}
+	for _, h := range []string{"CONTEXT", "NAMESPACE", "NAME", "HOSTS", "ADDRESS"} {
+		if !strings.Contains(out, "<th style=\"text-align:left\">"+h+"</th>") {
+			t.Errorf("no header %s in:\n%s", h, out)
+		}
 	}
 }
