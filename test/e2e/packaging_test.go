@@ -71,7 +71,20 @@ func kubectlDir(t *testing.T) string {
 
 // goEnv is the environment go needs to build: the caller's, where the Go
 // caches are configured.
-func goEnv() []string { return os.Environ() }
+// goEnv is this process's environment without what a calling make passes
+// to the makes it runs (MAKELEVEL, MAKEFLAGS, MFLAGS): under `make test` the
+// tests' own make runs would otherwise print "Entering directory" lines.
+func goEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		switch name, _, _ := strings.Cut(kv, "="); name {
+		case "MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES":
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
 
 // link makes dir/name point to target.
 func link(t *testing.T, target, dir, name string) {
