@@ -2,7 +2,7 @@ package diff
 
 import (
 	"bytes"
-	"flag"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,25 +10,10 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
-
 // assertGolden compares got with testdata/name, or rewrites it with -update.
 func assertGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
+	gold.Assert(t, filepath.Join("testdata", name), got)
 }
 
 // side reads a side from a test file; context and cluster are left for

@@ -2,8 +2,7 @@ package printers
 
 import (
 	"bytes"
-	"flag"
-	"os"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	"path/filepath"
 	"testing"
 	"time"
@@ -15,23 +14,9 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files")
-
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s\n--- want\n%s", name, path, got, want)
-	}
+	gold.Assert(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 var seCols = []metav1.TableColumnDefinition{

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,8 +26,6 @@ import (
 
 	"github.com/kubectl-vd/kubectl-vd/test/harness"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files under testdata/ with the output of this run")
 
 var (
 	// testEnv is the clusters every test of the package shares. Tests may
@@ -183,47 +182,5 @@ func execute(t *testing.T, ctx context.Context, cmd *exec.Cmd, timeout time.Dura
 // with -update.
 func assertGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (run with -update to accept it):\n%s", path, lineDiff(string(want), got))
-	}
-}
-
-// lineDiff shows the lines of want and got that differ, in order.
-func lineDiff(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	var b strings.Builder
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var wl, gl string
-		wok, gok := i < len(w), i < len(g)
-		if wok {
-			wl = w[i]
-		}
-		if gok {
-			gl = g[i]
-		}
-		if wok && gok && wl == gl {
-			continue
-		}
-		if wok {
-			fmt.Fprintf(&b, "line %d want: %q\n", i+1, wl)
-		}
-		if gok {
-			fmt.Fprintf(&b, "line %d got:  %q\n", i+1, gl)
-		}
-	}
-	return b.String()
+	gold.AssertString(t, filepath.Join("testdata", name+".golden"), got)
 }

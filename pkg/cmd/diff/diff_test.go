@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	vdsnapshot "github.com/kubectl-vd/kubectl-vd/internal/snapshot"
 	"io"
 	"os"
@@ -21,8 +22,6 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 const (
 	cluster1 = "../../../examples/bookinfo/cluster1"
@@ -78,20 +77,7 @@ func run(t *testing.T, e env, args ...string) (stdout, stderr string, code int) 
 
 func assertGolden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s:\n--- got\n%s--- want\n%s", path, got, want)
-	}
+	gold.AssertString(t, filepath.Join("testdata", name), got)
 }
 
 // snapshot writes what `find -o yaml` writes for the two clusters of the

@@ -2,7 +2,7 @@ package endpoints_test
 
 import (
 	"bytes"
-	"flag"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,8 +12,6 @@ import (
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files of this package")
 
 // Inputs live with the envoy package; istioctl's outputs with its writers.
 const (
@@ -35,19 +33,11 @@ func run(t *testing.T, stdin string, args ...string) (string, string, int) {
 
 func golden(t *testing.T, got, path string, own bool) {
 	t.Helper()
-	if own && *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	if own {
+		gold.AssertString(t, path, got)
 		return
 	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	gold.AssertFixed(t, path, got)
 }
 
 func TestIstioctlOutputs(t *testing.T) {

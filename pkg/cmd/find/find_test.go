@@ -3,7 +3,7 @@ package find
 import (
 	"bytes"
 	"errors"
-	"flag"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	vdsnapshot "github.com/kubectl-vd/kubectl-vd/internal/snapshot"
 	"os"
 	"path/filepath"
@@ -18,8 +18,6 @@ import (
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // run executes find with files as the source, on a fixed clock.
 func run(t *testing.T, stdin string, args ...string) (string, string, error) {
@@ -37,17 +35,7 @@ func run(t *testing.T, stdin string, args ...string) (string, string, error) {
 
 func golden(t *testing.T, name, got string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		os.WriteFile(path, []byte(got), 0o644)
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("%s:\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	gold.AssertString(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 const cluster1 = "../../../examples/bookinfo/cluster1"

@@ -2,7 +2,7 @@ package writer
 
 import (
 	"bytes"
-	"flag"
+	gold "github.com/kubectl-vd/kubectl-vd/internal/golden"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,8 +10,6 @@ import (
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
 )
-
-var update = flag.Bool("update", false, "rewrite this program's own golden files (never the istioctl ones)")
 
 func input(t *testing.T, name string) []byte {
 	t.Helper()
@@ -62,20 +60,7 @@ func istioctlGolden(t *testing.T, got []byte, name string) {
 // ownGolden compares with this program's golden file, rewritten by -update.
 func ownGolden(t *testing.T, got []byte, name string) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
+	gold.Assert(t, filepath.Join("testdata", name+".golden"), got)
 }
 
 func TestClusterTablesMatchIstioctl(t *testing.T) {
