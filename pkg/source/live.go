@@ -478,3 +478,50 @@ func rowObject(row metav1.TableRow, r Resource) *unstructured.Unstructured {
 	u.SetKind(r.Kind)
 	return u
 }
+
+// PreferredResource finds the version of group at which the cluster serves
+// resource, from discovery (kubectl's cache): the group's preferred version
+// when it serves the resource, else the first of its versions that does.
+// ok is false when no version serves it.
+func PreferredResource(ctx context.Context, c *kube.Cluster, group, resource string) (gvr schema.GroupVersionResource, ok bool, err error) {
+	type answer struct {
+		groups *metav1.APIGroupList
+		err    error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		g, err := c.Discovery.ServerGroups()
+		done <- answer{g, err}
+	}()
+	var a answer
+	select {
+	case a = <-done:
+	case <-ctx.Done():
+		return gvr, false, ctx.Err()
+	}
+	if a.err != nil {
+		return gvr, false, a.err
+	}
+	for _, g := range a.groups.Groups {
+		if g.Name != group {
+			continue
+		}
+		versions := []string{g.PreferredVersion.Version}
+		for _, v := range g.Versions {
+			if v.Version != g.PreferredVersion.Version {
+				versions = append(versions, v.Version)
+			}
+		}
+		for _, v := range versions {
+			candidate := schema.GroupVersionResource{Group: group, Version: v, Resource: resource}
+			served, err := Served(ctx, c, candidate)
+			if err != nil {
+				return gvr, false, err
+			}
+			if served {
+				return candidate, true, nil
+			}
+		}
+	}
+	return gvr, false, nil
+}

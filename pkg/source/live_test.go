@@ -153,3 +153,23 @@ func TestWatchClosesItsChannelsWhenDone(t *testing.T) {
 		}
 	}
 }
+
+// The version a resource is served at comes from discovery, not from a
+// list of versions tried one after the other.
+func TestPreferredResource(t *testing.T) {
+	c := fakeCluster(t, fakeAPIServer(t))
+	for _, tc := range []struct {
+		group, resource string
+		want            string
+		ok              bool
+	}{
+		{"networking.istio.io", "serviceentries", "networking.istio.io/v1, Resource=serviceentries", true},
+		{"networking.istio.io", "virtualservices", "", false},
+		{"networking.gloo.solo.io", "virtualdestinations", "", false},
+	} {
+		gvr, ok, err := PreferredResource(context.Background(), c, tc.group, tc.resource)
+		if err != nil || ok != tc.ok || (ok && gvr.String() != tc.want) {
+			t.Errorf("PreferredResource(%s, %s) = %s, %v, %v; want %s, %v", tc.group, tc.resource, gvr, ok, err, tc.want, tc.ok)
+		}
+	}
+}

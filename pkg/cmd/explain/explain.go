@@ -51,12 +51,7 @@ const (
 )
 
 // Resources explain reads besides the translations.
-var (
-	virtualDestinations = schema.GroupVersionResource{Group: model.GroupGlooNetworking, Version: "v2", Resource: "virtualdestinations"}
-	// Istio serves VirtualServices at v1 since 1.22, v1beta1 and v1alpha3
-	// before.
-	virtualServiceVersions = []string{"v1", "v1beta1", "v1alpha3"}
-)
+var virtualDestinations = schema.GroupVersionResource{Group: model.GroupGlooNetworking, Version: "v2", Resource: "virtualdestinations"}
 
 // Options holds what explain needs to run.
 type Options struct {
@@ -542,21 +537,7 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 }
 
 func servedVirtualServices(ctx context.Context, c *kube.Cluster) (schema.GroupVersionResource, bool, error) {
-	var firstErr error
-	for _, v := range virtualServiceVersions {
-		gvr := schema.GroupVersionResource{Group: model.GroupIstioNetworking, Version: v, Resource: "virtualservices"}
-		ok, err := source.Served(ctx, c, gvr)
-		if err != nil {
-			if firstErr == nil {
-				firstErr = err
-			}
-			continue
-		}
-		if ok {
-			return gvr, true, nil
-		}
-	}
-	return schema.GroupVersionResource{}, false, firstErr
+	return source.PreferredResource(ctx, c, model.GroupIstioNetworking, "virtualservices")
 }
 
 func uniqueStrings(s []string) []string {

@@ -14,8 +14,6 @@ import (
 	"sync"
 
 	"github.com/spf13/cobra"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
@@ -259,9 +257,6 @@ func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 // Warn is where writers report what they print differently from istioctl.
 func (o *Options) Warn() io.Writer { return o.ErrOut }
 
-// ServiceEntry versions, newest first: Istio serves v1 since 1.22.
-var serviceEntryVersions = []string{"v1", "v1beta1", "v1alpha3"}
-
 func vdQuery(name, namespace string) source.Query {
 	return source.Query{Name: name, Namespace: namespace, ParentKinds: []string{"VirtualDestination"}}
 }
@@ -270,19 +265,15 @@ func vdQuery(name, namespace string) source.Query {
 // VirtualDestination, in all namespaces of a cluster.
 func liveHosts(ctx context.Context, c *kube.Cluster, name, namespace string) (map[string]bool, error) {
 	sel := vdQuery(name, namespace).Selector().String()
-	var objs []source.Object
-	var err error
-	for _, v := range serviceEntryVersions {
-		gvr := schema.GroupVersionResource{Group: "networking.istio.io", Version: v, Resource: "serviceentries"}
-		objs, err = source.List(ctx, c, gvr, "", sel)
-		if err == nil || !apierrors.IsNotFound(err) {
-			break
-		}
-	}
+	gvr, served, err := source.PreferredResource(ctx, c, "networking.istio.io", "serviceentries")
 	if err != nil {
-		if apierrors.IsNotFound(err) {
-			return nil, errors.New("the cluster serves no ServiceEntries (networking.istio.io): is Istio installed?")
-		}
+		return nil, fmt.Errorf("discovering ServiceEntries: %s", source.Describe(err))
+	}
+	if !served {
+		return nil, errors.New("the cluster serves no ServiceEntries (networking.istio.io): is Istio installed?")
+	}
+	objs, err := source.List(ctx, c, gvr, "", sel)
+	if err != nil {
 		return nil, fmt.Errorf("listing ServiceEntries: %s", source.Describe(err))
 	}
 	hosts := hostsOf(objs)
