@@ -186,7 +186,10 @@ and a real control plane, not fakes; later runs start in seconds.`)
 		fmt.Fprintf(out, "loaded %s into %s\n", rel(root, src), c)
 	}
 
-	fmt.Fprintf(out, "\nkubeconfig: %s\ncontexts: %s\n\n    export KUBECONFIG=%s\n\n", env.Kubeconfig, strings.Join(env.Contexts(), ", "), env.Kubeconfig)
+	// kubectl finds plugins on PATH: the built one is in the folder of
+	// binary.
+	fmt.Fprintf(out, "\nkubeconfig: %s\ncontexts: %s\n\n    export KUBECONFIG=%s\n    export PATH=%s:$PATH\n\n",
+		env.Kubeconfig, strings.Join(env.Contexts(), ", "), env.Kubeconfig, filepath.Dir(binary))
 
 	for _, args := range commands {
 		if ctx.Err() != nil {
