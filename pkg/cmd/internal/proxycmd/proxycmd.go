@@ -265,18 +265,13 @@ func vdQuery(name, namespace string) source.Query {
 // VirtualDestination, in all namespaces of a cluster.
 func liveHosts(ctx context.Context, c *kube.Cluster, name, namespace string) (map[string]bool, error) {
 	sel := vdQuery(name, namespace).Selector().String()
-	gvr, served, err := source.PreferredResource(ctx, c, "networking.istio.io", "serviceentries")
+	hosts, served, err := source.ServiceEntryHosts(ctx, c, sel)
 	if err != nil {
-		return nil, fmt.Errorf("discovering ServiceEntries: %s", source.Describe(err))
+		return nil, fmt.Errorf("listing ServiceEntries: %s", source.Describe(err))
 	}
 	if !served {
 		return nil, errors.New("the cluster serves no ServiceEntries (networking.istio.io): is Istio installed?")
 	}
-	objs, err := source.List(ctx, c, gvr, "", sel)
-	if err != nil {
-		return nil, fmt.Errorf("listing ServiceEntries: %s", source.Describe(err))
-	}
-	hosts := hostsOf(objs)
 	if len(hosts) == 0 {
 		return nil, fmt.Errorf("no ServiceEntry translated from VirtualDestination %s/%s", namespace, name)
 	}
