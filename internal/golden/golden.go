@@ -9,8 +9,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/kubectl-vd/kubectl-vd/internal/textdiff"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files with this run's output (never another tool's)")
@@ -60,18 +61,6 @@ func compare(t testing.TB, path string, got []byte, hint string) {
 
 // firstDifference names the first line where want and got differ.
 func firstDifference(want, got string) string {
-	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
-	for i := 0; i < len(w) || i < len(g); i++ {
-		var a, b string
-		if i < len(w) {
-			a = w[i]
-		}
-		if i < len(g) {
-			b = g[i]
-		}
-		if a != b {
-			return fmt.Sprintf("line %d:\n  want %q\n  got  %q", i+1, a, b)
-		}
-	}
-	return ""
+	n, w, g := textdiff.FirstLine(want, got)
+	return fmt.Sprintf("line %d:\n  want %q\n  got  %q", n, w, g)
 }

@@ -8,6 +8,7 @@ package release
 import (
 	"bytes"
 	"fmt"
+	"github.com/kubectl-vd/kubectl-vd/internal/textdiff"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -165,18 +166,8 @@ func SameManifest(a, b []byte) error {
 	sortPlatforms(mb)
 	ja, _ := yaml.Marshal(ma)
 	jb, _ := yaml.Marshal(mb)
-	la, lb := strings.Split(string(ja), "\n"), strings.Split(string(jb), "\n")
-	for i := 0; i < len(la) || i < len(lb); i++ {
-		var x, y string
-		if i < len(la) {
-			x = la[i]
-		}
-		if i < len(lb) {
-			y = lb[i]
-		}
-		if x != y {
-			return fmt.Errorf("line %d of the normalised manifests: %q != %q", i+1, x, y)
-		}
+	if n, x, y := textdiff.FirstLine(string(ja), string(jb)); n > 0 {
+		return fmt.Errorf("line %d of the normalised manifests: %q != %q", n, x, y)
 	}
 	return nil
 }
