@@ -494,7 +494,7 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 			}
 		}
 	}
-	gvr, ok, err := servedVirtualServices(ctx, c)
+	gvr, ok, err := source.PreferredResource(ctx, c, model.GroupIstioNetworking, "virtualservices")
 	if err != nil {
 		e.warnings = append(e.warnings, "cannot tell whether Istio is served: "+source.Describe(err))
 	}
@@ -534,10 +534,6 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 	e.warnings = append(e.warnings, "cannot list VirtualServices across all namespaces (forbidden); "+what+
 		": routes from other namespaces are not shown")
 	return e
-}
-
-func servedVirtualServices(ctx context.Context, c *kube.Cluster) (schema.GroupVersionResource, bool, error) {
-	return source.PreferredResource(ctx, c, model.GroupIstioNetworking, "virtualservices")
 }
 
 func uniqueStrings(s []string) []string {

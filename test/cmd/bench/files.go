@@ -51,8 +51,13 @@ func benchFiles() error {
 	fmt.Println()
 	fmt.Println("file                          command                                                  wall      peak RSS    RSS / input")
 	parent := fmt.Sprintf("svc-%05d", *fileParents/2)
-	row := func(label, what string, input int64, args ...string) error {
+	// answers: diff exits 1 when the sides differ, explain when it finds an
+	// error; both are answers there, not failures.
+	row := func(label, what string, input int64, answers bool, args ...string) error {
 		m, err := r.timeN(func() (measure, error) {
+			if answers {
+				return r.execStatus(r.cmd(*bin, args...))
+			}
 			m, _, err := r.exec(r.cmd(*bin, args...))
 			return m, err
 		}, *fileRuns)
@@ -64,15 +69,15 @@ func benchFiles() error {
 		return nil
 	}
 	snapLabel := fmt.Sprintf("snapshot %.0f MiB, %dk objs", float64(size)/(1<<20), n/1000)
-	if err := row(snapLabel, "find "+parent+" -n bench -f", size, "find", parent, "-n", "bench", "-f", snap); err != nil {
+	if err := row(snapLabel, "find "+parent+" -n bench -f", size, false, "find", parent, "-n", "bench", "-f", snap); err != nil {
 		return err
 	}
-	if err := row(snapLabel, "find "+parent+" -n bench -f -o yaml", size, "find", parent, "-n", "bench", "-f", snap, "-o", "yaml"); err != nil {
+	if err := row(snapLabel, "find "+parent+" -n bench -f -o yaml", size, false, "find", parent, "-n", "bench", "-f", snap, "-o", "yaml"); err != nil {
 		return err
 	}
 	// With --context every item is decoded (the contexts the file holds
 	// are checked), as in diff and explain.
-	if err := row(snapLabel, "find "+parent+" -n bench -f --context kind-cluster1", size, "find", parent, "-n", "bench", "-f", snap, "--context", "kind-cluster1"); err != nil {
+	if err := row(snapLabel, "find "+parent+" -n bench -f --context kind-cluster1", size, false, "find", parent, "-n", "bench", "-f", snap, "--context", "kind-cluster1"); err != nil {
 		return err
 	}
 	for _, c := range []struct {
@@ -82,14 +87,9 @@ func benchFiles() error {
 		{"diff " + parent + " -n bench -f -q", []string{"diff", parent, "-n", "bench", "-f", snap, "-q"}},
 		{"explain " + parent + " -n bench -f", []string{"explain", parent, "-n", "bench", "-f", snap}},
 	} {
-		m, err := r.timeN(func() (measure, error) {
-			return r.execStatus(r.cmd(*bin, c.args...))
-		}, *fileRuns)
-		if err != nil {
+		if err := row(snapLabel, c.what, size, true, c.args...); err != nil {
 			return err
 		}
-		rss := m.maxRSS * 1024
-		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", snapLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(size))
 	}
 
 	// One object of the parent's translation carries a huge annotation.
@@ -110,16 +110,9 @@ func benchFiles() error {
 		{"diff productpage -f -f -q", []string{"diff", "productpage", "-n", "bookinfo-frontends", "-f", big, "-f", small, "-q"}},
 		{"explain productpage -f", []string{"explain", "productpage", "-n", "bookinfo-frontends", "-f", big}},
 	} {
-		// diff exits 1 when the sides differ, explain when it finds an
-		// error: both are answers, not failures.
-		m, err := r.timeN(func() (measure, error) {
-			return r.execStatus(r.cmd(*bin, c.args...))
-		}, *fileRuns)
-		if err != nil {
+		if err := row(annLabel, c.what, annSize, true, c.args...); err != nil {
 			return err
 		}
-		rss := m.maxRSS * 1024
-		fmt.Printf("%-29s %-56s %7.2fs %8.1f MiB %8.2f\n", annLabel, c.what, m.wall.Seconds(), float64(rss)/(1<<20), float64(rss)/float64(annSize))
 	}
 	return nil
 }
