@@ -140,9 +140,12 @@ func printError(streams genericiooptions.IOStreams, cmd *cobra.Command, err erro
 	msg := strings.TrimSpace(err.Error())
 	// One line: multi-line messages from libraries are folded.
 	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
-	var usage *cmdutil.UsageError
-	if cmd != nil && errors.As(err, &usage) {
-		msg += fmt.Sprintf(". See '%s -h' for help and examples", cmd.CommandPath())
+	// cobra says "unknown command" for a sub-command that does not exist.
+	if cmd != nil && (cmdutil.IsUsage(err) || strings.HasPrefix(msg, "unknown command ")) {
+		if !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, ".") {
+			msg += "."
+		}
+		msg += fmt.Sprintf(" See '%s -h' for help and examples", cmd.CommandPath())
 	}
 	fmt.Fprintf(streams.ErrOut, "error: %s\n", msg)
 }

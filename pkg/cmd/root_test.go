@@ -20,6 +20,12 @@ func TestExecuteErrorLines(t *testing.T) {
 		{[]string{"find", "a", "b"}, 1, "error: accepts at most 1 arg(s), received 2. See 'kubectl vd find -h' for help and examples\n"},
 		{[]string{"version", "extra"}, 1, "error: unknown command \"extra\" for \"kubectl vd version\". See 'kubectl vd version -h' for help and examples\n"},
 		{[]string{"explain", "x", "--frobnicate"}, 2, ""},
+		{[]string{"explain", "a", "b"}, 2, ""},
+		{[]string{"diff", "a", "b"}, 2, "error: diff takes one parent NAME, got 2 arguments: a b. See 'kubectl vd diff -h' for help and examples\n"},
+		{[]string{"clusters", "a", "b"}, 1, "error: clusters reads one proxy, got 2 arguments: a b. See 'kubectl vd clusters -h' for help and examples\n"},
+		{[]string{"find", "x", "-f", "-", "-f", "-"}, 1, "error: standard input can be read once: give at most one -f -. See 'kubectl vd find -h' for help and examples\n"},
+		{[]string{"find", "x", "-f", "-", "--kind", "VirtualDestinaton"}, 1, "error: unknown --kind \"VirtualDestinaton\": did you mean VirtualDestination? See 'kubectl vd find -h' for help and examples\n"},
+		{[]string{"bogus"}, 1, "error: unknown command \"bogus\" for \"kubectl vd\". See 'kubectl vd -h' for help and examples\n"},
 		{[]string{"find", "productpage", "-f", "/nonexistent/file.yaml"}, 1, "error: cannot read /nonexistent/file.yaml: no such file or directory\n"},
 	}
 	for _, tc := range cases {

@@ -26,12 +26,21 @@ type Input struct {
 const LabelTopologyCluster = "topology.istio.io/cluster"
 
 // Build assembles the chain of the VirtualDestination in.Name/in.Namespace.
+// UnnamedCluster names the cluster of objects read from a file that says
+// neither their context nor their Gloo cluster.
+const UnnamedCluster = "-"
+
 func Build(in Input) *Chain {
 	ch := &Chain{Name: in.Name, Namespace: in.Namespace}
 	ctxCluster := contextClusters(in)
 
 	clusters := map[string]*Cluster{}
 	clusterFor := func(name string) *Cluster {
+		if name == "" {
+			// Objects of a file that names no context nor Gloo cluster:
+			// "-", as find prints their context.
+			name = UnnamedCluster
+		}
 		c, ok := clusters[name]
 		if !ok {
 			c = &Cluster{Name: name}

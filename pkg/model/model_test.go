@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
@@ -370,5 +372,20 @@ spec: {hosts: [other.global]}
 	}
 	if c := got.Contexts[len(got.Contexts)-1]; c.Name != "kind-cluster3" || c.Cluster != "cluster3" {
 		t.Errorf("context %+v", c)
+	}
+}
+
+// Objects of a file that names neither their context nor their Gloo
+// cluster are in the cluster "-", never one with an empty name.
+func TestBuildUnplacedObjects(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry",
+		"metadata": map[string]any{"name": "a", "namespace": "ns1", "labels": map[string]any{
+			"gloo.solo.io/parent_name": "pp", "gloo.solo.io/parent_namespace": "ns1", "gloo.solo.io/parent_kind": "VirtualDestination"}},
+		"spec": map[string]any{"hosts": []any{"a.global"}},
+	}}
+	ch := Build(Input{Name: "pp", Namespace: "ns1", Objects: []source.Object{{Obj: u}}})
+	if got := ch.ClusterNames(); !reflect.DeepEqual(got, []string{UnnamedCluster}) {
+		t.Errorf("clusters %q", got)
 	}
 }

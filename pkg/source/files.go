@@ -87,7 +87,7 @@ func CheckPaths(paths []string) error {
 		}
 	}
 	if n > 1 {
-		return errors.New("standard input can be read once: give at most one -f -")
+		return usageError{errors.New("standard input can be read once: give at most one -f -")}
 	}
 	return nil
 }
@@ -276,6 +276,15 @@ func fromMap(m map[string]any) ([]Object, error) {
 		return nil, nil // a List with "items: null" is empty
 	}
 	if u.IsList() {
+		// apimachinery names the wrong type for an item that is not an
+		// object: say which item, and what it is.
+		if items, ok := m["items"].([]any); ok {
+			for i, it := range items {
+				if _, ok := it.(map[string]any); !ok {
+					return nil, &itemError{item: i + 1, err: fmt.Errorf("not a Kubernetes object (a %s)", valueKind(it))}
+				}
+			}
+		}
 		list, err := u.ToList()
 		if err != nil {
 			return nil, fmt.Errorf("malformed %s: %s", u.GetKind(), oneLine(err.Error()))

@@ -85,6 +85,8 @@ func TestReadFilesErrors(t *testing.T) {
 		{"binary.yaml", "\x00\x01\x02ELF", "binary.yaml is not a YAML or JSON file (binary data)"},
 		{"malformed.yaml", "apiVersion: v1\nkind: [unclosed\n", "malformed.yaml: malformed YAML or JSON: "},
 		{"notobject.yaml", "just: a map\n", "notobject.yaml (document 1): not a Kubernetes object (no apiVersion or kind)"},
+		{"sequence.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n[]\n", "sequence.yaml (document 2): not a Kubernetes object (a list)"},
+		{"numberitem.yaml", "apiVersion: v1\nkind: List\nitems: [5]\n", "numberitem.yaml (document 1, item 1): not a Kubernetes object (a number)"},
 		{"badjson.json", `{"apiVersion": "v1", "kind": `, "badjson.json: malformed YAML or JSON: "},
 	}
 	for _, tc := range cases {

@@ -187,9 +187,9 @@ func unknownResources(names []string, why string) error {
 	case 0:
 		return nil
 	case 1:
-		return fmt.Errorf("unknown resource %q in --resources: %s", names[0], why)
+		return usageError{fmt.Errorf("unknown resource %q in --resources: %s", names[0], why)}
 	}
-	return fmt.Errorf("unknown resources %s in --resources: %s", strings.Join(quoteAll(names), ", "), why)
+	return usageError{fmt.Errorf("unknown resources %s in --resources: %s", strings.Join(quoteAll(names), ", "), why)}
 }
 
 // unserved are the names that match none of resources.

@@ -131,10 +131,10 @@ func ParseKinds(values []string) ([]string, error) {
 			}
 			if !known {
 				if near := nearestKind(k); near != "" {
-					return nil, fmt.Errorf("unknown --kind %q: did you mean %s?", k, near)
+					return nil, usageError{fmt.Errorf("unknown --kind %q: did you mean %s?", k, near)}
 				}
 				if k[0] < 'A' || k[0] > 'Z' {
-					return nil, fmt.Errorf("unknown --kind %q: give a kind (VirtualDestination, RouteTable, ...) or a short name (vd, rt, vg, ...)", k)
+					return nil, usageError{fmt.Errorf("unknown --kind %q: give a kind (VirtualDestination, RouteTable, ...) or a short name (vd, rt, vg, ...)", k)}
 				}
 			}
 			if !seen[kind] {
@@ -211,3 +211,11 @@ func editDistance(a, b string) int {
 	}
 	return prev[len(rb)]
 }
+
+// usageError is an error in a flag's value: the command prints it with a
+// pointer to its help.
+type usageError struct{ error }
+
+func (e usageError) UsageError() bool { return true }
+
+func (e usageError) Unwrap() error { return e.error }

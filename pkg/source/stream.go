@@ -325,9 +325,13 @@ func (s *yamlSplitter) endDocument() error {
 	if err := s.flushItem(); err != nil {
 		return err
 	}
-	var m map[string]any
-	if err := yaml.Unmarshal(s.body.Bytes(), &m); err != nil {
+	var v any
+	if err := yaml.Unmarshal(s.body.Bytes(), &v); err != nil {
 		return s.d.malformed(err)
+	}
+	m, isMap := v.(map[string]any)
+	if v != nil && !isMap {
+		return fmt.Errorf("%s: not a Kubernetes object (a %s)", s.d.where(s.doc, 0), valueKind(v))
 	}
 	if s.list {
 		if m == nil {
@@ -375,4 +379,21 @@ func indentation(line []byte) int {
 		n++
 	}
 	return n
+}
+
+// valueKind names what a decoded YAML or JSON value is, for messages.
+func valueKind(v any) string {
+	switch v.(type) {
+	case []any:
+		return "list"
+	case string:
+		return "string"
+	case float64, int64, int, json.Number:
+		return "number"
+	case bool:
+		return "boolean"
+	case nil:
+		return "null"
+	}
+	return "value"
 }

@@ -350,9 +350,9 @@ func TestFindResourcesNamesWhatNoContextServes(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"--resources", "bogus"}, `error: unknown resource "bogus" in --resources: no context read serves it` + "\n"},
-		{[]string{"--resources", "se,bogus,nope.networking.istio.io"}, `error: unknown resources "bogus", "nope.networking.istio.io" in --resources: no context read serves it` + "\n"},
-		{[]string{"--resources", "configmaps"}, `error: unknown resource "configmaps" in --resources: no context read serves it` + "\n"},
+		{[]string{"--resources", "bogus"}, `error: unknown resource "bogus" in --resources: no context read serves it. See 'kubectl vd find -h' for help and examples` + "\n"},
+		{[]string{"--resources", "se,bogus,nope.networking.istio.io"}, `error: unknown resources "bogus", "nope.networking.istio.io" in --resources: no context read serves it. See 'kubectl vd find -h' for help and examples` + "\n"},
+		{[]string{"--resources", "configmaps"}, `error: unknown resource "configmaps" in --resources: no context read serves it. See 'kubectl vd find -h' for help and examples` + "\n"},
 	} {
 		args := append([]string{"find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2"}, tc.args...)
 		stdout, stderr, code := runVD(t, args...)
@@ -371,7 +371,7 @@ func TestFindResourcesNamesWhatNoContextServes(t *testing.T) {
 	}
 	// diff checks the same way.
 	_, stderr, code = runVD(t, "diff", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--resources", "bogus")
-	if code != 2 || stderr != `error: unknown resource "bogus" in --resources: no context read serves it`+"\n" {
+	if code != 2 || stderr != `error: unknown resource "bogus" in --resources: no context read serves it. See 'kubectl vd diff -h' for help and examples`+"\n" {
 		t.Errorf("diff --resources bogus: exit %d, stderr %q", code, stderr)
 	}
 }

@@ -3,6 +3,7 @@
 package cmdutil
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -38,6 +39,17 @@ type UsageError struct{ Err error }
 func (e *UsageError) Error() string { return e.Err.Error() }
 
 func (e *UsageError) Unwrap() error { return e.Err }
+
+// UsageError marks the error as a mistake on the command line.
+func (e *UsageError) UsageError() bool { return true }
+
+// IsUsage reports whether err is a mistake on the command line: a
+// UsageError, or an error of a library that says so through a
+// UsageError() bool method (pkg/source does, for flag values it checks).
+func IsUsage(err error) bool {
+	var u interface{ UsageError() bool }
+	return errors.As(err, &u) && u.UsageError()
+}
 
 // Usage marks err (which may be nil) as a mistake on the command line.
 func Usage(err error) error {

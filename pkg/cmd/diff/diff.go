@@ -170,11 +170,11 @@ func trouble(err error) error {
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	switch len(args) {
 	case 0:
-		return errors.New("diff needs the NAME of a parent")
+		return cmdutil.UsageErrorf("diff needs the NAME of a parent")
 	case 1:
 		o.Name = args[0]
 	default:
-		return fmt.Errorf("diff takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
+		return cmdutil.UsageErrorf("diff takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
 	kinds, err := source.ParseKinds(o.Kinds)
 	if err != nil {
@@ -185,7 +185,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 			return errors.New("--from and -f cannot be used together: --from compares a snapshot with a live context, -f compares files")
 		}
 		if o.Flags.AllContexts {
-			return errors.New("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
+			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
 		}
 		if err := source.CheckPaths(o.Filenames); err != nil {
 			return err
@@ -454,7 +454,7 @@ func (o *Options) fileSides() (a, b engine.Side, err error) {
 		picks = contexts
 	}
 	if picks[0] == picks[1] {
-		return a, b, fmt.Errorf("--context %s given twice: pick two different contexts of %s", picks[0], label)
+		return a, b, cmdutil.UsageErrorf("--context %s given twice: pick two different contexts of %s", picks[0], label)
 	}
 	sides := make([]engine.Side, 2)
 	for i, p := range picks {

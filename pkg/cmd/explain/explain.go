@@ -168,16 +168,16 @@ func trouble(err error) error {
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	switch len(args) {
 	case 0:
-		return errors.New("explain needs the NAME of a VirtualDestination")
+		return cmdutil.UsageErrorf("explain needs the NAME of a VirtualDestination")
 	case 1:
 		o.Name = args[0]
 	default:
-		return fmt.Errorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
+		return cmdutil.UsageErrorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
 	var err error
 	if len(o.Filenames) > 0 {
 		if o.Flags.AllContexts {
-			return errors.New("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
+			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
 		if err := source.CheckPaths(o.Filenames); err != nil {
 			return err

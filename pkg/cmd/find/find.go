@@ -149,7 +149,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 	} else {
 		if o.Flags.AllContexts {
-			return errors.New("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
+			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
 		if err := source.CheckPaths(o.Filenames); err != nil {
 			return err

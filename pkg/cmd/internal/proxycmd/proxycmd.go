@@ -71,7 +71,7 @@ func (o *Options) Offline() bool { return len(o.Filenames) > 0 }
 // Complete reads the arguments and resolves the contexts.
 func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 	if len(args) > 1 {
-		return fmt.Errorf("%s reads one proxy, got %d arguments: %s", cmdName, len(args), strings.Join(args, " "))
+		return cmdutil.UsageErrorf("%s reads one proxy, got %d arguments: %s", cmdName, len(args), strings.Join(args, " "))
 	}
 	arg := ""
 	if len(args) == 1 {
@@ -85,7 +85,7 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 			return fmt.Errorf("%s reads %s, got %d files", cmdName, maxFilesText[maxFiles], len(o.Filenames))
 		}
 		if o.Flags.AllContexts || len(o.Flags.Contexts) > 0 {
-			return fmt.Errorf("--context and --all-contexts choose live clusters; -f reads files")
+			return cmdutil.UsageErrorf("--context and --all-contexts choose live clusters; -f reads files")
 		}
 		stdin := 0
 		for _, f := range append(append([]string{}, o.Filenames...), o.Translations...) {
@@ -94,7 +94,7 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 			}
 		}
 		if stdin > 1 {
-			return errors.New("standard input (-) can be read only once")
+			return cmdutil.UsageErrorf("standard input (-) can be read only once")
 		}
 		o.vdNamespace = o.VDNamespace
 		if o.vdNamespace == "" && o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
@@ -109,7 +109,7 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 		return nil
 	}
 	if arg == "" && o.Selector == "" {
-		return fmt.Errorf("%s needs a pod (NAME, pod/NAME, deploy/NAME), -l SELECTOR, or -f FILE", cmdName)
+		return cmdutil.UsageErrorf("%s needs a pod (NAME, pod/NAME, deploy/NAME), -l SELECTOR, or -f FILE", cmdName)
 	}
 	if len(o.Translations) > 0 {
 		return errors.New("--translations is for -f; live, the ServiceEntries are read from the pod's context")
