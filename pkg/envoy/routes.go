@@ -1,0 +1,443 @@
+package envoy
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
+)
+
+// Section types a route trace reads.
+const (
+	BootstrapConfigDumpType = "envoy.admin.v3.BootstrapConfigDump"
+	ListenersConfigDumpType = "envoy.admin.v3.ListenersConfigDump"
+	RoutesConfigDumpType    = "envoy.admin.v3.RoutesConfigDump"
+)
+
+// Node is the bootstrap node of a proxy, as pilot-agent writes it.
+type Node struct {
+	ID      string
+	Cluster string
+	// Router is true for a gateway ("router~..." node id), false for a
+	// sidecar.
+	Router    bool
+	IP        string
+	Name      string // the pod's name (from the node id)
+	Namespace string
+	// ClusterID is the Istio cluster (metadata CLUSTER_ID).
+	ClusterID string
+	Labels    map[string]string
+	// Locality is the node's locality, or else the one its topology labels
+	// give (istiod reads the pod's node labels into both).
+	Locality Locality
+}
+
+// Listener is what a trace needs of a listener: its port and the route
+// configurations its HTTP connection managers ask RDS for.
+type Listener struct {
+	Name       string
+	Address    string
+	Port       uint32
+	RouteNames []string
+}
+
+// RouteQuery says what ReadRouteDump keeps.
+type RouteQuery struct {
+	// Port: the listeners on this port are kept.
+	Port uint32
+	// KeepRoute tells which route configurations (by name) to decode.
+	KeepRoute func(name string) bool
+}
+
+// RouteDump is what a route trace reads from a config dump: the proxy's
+// node, the listeners of one port, and some route configurations.
+type RouteDump struct {
+	Node      *Node
+	Listeners []Listener
+	// Routes are the route configurations kept, in dump order.
+	Routes []*routev3.RouteConfiguration
+	// RouteNames are the names of every route configuration of the dump.
+	RouteNames []string
+	Sections   []string
+}
+
+// ReadRouteDump streams a config dump, decoding only the bootstrap node,
+// the listeners of q.Port and the route configurations q keeps: clusters
+// and endpoints are skipped (see ReadClusterData), so that a dump of many
+// thousand clusters costs a scan and not its size in memory.
+func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
+	out := &RouteDump{}
+	d := jsonscan.NewDecoder(r)
+	found := false
+	err := topObject(d, "/config_dump answer", func(key []byte) error {
+		if string(key) != "configs" {
+			return d.Skip()
+		}
+		found = true
+		return arrayField(d, func(i int) error {
+			if null, err := skipNull(d); null || err != nil {
+				return err
+			}
+			_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+				name := typeName(typeURL)
+				out.Sections = append(out.Sections, name)
+				switch name {
+				case BootstrapConfigDumpType:
+					return func(key []byte, d *jsonscan.Decoder) error {
+						if string(key) != "bootstrap" {
+							return d.Skip()
+						}
+						return objectField(d, func(key []byte) error {
+							if string(key) != "node" {
+								return d.Skip()
+							}
+							raw, err := d.Capture()
+							if err != nil {
+								return err
+							}
+							out.Node, err = parseNode(raw)
+							return err
+						})
+					}, nil
+				case ListenersConfigDumpType:
+					return func(key []byte, d *jsonscan.Decoder) error {
+						switch {
+						case is(key, "dynamic_listeners", "dynamicListeners"):
+							return arrayField(d, func(int) error {
+								return objectField(d, func(key []byte) error {
+									if !is(key, "active_state", "activeState") {
+										return d.Skip()
+									}
+									return objectField(d, func(key []byte) error {
+										if string(key) != "listener" {
+											return d.Skip()
+										}
+										return readListener(d, q.Port, &out.Listeners)
+									})
+								})
+							})
+						case is(key, "static_listeners", "staticListeners"):
+							return arrayField(d, func(int) error {
+								return objectField(d, func(key []byte) error {
+									if string(key) != "listener" {
+										return d.Skip()
+									}
+									return readListener(d, q.Port, &out.Listeners)
+								})
+							})
+						}
+						return d.Skip()
+					}, nil
+				case RoutesConfigDumpType:
+					return func(key []byte, d *jsonscan.Decoder) error {
+						if !is(key, "dynamic_route_configs", "dynamicRouteConfigs") && !is(key, "static_route_configs", "staticRouteConfigs") {
+							return d.Skip()
+						}
+						return arrayField(d, func(int) error {
+							return objectField(d, func(key []byte) error {
+								if !is(key, "route_config", "routeConfig") {
+									return d.Skip()
+								}
+								return readRouteConfig(d, q.KeepRoute, out)
+							})
+						})
+					}, nil
+				}
+				return skipFields, nil
+			})
+			if err != nil {
+				return fmt.Errorf("configs[%d]: %w", i, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, &NotDumpError{Reason: `no "configs" list`}
+	}
+	return out, nil
+}
+
+// nodeJSON is the node as the bootstrap holds it.
+type nodeJSON struct {
+	ID       string `json:"id"`
+	Cluster  string `json:"cluster"`
+	Locality struct {
+		Region  string `json:"region"`
+		Zone    string `json:"zone"`
+		SubZone string `json:"sub_zone"`
+		SubZ    string `json:"subZone"`
+	} `json:"locality"`
+	Metadata struct {
+		Namespace string            `json:"NAMESPACE"`
+		ClusterID string            `json:"CLUSTER_ID"`
+		Labels    map[string]string `json:"LABELS"`
+		Name      string            `json:"NAME"`
+	} `json:"metadata"`
+}
+
+func parseNode(raw []byte) (*Node, error) {
+	var nj nodeJSON
+	if err := json.Unmarshal(raw, &nj); err != nil {
+		return nil, fmt.Errorf("bootstrap node: %s", err)
+	}
+	n := &Node{ID: nj.ID, Cluster: nj.Cluster, Namespace: nj.Metadata.Namespace, ClusterID: nj.Metadata.ClusterID, Labels: nj.Metadata.Labels}
+	// id: TYPE~IP~POD.NAMESPACE~NAMESPACE.svc.DOMAIN
+	parts := strings.Split(nj.ID, "~")
+	if len(parts) == 4 {
+		n.Router = parts[0] == "router"
+		n.IP = parts[1]
+		name, ns, _ := strings.Cut(parts[2], ".")
+		n.Name = name
+		if n.Namespace == "" {
+			n.Namespace = ns
+		}
+	}
+	if n.Name == "" {
+		n.Name = nj.Metadata.Name
+	}
+	sub := nj.Locality.SubZone
+	if sub == "" {
+		sub = nj.Locality.SubZ
+	}
+	n.Locality = Locality{Region: nj.Locality.Region, Zone: nj.Locality.Zone, SubZone: sub}
+	if n.Locality == (Locality{}) {
+		n.Locality = Locality{
+			Region:  n.Labels["topology.kubernetes.io/region"],
+			Zone:    n.Labels["topology.kubernetes.io/zone"],
+			SubZone: n.Labels["topology.istio.io/subzone"],
+		}
+	}
+	return n, nil
+}
+
+// readListener keeps a listener whose name or address is on port: its
+// raw JSON is read loosely, as only the address and the RDS names of its
+// HTTP connection managers matter here.
+func readListener(d *jsonscan.Decoder, port uint32, list *[]Listener) error {
+	if null, err := skipNull(d); null || err != nil {
+		return err
+	}
+	raw, err := d.Capture()
+	if err != nil {
+		return err
+	}
+	name, err := memberString(raw, "name")
+	if err != nil {
+		return err
+	}
+	if port == 0 || !strings.HasSuffix(name, "_"+strconv.Itoa(int(port))) {
+		return nil
+	}
+	var v any
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return fmt.Errorf("listener %q: %s", name, err)
+	}
+	l := Listener{Name: name}
+	if m, ok := v.(map[string]any); ok {
+		if sa, ok := dig(m, "address", "socket_address").(map[string]any); ok {
+			l.Address, _ = sa["address"].(string)
+			if p, ok := sa["port_value"].(float64); ok {
+				l.Port = uint32(p)
+			}
+		}
+	}
+	if l.Port != port {
+		return nil
+	}
+	seen := map[string]bool{}
+	walkRDS(v, func(rc string) {
+		if !seen[rc] {
+			seen[rc] = true
+			l.RouteNames = append(l.RouteNames, rc)
+		}
+	})
+	sort.Strings(l.RouteNames)
+	*list = append(*list, l)
+	return nil
+}
+
+func dig(m map[string]any, keys ...string) any {
+	var cur any = m
+	for _, k := range keys {
+		mm, ok := cur.(map[string]any)
+		if !ok {
+			return nil
+		}
+		cur = mm[k]
+	}
+	return cur
+}
+
+// walkRDS finds every "rds": {"route_config_name": NAME} in a listener.
+func walkRDS(v any, fn func(string)) {
+	switch t := v.(type) {
+	case map[string]any:
+		if rds, ok := t["rds"].(map[string]any); ok {
+			if n, ok := rds["route_config_name"].(string); ok {
+				fn(n)
+			}
+		}
+		for _, c := range t {
+			walkRDS(c, fn)
+		}
+	case []any:
+		for _, c := range t {
+			walkRDS(c, fn)
+		}
+	}
+}
+
+// memberString reads a string member of the object in raw (a quick scan
+// that decodes nothing else).
+func memberString(raw []byte, name string) (string, error) {
+	d := jsonscan.NewBytes(raw)
+	var out string
+	err := d.Object(func(key []byte) error {
+		if string(key) == name && out == "" {
+			s, err := stringField(d)
+			out = s
+			return err
+		}
+		return d.Skip()
+	})
+	return out, err
+}
+
+func readRouteConfig(d *jsonscan.Decoder, keep func(string) bool, out *RouteDump) error {
+	if null, err := skipNull(d); null || err != nil {
+		return err
+	}
+	raw, err := d.Capture()
+	if err != nil {
+		return err
+	}
+	name, err := memberString(raw, "name")
+	if err != nil {
+		return err
+	}
+	out.RouteNames = append(out.RouteNames, name)
+	if keep == nil || !keep(name) {
+		return nil
+	}
+	rc := &routev3.RouteConfiguration{}
+	if err := unmarshal.Unmarshal(raw, rc); err != nil {
+		return fmt.Errorf("route configuration %q: %s", name, cleanProtoError(err))
+	}
+	out.Routes = append(out.Routes, rc)
+	return nil
+}
+
+// ClusterData are the clusters and EDS assignments of some clusters.
+type ClusterData struct {
+	Clusters  map[string]ClusterSummary
+	Endpoints map[string]*endpointv3.ClusterLoadAssignment
+	// HasEndpoints tells whether the dump has an EDS section
+	// (?include_eds).
+	HasEndpoints bool
+}
+
+// ReadClusterData streams a config dump and keeps the clusters named and
+// their EDS assignments; every other cluster and assignment is only
+// scanned.
+func ReadClusterData(r io.Reader, names map[string]bool) (*ClusterData, error) {
+	out := &ClusterData{Clusters: map[string]ClusterSummary{}, Endpoints: map[string]*endpointv3.ClusterLoadAssignment{}}
+	d := jsonscan.NewDecoder(r)
+	found := false
+	err := topObject(d, "/config_dump answer", func(key []byte) error {
+		if string(key) != "configs" {
+			return d.Skip()
+		}
+		found = true
+		return arrayField(d, func(i int) error {
+			if null, err := skipNull(d); null || err != nil {
+				return err
+			}
+			_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
+				switch typeName(typeURL) {
+				case ClustersConfigDumpType:
+					return func(key []byte, d *jsonscan.Decoder) error {
+						if !is(key, "static_clusters", "staticClusters") && !is(key, "dynamic_active_clusters", "dynamicActiveClusters") {
+							return d.Skip()
+						}
+						dynamic := is(key, "dynamic_active_clusters", "dynamicActiveClusters")
+						return arrayField(d, func(j int) error {
+							var one []ClusterSummary
+							if err := readClusterEntry(d, &one, dynamic, ReadOptions{}, fmt.Sprintf("%s[%d]", key, j)); err != nil {
+								return err
+							}
+							for _, c := range one {
+								if names[c.Name] {
+									out.Clusters[c.Name] = c
+								}
+							}
+							return nil
+						})
+					}, nil
+				case EndpointsConfigDumpType:
+					out.HasEndpoints = true
+					return func(key []byte, d *jsonscan.Decoder) error {
+						if !is(key, "static_endpoint_configs", "staticEndpointConfigs") && !is(key, "dynamic_endpoint_configs", "dynamicEndpointConfigs") {
+							return d.Skip()
+						}
+						return arrayField(d, func(int) error {
+							return objectField(d, func(key []byte) error {
+								if !is(key, "endpoint_config", "endpointConfig") {
+									return d.Skip()
+								}
+								if null, err := skipNull(d); null || err != nil {
+									return err
+								}
+								raw, err := d.Capture()
+								if err != nil {
+									return err
+								}
+								name, err := memberString(raw, "cluster_name")
+								if err != nil {
+									return err
+								}
+								if name == "" {
+									if name, err = memberString(raw, "clusterName"); err != nil {
+										return err
+									}
+								}
+								if !names[name] {
+									return nil
+								}
+								cla, err := DecodeClusterLoad(raw)
+								if err != nil {
+									return fmt.Errorf("endpoints of %q: %w", name, err)
+								}
+								if cla != nil {
+									out.Endpoints[name] = cla
+								}
+								return nil
+							})
+						})
+					}, nil
+				}
+				return skipFields, nil
+			})
+			if err != nil {
+				return fmt.Errorf("configs[%d]: %w", i, err)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !found {
+		return nil, &NotDumpError{Reason: `no "configs" list`}
+	}
+	return out, nil
+}
