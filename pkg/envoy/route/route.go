@@ -84,10 +84,15 @@ func (r Request) query() url.Values {
 // (RouteMatcher::findVirtualHost): an exact domain first, then the longest
 // suffix wildcard ("*.example.com", "*-bar.example.com"), then the longest
 // prefix wildcard ("example.*"), then "*". Matching ignores case. A
-// wildcard stands for at least one character. It returns nil when none
-// matches (Envoy answers 404 with no route, "NR").
+// wildcard stands for at least one character. With
+// ignore_port_in_host_matching (istiod sets it) the port of the authority
+// is dropped first. It returns nil when none matches (Envoy answers 404
+// with no route, "NR").
 func SelectVirtualHost(rc *routev3.RouteConfiguration, authority string) *routev3.VirtualHost {
 	host := strings.ToLower(authority)
+	if rc.GetIgnorePortInHostMatching() {
+		host = stripPort(host)
+	}
 	var (
 		def                  *routev3.VirtualHost
 		suffix, prefix       *routev3.VirtualHost
@@ -123,6 +128,19 @@ func SelectVirtualHost(rc *routev3.RouteConfiguration, authority string) *routev
 		return prefix
 	}
 	return def
+}
+
+// stripPort drops a trailing ":port" (an IPv6 literal keeps its
+// brackets).
+func stripPort(h string) string {
+	i := strings.LastIndexByte(h, ':')
+	if i < 0 || strings.Contains(h[i:], "]") {
+		return h
+	}
+	if _, err := strconv.Atoi(h[i+1:]); err != nil {
+		return h
+	}
+	return h[:i]
 }
 
 // Unsupported says that a route uses a matcher a trace cannot evaluate;

@@ -40,6 +40,10 @@ func TestSelectVirtualHost(t *testing.T) {
 			t.Errorf("%s: got %q, want %q", tt.host, got, tt.want)
 		}
 	}
+	rc.IgnorePortInHostMatching = true
+	if vh := SelectVirtualHost(rc, "productpage.global:80"); vh.GetName() != "exact" {
+		t.Errorf("ignore_port_in_host_matching: got %s, want exact", vh.GetName())
+	}
 	if vh := SelectVirtualHost(&routev3.RouteConfiguration{VirtualHosts: rc.VirtualHosts[:1]}, "x"); vh != nil {
 		t.Errorf("no domain matches: got %s, want none (404 NR)", vh.Name)
 	}
