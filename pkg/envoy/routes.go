@@ -50,8 +50,11 @@ type Listener struct {
 
 // RouteQuery says what ReadRouteDump keeps.
 type RouteQuery struct {
-	// Port: the listeners on this port are kept.
-	Port uint32
+	// Node, when set, is told the bootstrap node as soon as it is read
+	// (before listeners and routes: Envoy writes the bootstrap first).
+	Node func(*Node)
+	// Ports tells which listeners to keep, by port (nil: none).
+	Ports func(port uint32) bool
 	// KeepRoute tells which route configurations (by name) to decode.
 	KeepRoute func(name string) bool
 }
@@ -69,7 +72,7 @@ type RouteDump struct {
 }
 
 // ReadRouteDump streams a config dump, decoding only the bootstrap node,
-// the listeners of q.Port and the route configurations q keeps: clusters
+// the listeners of the ports q wants and the route configurations q keeps: clusters
 // and endpoints are skipped (see ReadClusterData), so that a dump of many
 // thousand clusters costs a scan and not its size in memory.
 func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
@@ -102,7 +105,9 @@ func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
 							if err != nil {
 								return err
 							}
-							out.Node, err = parseNode(raw)
+							if out.Node, err = parseNode(raw); err == nil && q.Node != nil {
+								q.Node(out.Node)
+							}
 							return err
 						})
 					}, nil
@@ -119,7 +124,7 @@ func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
 										if string(key) != "listener" {
 											return d.Skip()
 										}
-										return readListener(d, q.Port, &out.Listeners)
+										return readListener(d, q.Ports, &out.Listeners)
 									})
 								})
 							})
@@ -129,7 +134,7 @@ func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
 									if string(key) != "listener" {
 										return d.Skip()
 									}
-									return readListener(d, q.Port, &out.Listeners)
+									return readListener(d, q.Ports, &out.Listeners)
 								})
 							})
 						}
@@ -220,10 +225,10 @@ func parseNode(raw []byte) (*Node, error) {
 	return n, nil
 }
 
-// readListener keeps a listener whose name or address is on port: its
+// readListener keeps a listener whose port ports accepts: its
 // raw JSON is read loosely, as only the address and the RDS names of its
 // HTTP connection managers matter here.
-func readListener(d *jsonscan.Decoder, port uint32, list *[]Listener) error {
+func readListener(d *jsonscan.Decoder, ports func(uint32) bool, list *[]Listener) error {
 	if null, err := skipNull(d); null || err != nil {
 		return err
 	}
@@ -235,7 +240,13 @@ func readListener(d *jsonscan.Decoder, port uint32, list *[]Listener) error {
 	if err != nil {
 		return err
 	}
-	if port == 0 || !strings.HasSuffix(name, "_"+strconv.Itoa(int(port))) {
+	// Istio names listeners ADDRESS_PORT: decode only those on a wanted
+	// port (a sidecar's virtualOutbound can be large).
+	i := strings.LastIndexByte(name, '_')
+	if ports == nil || i < 0 {
+		return nil
+	}
+	if n, err := strconv.ParseUint(name[i+1:], 10, 32); err != nil || !ports(uint32(n)) {
 		return nil
 	}
 	var v any
@@ -251,7 +262,7 @@ func readListener(d *jsonscan.Decoder, port uint32, list *[]Listener) error {
 			}
 		}
 	}
-	if l.Port != port {
+	if !ports(l.Port) {
 		return nil
 	}
 	seen := map[string]bool{}

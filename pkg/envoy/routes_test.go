@@ -13,7 +13,7 @@ func TestReadRouteDumpAndClusterData(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	rd, err := ReadRouteDump(f, RouteQuery{Port: 8080, KeepRoute: func(n string) bool { return n == "http.8080" }})
+	rd, err := ReadRouteDump(f, RouteQuery{Ports: func(p uint32) bool { return p == 8080 }, KeepRoute: func(n string) bool { return n == "http.8080" }})
 	if err != nil {
 		t.Fatal(err)
 	}
