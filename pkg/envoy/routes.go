@@ -33,6 +33,7 @@ type Node struct {
 	Namespace string
 	// ClusterID is the Istio cluster (metadata CLUSTER_ID).
 	ClusterID string
+	Network   string
 	Labels    map[string]string
 	// Locality is the node's locality, or else the one its topology labels
 	// give (istiod reads the pod's node labels into both).
@@ -185,6 +186,7 @@ type nodeJSON struct {
 	Metadata struct {
 		Namespace string            `json:"NAMESPACE"`
 		ClusterID string            `json:"CLUSTER_ID"`
+		Network   string            `json:"NETWORK"`
 		Labels    map[string]string `json:"LABELS"`
 		Name      string            `json:"NAME"`
 	} `json:"metadata"`
@@ -195,7 +197,7 @@ func parseNode(raw []byte) (*Node, error) {
 	if err := json.Unmarshal(raw, &nj); err != nil {
 		return nil, fmt.Errorf("bootstrap node: %s", err)
 	}
-	n := &Node{ID: nj.ID, Cluster: nj.Cluster, Namespace: nj.Metadata.Namespace, ClusterID: nj.Metadata.ClusterID, Labels: nj.Metadata.Labels}
+	n := &Node{ID: nj.ID, Cluster: nj.Cluster, Namespace: nj.Metadata.Namespace, ClusterID: nj.Metadata.ClusterID, Network: nj.Metadata.Network, Labels: nj.Metadata.Labels}
 	// id: TYPE~IP~POD.NAMESPACE~NAMESPACE.svc.DOMAIN
 	parts := strings.Split(nj.ID, "~")
 	if len(parts) == 4 {

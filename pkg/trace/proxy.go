@@ -70,6 +70,13 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	}
 	t := &Trace{Destinations: []Destination{}}
 	cfg := pickRouteConfig(rd, node, req, opts)
+	if cfg == nil && !node.Router {
+		// No HTTP listener on the port: the sidecar's virtualOutbound
+		// listener passes the connection through.
+		t.Routed, t.Reason = true, fmt.Sprintf("passthrough: no HTTP route configuration for port %d", req.Port)
+		t.Destinations = append(t.Destinations, Destination{Host: req.Host, Port: req.Port, Weight: 100, EnvoyCluster: PassthroughCluster, Endpoints: []Endpoint{}})
+		return t, node, nil
+	}
 	if cfg == nil {
 		t.Reason = fmt.Sprintf("no route configuration for port %d (404 NR)", req.Port)
 		return t, node, nil
@@ -118,6 +125,11 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 		return nil, nil, err
 	}
 	for _, c := range a.Clusters {
+		if c.Name == PassthroughCluster {
+			t.Reason = "passthrough: no service for " + req.Host
+			t.Destinations = append(t.Destinations, Destination{Host: req.Host, Port: req.Port, Weight: 100, EnvoyCluster: c.Name, Endpoints: []Endpoint{}})
+			continue
+		}
 		k := envoy.ParseSubsetKey(c.Name)
 		d := Destination{Host: k.Host, Subset: k.Subset, Port: uint32(k.Port), Weight: c.Weight, EnvoyCluster: c.Name, Endpoints: []Endpoint{}}
 		if len(a.Clusters) == 1 {
@@ -151,6 +163,18 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 		t.Destinations = append(t.Destinations, d)
 	}
 	return t, node, nil
+}
+
+// SourceOf is the source a proxy's bootstrap node describes.
+func SourceOf(n *envoy.Node) Source {
+	kind := "sidecar"
+	if n.Router {
+		kind = "gateway"
+	}
+	return Source{
+		Kind: kind, Namespace: n.Namespace, Name: n.Name, Labels: n.Labels, Cluster: n.ClusterID, Network: n.Network,
+		Locality: locality.Locality{Region: n.Locality.Region, Zone: n.Locality.Zone, SubZone: n.Locality.SubZone},
+	}
 }
 
 // healthName is EDS's health status as Envoy's /clusters prints it.
