@@ -29,6 +29,7 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
+	cmdtrace "github.com/kubectl-vd/kubectl-vd/pkg/cmd/trace"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 )
 
@@ -65,6 +66,7 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		cmdexplain.NewCmdExplain(streams),
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
+		cmdtrace.NewCmdTrace(streams),
 		completion.NewCmdCompletion(streams),
 		cmdversion.NewCmdVersion(streams),
 	)

@@ -39,6 +39,9 @@ func Run(in Input, req Request) (Result, error) {
 		if in.Source == nil {
 			src = fromDump
 		} else {
+			if src.Kind == "" {
+				src.Kind = fromDump.Kind
+			}
 			if src.Labels == nil {
 				src.Labels = fromDump.Labels
 			}
