@@ -24,14 +24,19 @@ func TestTraceWithIstiod(t *testing.T) {
 	m := startIstiodMesh(t)
 	url := "http://bookinfo.example.com/productpage"
 	args := []string{"trace", url, "--from", "istio-ingressgateway", "-n", "istio-gateways", "--context", "cluster1,cluster2"}
-	// kwok picks the pods' IPs in their node's CIDR: the golden names them.
+	// kwok picks the pods' IPs in their node's CIDR: the golden names them,
+	// one space between columns (their widths follow the IPs).
 	named := func(out string) string {
 		for _, c := range []string{"cluster1", "cluster2"} {
 			for _, pod := range []string{"productpage-v1-a", "productpage-v1-b"} {
 				out = strings.ReplaceAll(out, m.podIP(t, c, frontends, pod)+":", "<"+c+"/"+pod+">:")
 			}
 		}
-		return out
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+		return strings.Join(lines, "\n") + "\n"
 	}
 
 	t.Run("agree in both clusters", func(t *testing.T) {

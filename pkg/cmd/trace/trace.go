@@ -245,6 +245,10 @@ func (o *Options) Run(ctx context.Context) error {
 	if ctx != nil && ctx.Err() != nil {
 		return ctx.Err()
 	}
+	if len(results) == 1 && results[0].Error != "" {
+		// One context: its error is the whole answer, as elsewhere.
+		return cmdutil.Exit(2, errors.New(results[0].Error))
+	}
 	out := trace.Output{Request: o.request, Traces: results}
 	var err error
 	switch o.Output {
@@ -269,9 +273,6 @@ func (o *Options) Run(ctx context.Context) error {
 		case !r.Routed() && code == 0:
 			code = 1
 		}
-	}
-	if code == 2 && len(results) == 1 {
-		return cmdutil.Exit(2, errors.New(results[0].Error))
 	}
 	if code != 0 {
 		return cmdutil.Exit(code, nil)
