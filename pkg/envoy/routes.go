@@ -12,6 +12,7 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/internal/jsonscan"
+	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/route"
 )
 
 // Section types a route trace reads.
@@ -58,6 +59,11 @@ type RouteQuery struct {
 	Ports func(port uint32) bool
 	// KeepRoute tells which route configurations (by name) to decode.
 	KeepRoute func(name string) bool
+	// Authority, when set and not empty, is the request's Host: of each
+	// route configuration kept, only the virtual host Envoy would pick
+	// for it is decoded (a sidecar's configuration of a port can hold
+	// one per service of the mesh).
+	Authority func() string
 }
 
 // RouteDump is what a route trace reads from a config dump: the proxy's
@@ -151,7 +157,7 @@ func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
 								if !is(key, "route_config", "routeConfig") {
 									return d.Skip()
 								}
-								return readRouteConfig(d, q.KeepRoute, out)
+								return readRouteConfig(d, q, out)
 							})
 						})
 					}, nil
@@ -326,9 +332,15 @@ func memberString(raw []byte, name string) (string, error) {
 	return out, err
 }
 
-func readRouteConfig(d *jsonscan.Decoder, keep func(string) bool, out *RouteDump) error {
+func readRouteConfig(d *jsonscan.Decoder, q RouteQuery, out *RouteDump) error {
 	if null, err := skipNull(d); null || err != nil {
 		return err
+	}
+	keep := q.KeepRoute
+	if q.Authority != nil {
+		if a := q.Authority(); a != "" {
+			return readRouteConfigFor(d, keep, a, out)
+		}
 	}
 	raw, err := d.Capture()
 	if err != nil {
@@ -348,6 +360,145 @@ func readRouteConfig(d *jsonscan.Decoder, keep func(string) bool, out *RouteDump
 	}
 	out.Routes = append(out.Routes, rc)
 	return nil
+}
+
+// readRouteConfigFor streams a route configuration and keeps, of its
+// virtual hosts, the one Envoy picks for authority (with and without its
+// port, as ignore_port_in_host_matching may follow the virtual hosts).
+func readRouteConfigFor(d *jsonscan.Decoder, keep func(string) bool, authority string, out *RouteDump) error {
+	type candidate struct {
+		raw   []byte
+		score int
+	}
+	var (
+		name       string
+		ignorePort bool
+		skip       bool
+		best       [2]candidate
+	)
+	hosts := [2]string{route.MatchHost(authority, false), route.MatchHost(authority, true)}
+	err := d.Object(func(key []byte) error {
+		switch {
+		case skip:
+			return d.Skip()
+		case string(key) == "name":
+			var err error
+			if name, err = stringField(d); err != nil {
+				return err
+			}
+			skip = keep == nil || !keep(name)
+			return nil
+		case is(key, "ignore_port_in_host_matching", "ignorePortInHostMatching"):
+			var err error
+			ignorePort, err = boolField(d)
+			return err
+		case is(key, "virtual_hosts", "virtualHosts"):
+			return arrayField(d, func(int) error {
+				raw, err := d.Capture()
+				if err != nil {
+					return err
+				}
+				domains, err := memberStrings(raw, "domains")
+				if err != nil {
+					return err
+				}
+				for i, h := range hosts {
+					if sc := route.DomainScore(domains, h); sc > best[i].score {
+						best[i] = candidate{raw, sc}
+					}
+				}
+				return nil
+			})
+		}
+		return d.Skip()
+	})
+	if err != nil {
+		return err
+	}
+	out.RouteNames = append(out.RouteNames, name)
+	if keep == nil || !keep(name) {
+		return nil
+	}
+	rc := &routev3.RouteConfiguration{Name: name, IgnorePortInHostMatching: ignorePort}
+	b := best[0]
+	if ignorePort {
+		b = best[1]
+	}
+	if b.raw != nil {
+		vh := &routev3.VirtualHost{}
+		if err := unmarshal.Unmarshal(b.raw, vh); err != nil {
+			return fmt.Errorf("route configuration %q: %s", name, cleanProtoError(err))
+		}
+		rc.VirtualHosts = []*routev3.VirtualHost{vh}
+	}
+	out.Routes = append(out.Routes, rc)
+	return nil
+}
+
+// readWantedLoad reads one ClusterLoadAssignment (an Any) and decodes it
+// only when its cluster is wanted: Envoy writes cluster_name first, so the
+// others are skipped without being kept.
+func readWantedLoad(d *jsonscan.Decoder, names map[string]bool) (*endpointv3.ClusterLoadAssignment, error) {
+	var (
+		name      string
+		decided   bool
+		wanted    bool
+		members = map[string]json.RawMessage{}
+	)
+	typeURL, err := readAny(d, func(string) (fieldFunc, error) {
+		return func(key []byte, d *jsonscan.Decoder) error {
+			if is(key, "cluster_name", "clusterName") {
+				var err error
+				if name, err = stringField(d); err != nil {
+					return err
+				}
+				decided, wanted = true, names[name]
+				return nil
+			}
+			if decided && !wanted {
+				return d.Skip()
+			}
+			raw, err := d.Capture()
+			if err != nil {
+				return err
+			}
+			members[string(key)] = append(json.RawMessage(nil), raw...)
+			return nil
+		}, nil
+	})
+	if err != nil || !wanted {
+		return nil, err
+	}
+	members["cluster_name"], _ = json.Marshal(name)
+	if typeURL != "" {
+		members["@type"], _ = json.Marshal(typeURL)
+	}
+	raw, err := json.Marshal(members)
+	if err != nil {
+		return nil, err
+	}
+	cla, err := DecodeClusterLoad(raw)
+	if err != nil {
+		return nil, fmt.Errorf("endpoints of %q: %w", name, err)
+	}
+	return cla, nil
+}
+
+// memberStrings reads a list of strings member of the object in raw.
+func memberStrings(raw []byte, name string) ([]string, error) {
+	d := jsonscan.NewBytes(raw)
+	var out []string
+	err := d.Object(func(key []byte) error {
+		if string(key) != name {
+			return d.Skip()
+		}
+		return arrayField(d, func(int) error {
+			s, err := stringField(d)
+			out = append(out, s)
+			return err
+		})
+	})
+	return out, err
 }
 
 // ClusterData are the clusters and EDS assignments of some clusters.
@@ -410,28 +561,12 @@ func ReadClusterData(r io.Reader, names map[string]bool) (*ClusterData, error) {
 								if null, err := skipNull(d); null || err != nil {
 									return err
 								}
-								raw, err := d.Capture()
+								cla, err := readWantedLoad(d, names)
 								if err != nil {
 									return err
-								}
-								name, err := memberString(raw, "cluster_name")
-								if err != nil {
-									return err
-								}
-								if name == "" {
-									if name, err = memberString(raw, "clusterName"); err != nil {
-										return err
-									}
-								}
-								if !names[name] {
-									return nil
-								}
-								cla, err := DecodeClusterLoad(raw)
-								if err != nil {
-									return fmt.Errorf("endpoints of %q: %w", name, err)
 								}
 								if cla != nil {
-									out.Endpoints[name] = cla
+									out.Endpoints[cla.GetClusterName()] = cla
 								}
 								return nil
 							})

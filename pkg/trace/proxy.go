@@ -54,6 +54,15 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 		},
 		Ports: listenerPort,
 		Node:  func(n *envoy.Node) { node = n },
+		// A sidecar's route configuration of a port has a virtual host per
+		// service: decode only the one the request takes. A gateway's are
+		// read whole (their virtual host names give the Service port).
+		Authority: func() string {
+			if node == nil || node.Router {
+				return ""
+			}
+			return req.Authority()
+		},
 	}
 	rc, err := open(1)
 	if err != nil {

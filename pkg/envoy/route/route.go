@@ -89,45 +89,64 @@ func (r Request) query() url.Values {
 // is dropped first. It returns nil when none matches (Envoy answers 404
 // with no route, "NR").
 func SelectVirtualHost(rc *routev3.RouteConfiguration, authority string) *routev3.VirtualHost {
-	host := strings.ToLower(authority)
-	if rc.GetIgnorePortInHostMatching() {
-		host = stripPort(host)
-	}
-	var (
-		def                  *routev3.VirtualHost
-		suffix, prefix       *routev3.VirtualHost
-		suffixLen, prefixLen int
-	)
+	host := MatchHost(authority, rc.GetIgnorePortInHostMatching())
+	var best *routev3.VirtualHost
+	bestScore := 0
 	for _, vh := range rc.GetVirtualHosts() {
-		for _, d := range vh.GetDomains() {
-			d = strings.ToLower(d)
-			switch {
-			case d == "*":
-				if def == nil {
-					def = vh
-				}
-			case d == host:
-				return vh
-			case strings.HasPrefix(d, "*"):
-				s := d[1:]
-				if len(host) > len(s) && strings.HasSuffix(host, s) && len(s) > suffixLen {
-					suffix, suffixLen = vh, len(s)
-				}
-			case strings.HasSuffix(d, "*"):
-				p := d[:len(d)-1]
-				if len(host) > len(p) && strings.HasPrefix(host, p) && len(p) > prefixLen {
-					prefix, prefixLen = vh, len(p)
-				}
-			}
+		// The first virtual host wins among equals.
+		if sc := DomainScore(vh.GetDomains(), host); sc > bestScore {
+			best, bestScore = vh, sc
 		}
 	}
-	switch {
-	case suffix != nil:
-		return suffix
-	case prefix != nil:
-		return prefix
+	return best
+}
+
+// MatchHost is the host a route configuration matches domains against:
+// the authority in lower case, without its port when the configuration
+// ignores ports.
+func MatchHost(authority string, ignorePort bool) string {
+	host := strings.ToLower(authority)
+	if ignorePort {
+		host = stripPort(host)
 	}
-	return def
+	return host
+}
+
+// Scores of DomainScore, by Envoy's order of precedence.
+const (
+	scoreDefault = 1
+	scorePrefix  = 1 << 20
+	scoreSuffix  = 2 << 20
+	scoreExact   = 3 << 20
+)
+
+// DomainScore ranks how a virtual host's domains take host (MatchHost's):
+// 0 when none does; an exact domain above any suffix wildcard, a suffix
+// wildcard above any prefix wildcard, longer wildcards above shorter ones,
+// "*" last. A reader that cannot hold every virtual host keeps the best
+// scored one.
+func DomainScore(domains []string, host string) int {
+	best := 0
+	for _, d := range domains {
+		d = strings.ToLower(d)
+		sc := 0
+		switch {
+		case d == "*":
+			sc = scoreDefault
+		case d == host:
+			sc = scoreExact
+		case strings.HasPrefix(d, "*"):
+			if suf := d[1:]; len(host) > len(suf) && strings.HasSuffix(host, suf) {
+				sc = scoreSuffix + len(suf)
+			}
+		case strings.HasSuffix(d, "*"):
+			if pre := d[:len(d)-1]; len(host) > len(pre) && strings.HasPrefix(host, pre) {
+				sc = scorePrefix + len(pre)
+			}
+		}
+		best = max(best, sc)
+	}
+	return best
 }
 
 // stripPort drops a trailing ":port" (an IPv6 literal keeps its
