@@ -440,9 +440,9 @@ func readRouteConfigFor(d *jsonscan.Decoder, keep func(string) bool, authority s
 // others are skipped without being kept.
 func readWantedLoad(d *jsonscan.Decoder, names map[string]bool) (*endpointv3.ClusterLoadAssignment, error) {
 	var (
-		name      string
-		decided   bool
-		wanted    bool
+		name    string
+		decided bool
+		wanted  bool
 		members = map[string]json.RawMessage{}
 	)
 	typeURL, err := readAny(d, func(string) (fieldFunc, error) {
