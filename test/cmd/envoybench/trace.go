@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"sigs.k8s.io/yaml"
+
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
 )
 
@@ -48,22 +50,26 @@ func traceRows(gen *generator, helper, dir, bin string) ([]row, error) {
 		rows[0].ref = &istioctlAll // istioctl was measured on that size
 	}
 
-	cfg := filepath.Join(dir, fmt.Sprintf("virtualservices-%d.yaml", *traceVS))
-	if err := writeVirtualServices(cfg, *traceVS); err != nil {
-		return nil, err
+	// The same objects as JSON and as YAML: reading YAML costs more than
+	// the trace itself.
+	for _, ext := range []string{"json", "yaml"} {
+		cfg := filepath.Join(dir, fmt.Sprintf("virtualservices-%d.%s", *traceVS, ext))
+		if err := writeVirtualServices(cfg, *traceVS); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(os.Stderr, "measuring trace, %d VirtualServices (%s)...\n", *traceVS, ext)
+		url := fmt.Sprintf("http://svc-%d.example.com/r9/page", *traceVS-1)
+		out, m, err := measureArgs(helper, dir, bin, "trace", url, "-f", cfg, "--from-gateway", "istio-gateways/istio-ingressgateway")
+		if err != nil {
+			return nil, err
+		}
+		st, _ := os.Stat(cfg)
+		check := "routed"
+		if !bytes.Contains(out, []byte(fmt.Sprintf("vs-%d", *traceVS-1))) || !bytes.Contains(out, []byte("route-9")) {
+			check = "NOT ROUTED"
+		}
+		rows = append(rows, row{name: fmt.Sprintf("trace -f, %d VirtualServices x 10 routes (%s)", *traceVS, ext), input: filepath.Base(cfg), size: st.Size(), m: m, output: check, target: "target < 1 s"})
 	}
-	fmt.Fprintf(os.Stderr, "measuring trace, %d VirtualServices...\n", *traceVS)
-	url = fmt.Sprintf("http://svc-%d.example.com/r9/page", *traceVS-1)
-	out, m, err = measureArgs(helper, dir, bin, "trace", url, "-f", cfg, "--from-gateway", "istio-gateways/istio-ingressgateway")
-	if err != nil {
-		return nil, err
-	}
-	st, _ = os.Stat(cfg)
-	check = "routed"
-	if !bytes.Contains(out, []byte(fmt.Sprintf("vs-%d", *traceVS-1))) || !bytes.Contains(out, []byte("route-9")) {
-		check = "NOT ROUTED"
-	}
-	rows = append(rows, row{name: fmt.Sprintf("trace -f, %d VirtualServices x 10 routes", *traceVS), input: filepath.Base(cfg), size: st.Size(), m: m, output: check, target: "target < 1 s"})
 	return rows, nil
 }
 
@@ -205,69 +211,70 @@ func renamedName(name, host string, i int) []byte {
 	return bytes.ReplaceAll([]byte(name), []byte("|"+host), []byte(fmt.Sprintf("|%s-%d.%s", first, i, rest)))
 }
 
-// writeVirtualServices writes n VirtualServices of 10 routes each bound to
-// one gateway, with the gateway's pod and node, and the ServiceEntry they
-// route to.
+// vsObjects are n VirtualServices of 10 routes each bound to one gateway,
+// with the gateway's pod and node, and the ServiceEntry they route to.
+func vsObjects(n int) []map[string]any {
+	type m = map[string]any
+	objs := []m{
+		{"apiVersion": "v1", "kind": "Node", "metadata": m{"name": "gateways", "labels": m{
+			"topology.kubernetes.io/region": "us-east-1", "topology.kubernetes.io/zone": "us-east-1a"}}},
+		{"apiVersion": "v1", "kind": "Pod", "metadata": m{"name": "istio-ingressgateway", "namespace": "istio-gateways", "labels": m{"istio": "ingressgateway"}},
+			"spec":   m{"nodeName": "gateways", "containers": []any{m{"name": "istio-proxy", "image": "istio/proxyv2"}}},
+			"status": m{"podIP": "10.0.0.1"}},
+		{"apiVersion": "networking.istio.io/v1", "kind": "Gateway", "metadata": m{"name": "gw", "namespace": "istio-gateways"},
+			"spec": m{"selector": m{"istio": "ingressgateway"}, "servers": []any{m{"hosts": []any{"*"}, "port": m{"name": "http", "number": 80, "protocol": "HTTP"}}}}},
+		{"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntry", "metadata": m{"name": "backend", "namespace": "istio-gateways"},
+			"spec": m{"hosts": []any{"backend.global"}, "location": "MESH_INTERNAL", "resolution": "STATIC",
+				"ports":     []any{m{"name": "http", "number": 9080, "protocol": "HTTP"}},
+				"endpoints": []any{m{"address": "10.1.0.1", "locality": "us-east-1/us-east-1a"}, m{"address": "10.1.0.2", "locality": "us-east-1/us-east-1b"}}}},
+	}
+	for i := 0; i < n; i++ {
+		var http []any
+		for j := 0; j < 10; j++ {
+			prefix := m{"prefix": fmt.Sprintf("/r%d/", j)}
+			http = append(http, m{
+				"name": fmt.Sprintf("route-%d", j),
+				"match": []any{
+					m{"uri": prefix, "headers": m{"x-version": m{"exact": fmt.Sprintf("v%d", j)}}},
+					m{"uri": prefix},
+				},
+				"route": []any{m{"destination": m{"host": "backend.global", "port": m{"number": 9080}}}},
+			})
+		}
+		objs = append(objs, m{"apiVersion": "networking.istio.io/v1", "kind": "VirtualService",
+			"metadata": m{"name": fmt.Sprintf("vs-%d", i), "namespace": "istio-gateways"},
+			"spec":     m{"hosts": []any{fmt.Sprintf("svc-%d.example.com", i)}, "gateways": []any{"gw"}, "http": http}})
+	}
+	return objs
+}
+
+// writeVirtualServices writes vsObjects as YAML documents (.yaml) or as a
+// JSON List (.json).
 func writeVirtualServices(path string, n int) error {
+	objs := vsObjects(n)
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	w := bufio.NewWriterSize(f, 1<<20)
-	w.WriteString(`apiVersion: v1
-kind: Node
-metadata:
-  name: gateways
-  labels:
-    topology.kubernetes.io/region: us-east-1
-    topology.kubernetes.io/zone: us-east-1a
----
-apiVersion: v1
-kind: Pod
-metadata:
-  name: istio-ingressgateway
-  namespace: istio-gateways
-  labels:
-    istio: ingressgateway
-spec:
-  nodeName: gateways
-  containers:
-  - name: istio-proxy
-    image: istio/proxyv2
-status:
-  podIP: 10.0.0.1
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata:
-  name: gw
-  namespace: istio-gateways
-spec:
-  selector:
-    istio: ingressgateway
-  servers:
-  - hosts: ["*"]
-    port: {name: http, number: 80, protocol: HTTP}
----
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata:
-  name: backend
-  namespace: istio-gateways
-spec:
-  hosts: [backend.global]
-  location: MESH_INTERNAL
-  resolution: STATIC
-  ports:
-  - {name: http, number: 9080, protocol: HTTP}
-  endpoints:
-  - {address: 10.1.0.1, locality: us-east-1/us-east-1a}
-  - {address: 10.1.0.2, locality: us-east-1/us-east-1b}
-`)
-	for i := 0; i < n; i++ {
-		fmt.Fprintf(w, "---\napiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: vs-%d\n  namespace: istio-gateways\nspec:\n  hosts: [svc-%d.example.com]\n  gateways: [gw]\n  http:\n", i, i)
-		for j := 0; j < 10; j++ {
-			fmt.Fprintf(w, "  - name: route-%d\n    match:\n    - uri: {prefix: /r%d/}\n      headers: {x-version: {exact: v%d}}\n    - uri: {prefix: /r%d/}\n    route:\n    - destination: {host: backend.global, port: {number: 9080}}\n", j, j, j, j)
+	if strings.HasSuffix(path, ".json") {
+		items := make([]any, len(objs))
+		for i, o := range objs {
+			items[i] = o
+		}
+		if err := json.NewEncoder(w).Encode(map[string]any{"apiVersion": "v1", "kind": "List", "items": items}); err != nil {
+			return err
+		}
+	} else {
+		for i, o := range objs {
+			b, err := yaml.Marshal(o)
+			if err != nil {
+				return err
+			}
+			if i > 0 {
+				w.WriteString("---\n")
+			}
+			w.Write(b)
 		}
 	}
 	if err := w.Flush(); err != nil {
