@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -36,14 +37,31 @@ func readConfig(t testing.TB, name string, paths ...string) *mesh.Config {
 	return c
 }
 
-func exampleConfig(t testing.TB, cluster string) *mesh.Config {
+func exampleObjects(t testing.TB, cluster string) []source.Object {
+	t.Helper()
 	root := filepath.Join("..", "..", "examples", "bookinfo")
-	c := readConfig(t, cluster, filepath.Join(root, cluster), filepath.Join(root, "kubernetes", cluster))
+	objs, err := source.ReadFiles([]string{filepath.Join(root, cluster), filepath.Join(root, "kubernetes", cluster)}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return objs
+}
+
+func configOf(t testing.TB, cluster string, objs []source.Object) *mesh.Config {
+	t.Helper()
+	c, errs := mesh.FromObjects(cluster, objs)
+	if len(errs) > 0 {
+		t.Fatalf("decoding: %v", errs)
+	}
 	c.Cluster = cluster
 	for _, p := range c.Pods {
 		p.Status.PodIP = podIPs[cluster+"/"+p.Namespace+"/"+p.Name]
 	}
 	return c
+}
+
+func exampleConfig(t testing.TB, cluster string) *mesh.Config {
+	return configOf(t, cluster, exampleObjects(t, cluster))
 }
 
 func fileOpener(path string) DumpOpener {
@@ -134,7 +152,8 @@ func TestConfigAndProxyAgreeOnIstiodDumps(t *testing.T) {
 	for _, dump := range dumps {
 		base := filepath.Base(dump)
 		cluster := strings.SplitN(base, ".", 2)[0]
-		cfg := exampleConfig(t, cluster)
+		objs := exampleObjects(t, cluster)
+		cfg := configOf(t, cluster, objs)
 		requests := sidecarRequests
 		if strings.Contains(base, "ingressgateway") {
 			requests = gatewayRequests
@@ -149,6 +168,11 @@ func TestConfigAndProxyAgreeOnIstiodDumps(t *testing.T) {
 			conf, err := ConfigTrace(cfg, src, req)
 			if err != nil {
 				t.Fatalf("%s %s: config: %v", base, raw, err)
+			}
+			// The command types only the VirtualServices that can name
+			// the host: the trace must not change.
+			if filtered, err := ConfigTrace(configOf(t, cluster, RelevantObjects(objs, req)), src, req); err != nil || !reflect.DeepEqual(filtered, conf) {
+				t.Errorf("%s %s: with the relevant objects only: %+v %v, want %+v", base, raw, filtered, err, conf)
 			}
 			if diffs := Compare(conf, proxy); len(diffs) > 0 {
 				t.Errorf("%s %s %s: the traces differ:\n  %s\nconfig %+v\nproxy  %+v", base, req.Method, raw, strings.Join(diffs, "\n  "), conf, proxy)

@@ -289,7 +289,13 @@ func (o *Options) Run(ctx context.Context) error {
 func (o *Options) runOffline() (trace.Result, error) {
 	in := trace.Input{Locality: o.locality, Proxy: trace.ProxyOptions{ProxyPort: uint32(o.ProxyPort)}}
 	if len(o.Filenames) > 0 {
-		objs, err := source.ReadFiles(o.Filenames, o.In)
+		var objs []source.Object
+		err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+			if trace.Relevant(obj, o.request) {
+				objs = append(objs, obj)
+			}
+			return nil
+		})
 		if err != nil {
 			return trace.Result{}, err
 		}
@@ -454,7 +460,7 @@ func (o *Options) traceContext(ctx context.Context, c source.ContextResult) (tra
 	if c.Err != nil {
 		return trace.Result{}, errors.New(source.Describe(c.Err))
 	}
-	cfg, errs := mesh.FromObjects(c.Context, c.Objects)
+	cfg, errs := mesh.FromObjects(c.Context, trace.RelevantObjects(c.Objects, o.request))
 	if len(errs) > 0 {
 		return trace.Result{}, errs[0]
 	}
