@@ -35,6 +35,7 @@ func TestHeaderRoutesConfigSide(t *testing.T) {
 		{"http://headers.example.com/p?u=normal", nil, "GET", "query", "redirect 302 to /productpage", ""},
 		{"http://headers.example.com/p?u=test", nil, "POST", "post", "direct response 405", ""},
 		{"http://headers.example.com/fault", nil, "GET", "fault", "routed", "outbound|9080||productpage.global"},
+		{"http://headers.example.com/v1only", nil, "GET", "subset", "routed", "outbound|9080|v1|productpage.global"},
 		// Another host: the example's VirtualServices for "*".
 		{"http://other.example.com/productpage", []string{"end-user: jason"}, "GET", "productpage-productpage", "routed", "outbound|9080||productpage.global"},
 	} {
@@ -58,6 +59,14 @@ func TestHeaderRoutesConfigSide(t *testing.T) {
 		}
 		if tc.route == "fault" && got.Fault != "abort 503 (100%)" {
 			t.Errorf("fault: %q", got.Fault)
+		}
+		if tc.route == "subset" {
+			d := got.Destinations[0]
+			// Only the pods of version v1 (not the east-west gateway's
+			// WorkloadEntry), all at priority 0: no outlier detection.
+			if d.Subset != "v1" || d.DestinationRule != "istio-gateways/productpage-subsets" || len(d.Endpoints) != 2 || d.Endpoints[0].Priority != 0 || d.Endpoints[1].Priority != 0 {
+				t.Errorf("subset v1: %+v", d)
+			}
 		}
 		if tc.route == "rest" && got.Rewrite != "uri /" {
 			t.Errorf("rewrite: %q", got.Rewrite)

@@ -148,3 +148,28 @@ func TestSelectRouteFirstMatchWins(t *testing.T) {
 		t.Errorf("no routes: %d, want -1", got)
 	}
 }
+
+func TestActionOf(t *testing.T) {
+	weighted := &routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+		ClusterSpecifier: &routev3.RouteAction_WeightedClusters{WeightedClusters: &routev3.WeightedCluster{Clusters: []*routev3.WeightedCluster_ClusterWeight{
+			{Name: "outbound|9080|v1|reviews.global", Weight: wrapperspb.UInt32(80)},
+			{Name: "outbound|9080|v2|reviews.global", Weight: wrapperspb.UInt32(20)},
+		}}},
+		PrefixRewrite: "/",
+	}}}
+	a := ActionOf(weighted)
+	if a.Kind != "route" || len(a.Clusters) != 2 || a.Clusters[1].Weight != 20 || a.PrefixRewrite != "/" {
+		t.Errorf("weighted: %+v", a)
+	}
+	redirect := &routev3.Route{Action: &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
+		PathRewriteSpecifier: &routev3.RedirectAction_PathRedirect{PathRedirect: "/productpage"},
+		ResponseCode:         routev3.RedirectAction_FOUND,
+	}}}
+	if a := ActionOf(redirect); a.Kind != "redirect" || a.Status != 302 || a.Redirect != "/productpage" {
+		t.Errorf("redirect: %+v", a)
+	}
+	direct := &routev3.Route{Action: &routev3.Route_DirectResponse{DirectResponse: &routev3.DirectResponseAction{Status: 405}}}
+	if a := ActionOf(direct); a.Kind != "direct_response" || a.Status != 405 {
+		t.Errorf("direct response: %+v", a)
+	}
+}
