@@ -28,6 +28,7 @@ import (
 	cmddiff "github.com/kubectl-vd/kubectl-vd/pkg/cmd/diff"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
+	cmdfailover "github.com/kubectl-vd/kubectl-vd/pkg/cmd/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 )
@@ -63,6 +64,7 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		find.NewCmdFind(streams),
 		cmddiff.NewCmdDiff(streams),
 		cmdexplain.NewCmdExplain(streams),
+		cmdfailover.NewCmdFailover(streams),
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
 		completion.NewCmdCompletion(streams),

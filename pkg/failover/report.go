@@ -332,10 +332,10 @@ func destinations(res Result) string {
 			names[i] = "(unknown cluster)"
 		}
 	}
-	if len(names) == 1 {
-		return "cluster " + names[0]
+	if len(names) > 1 {
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 	}
-	return "clusters " + strings.Join(names, ", ")
+	return strings.Join(names, "")
 }
 
 func scenarioNotes(f Failure, res Result, assigned []locality.Assigned, cfg Config) []string {
