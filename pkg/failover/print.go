@@ -65,7 +65,7 @@ func (r *Report) title() string {
 	}
 	where := ""
 	if s.Cluster != "" {
-		where = " in cluster " + s.Cluster
+		where = " in " + s.Cluster
 	}
 	if s.Context != "" && s.Context != s.Cluster {
 		where += " (context " + s.Context + ")"

@@ -57,12 +57,17 @@ func (o *Options) fromFiles() ([]*world, error) {
 	sort.Strings(names)
 	var out []*world
 	for _, n := range names {
-		objs := byContext[n]
+		// An object read twice is taken from its last file, as kubectl
+		// apply would leave it.
+		var latest source.Latest
+		for _, obj := range byContext[n] {
+			latest.Add(obj)
+		}
 		for _, u := range unplaced {
 			u.Context = n
-			objs = append(objs, u)
+			latest.Add(u)
 		}
-		out = append(out, &world{Context: n, Objects: objs})
+		out = append(out, &world{Context: n, Objects: latest.Objects()})
 	}
 	return out, nil
 }
@@ -391,6 +396,16 @@ func (k *kubeObjects) resolvePod(ns, kind, name string) (string, error) {
 	}
 	sel, ok := k.deployments[ns+"/"+name]
 	if !ok {
+		// Files often hold pods without their Deployment: take a pod of a
+		// ReplicaSet of the deployment (named NAME-HASH).
+		for _, p := range k.pods {
+			for _, ref := range p.OwnerReferences {
+				rest, found := strings.CutPrefix(ref.Name, name+"-")
+				if p.Namespace == ns && ref.Kind == "ReplicaSet" && found && !strings.Contains(rest, "-") && p.DeletionTimestamp == nil {
+					return p.Name, nil
+				}
+			}
+		}
 		return "", notFoundError{fmt.Sprintf("deployment %s/%s not found", ns, name)}
 	}
 	if len(sel) == 0 {
