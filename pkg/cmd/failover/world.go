@@ -5,12 +5,11 @@ import (
 	"sort"
 	"strings"
 
-	corev1 "k8s.io/api/core/v1"
-	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/locality"
+	"github.com/kubectl-vd/kubectl-vd/pkg/mesh"
 	"github.com/kubectl-vd/kubectl-vd/pkg/model"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
@@ -21,6 +20,8 @@ type world struct {
 	Objects []source.Object
 	// Pod is the --from pod when resolved live (its name).
 	Pod string
+	// Gaps say what could not be read while the rest was.
+	Gaps []string
 	Err error
 }
 
@@ -67,9 +68,29 @@ func (o *Options) fromFiles() ([]*world, error) {
 			u.Context = n
 			latest.Add(u)
 		}
-		out = append(out, &world{Context: n, Objects: latest.Objects()})
+		objs := latest.Objects()
+		for i := range objs {
+			objs[i] = withPodAddress(objs[i])
+		}
+		out = append(out, &world{Context: n, Objects: objs})
 	}
 	return out, nil
+}
+
+// withPodAddress gives a pod read from a file without an IP (saved before
+// the kubelet set one, or written by hand) the address pod/NAME, so that it
+// is still an endpoint, named, rather than left out.
+func withPodAddress(o source.Object) source.Object {
+	if o.Obj == nil || o.Group() != "" || o.Kind() != "Pod" {
+		return o
+	}
+	if ip, _, _ := unstructured.NestedString(o.Obj.Object, "status", "podIP"); ip != "" {
+		return o
+	}
+	cp := o
+	cp.Obj = o.Obj.DeepCopy()
+	_ = unstructured.SetNestedField(cp.Obj.Object, "pod/"+o.Name(), "status", "podIP")
+	return cp
 }
 
 // reports computes the report of every context holding a translation,
@@ -96,8 +117,15 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 	for _, w := range worlds {
 		label := contextLabel(w.Context)
 		if w.Err != nil {
+			if o.From != "" && len(worlds) > 1 && isNotFound(w.Err) {
+				// The --from deployment lives in another context.
+				continue
+			}
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, w.Err))
 			continue
+		}
+		for _, g := range w.Gaps {
+			problems = append(problems, fmt.Sprintf("context %s: %s", label, g))
 		}
 		cl := ch.Cluster(clusterOf[w.Context])
 		if cl == nil || len(cl.ServiceEntries) == 0 {
@@ -106,8 +134,14 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 			}
 			continue
 		}
-		k := newKube(w.Objects)
-		src, srcLabels, proxyNS, err := o.resolveSource(k, w)
+		cfg, errs := mesh.FromObjects(w.Context, w.Objects)
+		for _, e := range errs {
+			problems = append(problems, fmt.Sprintf("context %s: %s", label, e))
+		}
+		if cfg.Cluster == "" {
+			cfg.Cluster = cl.Name
+		}
+		src, proxy, proxyNS, err := o.resolveSource(cfg, w)
 		if err != nil {
 			if o.From != "" && len(worlds) > 1 && isNotFound(err) {
 				// The pod lives in another context.
@@ -116,7 +150,7 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, err))
 			continue
 		}
-		rs, err := o.contextReports(w, cl, k, src, srcLabels, proxyNS, failures)
+		rs, err := o.contextReports(w, cl, cfg, src, proxy, proxyNS, failures)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, err))
 			continue
@@ -167,36 +201,46 @@ func contextLabel(c string) string {
 
 // resolveSource finds the source's locality and labels, and the namespace
 // of its proxy.
-func (o *Options) resolveSource(k *kubeObjects, w *world) (locality.Source, string, string, error) {
+func (o *Options) resolveSource(cfg *mesh.Config, w *world) (locality.Source, string, string, error) {
 	if o.From == "" {
-		return locality.Source{Locality: o.source}, "", o.Namespace, nil
+		return locality.Source{Locality: o.source, Cluster: cfg.Cluster}, "", o.Namespace, nil
 	}
 	name := w.Pod
 	if name == "" {
 		var err error
-		if name, err = k.resolvePod(o.FromNamespace, o.target.Kind, o.target.Name); err != nil {
+		if name, err = resolvePod(cfg, o.FromNamespace, o.target.Kind, o.target.Name); err != nil {
 			return locality.Source{}, "", "", err
 		}
 	}
-	p := k.pod(o.FromNamespace, name)
+	p := cfg.Pod(o.FromNamespace, name)
 	if p == nil {
 		return locality.Source{}, "", "", notFoundError{fmt.Sprintf("pod %s/%s not found", o.FromNamespace, name)}
 	}
-	l := k.podLocality(p)
-	if l.Region == "" {
+	src := cfg.SourceOf(p)
+	if src.Locality.Region == "" {
 		return locality.Source{}, "", "", fmt.Errorf("pod %s/%s: no locality (its node %q has no topology.kubernetes.io/region label)", p.Namespace, p.Name, p.Spec.NodeName)
 	}
-	return locality.Source{Locality: l, Labels: p.Labels}, p.Namespace + "/" + p.Name, p.Namespace, nil
+	return src, p.Namespace + "/" + p.Name, p.Namespace, nil
 }
 
 // contextReports computes a report per host and port of the chain in one
 // context.
-func (o *Options) contextReports(w *world, cl *model.Cluster, k *kubeObjects, src locality.Source, proxy, proxyNS string, failures []failover.Failure) ([]*failover.Report, error) {
-	src.Cluster = cl.Name
+func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, src locality.Source, proxy, proxyNS string, failures []failover.Failure) ([]*failover.Report, error) {
+	if src.Cluster == "" {
+		src.Cluster = cl.Name
+	}
+	// The chain knows better which cluster stands behind an east-west
+	// gateway's WorkloadEntry (network, labels, name, the other clusters).
+	remote := map[string]string{}
+	for _, we := range cl.WorkloadEntries {
+		if we.RemoteCluster != "" {
+			remote[we.Ref.Namespace+"/"+we.Ref.Name] = we.RemoteCluster
+		}
+	}
 	var out []*failover.Report
 	seen := map[string]bool{}
 	for _, se := range cl.ServiceEntries {
-		if se.Spec == nil || !exportedTo(se.ExportTo, se.Ref.Namespace, proxyNS) {
+		if se.Spec == nil || !model.ExportedTo(se.ExportTo, se.Ref.Namespace, proxyNS) {
 			continue
 		}
 		for _, host := range se.Hosts {
@@ -209,10 +253,19 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, k *kubeObjects, sr
 					continue
 				}
 				seen[key] = true
-				eps := endpointsOf(cl, se, port, k)
-				pol := policyFor(cl, host, port.Number, proxyNS)
-				if network := k.podNetwork(proxy); network != "" {
-					src.Network = network
+				eps, err := cfg.Endpoints(host, port.Number, proxyNS)
+				if err != nil {
+					return nil, err
+				}
+				for i := range eps {
+					if c, ok := remote[eps[i].Namespace+"/"+eps[i].Name]; ok && eps[i].Kind == "WorkloadEntry" {
+						eps[i].Cluster = c
+					}
+				}
+				var pol failover.Policy
+				if dr := cfg.DestinationRuleFor(host, proxyNS); dr != nil {
+					tp := locality.Policy(&dr.Spec, port.Number, "")
+					pol = failover.Policy{LocalityLB: tp.GetLoadBalancer().GetLocalityLbSetting(), OutlierDetection: tp.GetOutlierDetection()}
 				}
 				r := failover.Build(failover.Input{
 					Source: failover.Source{
@@ -237,222 +290,26 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, k *kubeObjects, sr
 	return out, nil
 }
 
-func exportedTo(exportTo []string, own, ns string) bool {
-	return model.ExportedTo(exportTo, own, ns)
-}
-
-// policyFor is the traffic policy the cluster's DestinationRule for the
-// host applies to the port.
-func policyFor(cl *model.Cluster, host string, port uint32, ns string) failover.Policy {
-	var best *model.DestinationRule
-	for i := range cl.DestinationRules {
-		dr := &cl.DestinationRules[i]
-		if dr.Spec == nil || dr.Host != host || !model.ExportedTo(dr.ExportTo, dr.Ref.Namespace, ns) {
-			continue
-		}
-		// Istio prefers the rule in the proxy's namespace.
-		if best == nil || dr.Ref.Namespace == ns {
-			best = dr
-		}
-	}
-	if best == nil {
-		return failover.Policy{}
-	}
-	tp := locality.Policy(best.Spec, port, "")
-	return failover.Policy{LocalityLB: tp.GetLoadBalancer().GetLocalityLbSetting(), OutlierDetection: tp.GetOutlierDetection()}
-}
-
-// endpointsOf lists the endpoints of a ServiceEntry port: the
-// WorkloadEntries and pods its workloadSelector picks in its namespace.
-func endpointsOf(cl *model.Cluster, se model.ServiceEntry, port model.ServicePort, k *kubeObjects) []locality.Endpoint {
-	var out []locality.Endpoint
-	sel := labels.SelectorFromSet(se.WorkloadSelector)
-	for _, we := range cl.WorkloadEntries {
-		if !se.Selects(we) {
-			continue
-		}
-		p := port.Number
-		if port.TargetPort != 0 {
-			p = port.TargetPort
-		}
-		if mapped, ok := we.Ports[port.Name]; ok {
-			p = mapped
-		}
-		l, _ := locality.Parse(we.Locality)
-		c := we.RemoteCluster
-		if c == "" {
-			c = cl.Name
-		}
-		out = append(out, locality.Endpoint{
-			Address: we.Address, Port: p, Locality: l, Labels: we.Labels, Weight: we.Weight,
-			Network: we.Network, Cluster: c, Kind: "WorkloadEntry", Namespace: we.Ref.Namespace, Name: we.Ref.Name,
-		})
-	}
-	if len(se.WorkloadSelector) == 0 {
-		return out
-	}
-	for _, p := range k.pods {
-		if p.Namespace != se.Ref.Namespace || !sel.Matches(labels.Set(p.Labels)) || p.DeletionTimestamp != nil {
-			continue
-		}
-		if p.Status.Phase != "" && p.Status.Phase != corev1.PodRunning {
-			continue
-		}
-		pt := port.Number
-		if port.TargetPort != 0 {
-			pt = port.TargetPort
-		}
-		out = append(out, locality.Endpoint{
-			Address: p.Status.PodIP, Port: pt, Locality: k.podLocality(p), Labels: p.Labels,
-			Network: k.podNetwork(p.Namespace + "/" + p.Name), Cluster: cl.Name, Kind: "Pod", Namespace: p.Namespace, Name: p.Name,
-		})
-	}
-	for i := range out {
-		if out[i].Address == "" {
-			// Pods read from files have no IP: name them.
-			out[i].Address = "pod/" + out[i].Name
-		}
-	}
-	return out
-}
-
-// kubeObjects are the pods and nodes of a context, typed.
-type kubeObjects struct {
-	pods        []*corev1.Pod
-	nodes       map[string]*corev1.Node
-	deployments map[string]map[string]string // namespace/name -> selector
-}
-
-func newKube(objs []source.Object) *kubeObjects {
-	k := &kubeObjects{nodes: map[string]*corev1.Node{}, deployments: map[string]map[string]string{}}
-	for _, o := range objs {
-		if o.Obj == nil || o.Group() != "" && o.Group() != "apps" {
-			continue
-		}
-		switch o.Kind() {
-		case "Pod":
-			p := &corev1.Pod{}
-			if runtime.DefaultUnstructuredConverter.FromUnstructured(o.Obj.Object, p) == nil {
-				k.pods = append(k.pods, p)
-			}
-		case "Node":
-			n := &corev1.Node{}
-			if runtime.DefaultUnstructuredConverter.FromUnstructured(o.Obj.Object, n) == nil {
-				k.nodes[n.Name] = n
-			}
-		case "Deployment":
-			sel, _, _ := unstructuredMap(o.Obj.Object, "spec", "selector", "matchLabels")
-			k.deployments[o.Namespace()+"/"+o.Name()] = sel
-		}
-	}
-	sort.Slice(k.pods, func(i, j int) bool {
-		if k.pods[i].Namespace != k.pods[j].Namespace {
-			return k.pods[i].Namespace < k.pods[j].Namespace
-		}
-		return k.pods[i].Name < k.pods[j].Name
-	})
-	return k
-}
-
-func unstructuredMap(obj map[string]any, fields ...string) (map[string]string, bool, error) {
-	var cur any = obj
-	for _, f := range fields {
-		m, ok := cur.(map[string]any)
-		if !ok {
-			return nil, false, nil
-		}
-		cur = m[f]
-	}
-	m, ok := cur.(map[string]any)
-	if !ok {
-		return nil, false, nil
-	}
-	out := map[string]string{}
-	for k, v := range m {
-		if s, ok := v.(string); ok {
-			out[k] = s
-		}
-	}
-	return out, true, nil
-}
-
-func (k *kubeObjects) pod(ns, name string) *corev1.Pod {
-	for _, p := range k.pods {
-		if p.Namespace == ns && p.Name == name {
-			return p
-		}
-	}
-	return nil
-}
-
 // resolvePod names the pod of --from: the pod itself, or the first pod
-// (by name) of the deployment's selector.
-func (k *kubeObjects) resolvePod(ns, kind, name string) (string, error) {
+// (by name) of a ReplicaSet of the deployment (named NAME-HASH), as files
+// often hold pods without their Deployment.
+func resolvePod(cfg *mesh.Config, ns, kind, name string) (string, error) {
 	if kind != "deployment" {
-		if k.pod(ns, name) == nil {
+		if cfg.Pod(ns, name) == nil {
 			return "", notFoundError{fmt.Sprintf("pod %s/%s not found", ns, name)}
 		}
 		return name, nil
 	}
-	sel, ok := k.deployments[ns+"/"+name]
-	if !ok {
-		// Files often hold pods without their Deployment: take a pod of a
-		// ReplicaSet of the deployment (named NAME-HASH).
-		for _, p := range k.pods {
-			for _, ref := range p.OwnerReferences {
-				rest, found := strings.CutPrefix(ref.Name, name+"-")
-				if p.Namespace == ns && ref.Kind == "ReplicaSet" && found && !strings.Contains(rest, "-") && p.DeletionTimestamp == nil {
-					return p.Name, nil
-				}
+	for _, p := range cfg.Pods {
+		if p.Namespace != ns || p.DeletionTimestamp != nil {
+			continue
+		}
+		for _, ref := range p.OwnerReferences {
+			rest, found := strings.CutPrefix(ref.Name, name+"-")
+			if ref.Kind == "ReplicaSet" && found && rest != "" && !strings.Contains(rest, "-") {
+				return p.Name, nil
 			}
 		}
-		return "", notFoundError{fmt.Sprintf("deployment %s/%s not found", ns, name)}
 	}
-	if len(sel) == 0 {
-		return "", fmt.Errorf("deployment %s/%s has no matchLabels selector", ns, name)
-	}
-	s := labels.SelectorFromSet(sel)
-	for _, p := range k.pods {
-		if p.Namespace == ns && s.Matches(labels.Set(p.Labels)) && p.DeletionTimestamp == nil {
-			return p.Name, nil
-		}
-	}
-	return "", fmt.Errorf("deployment %s/%s has no pod", ns, name)
-}
-
-// Istio's locality labels.
-const (
-	labelRegion        = "topology.kubernetes.io/region"
-	labelZone          = "topology.kubernetes.io/zone"
-	labelSubzone       = "topology.istio.io/subzone"
-	labelIstioLocality = "istio-locality"
-	labelNetwork       = "topology.istio.io/network"
-)
-
-// podLocality is the locality istiod gives a pod: its istio-locality label
-// (region.zone.subzone), else its node's topology labels.
-func (k *kubeObjects) podLocality(p *corev1.Pod) locality.Locality {
-	if v := p.Labels[labelIstioLocality]; v != "" {
-		l, err := locality.Parse(strings.ReplaceAll(v, ".", "/"))
-		if err == nil {
-			return l
-		}
-	}
-	n := k.nodes[p.Spec.NodeName]
-	if n == nil {
-		return locality.Locality{}
-	}
-	return locality.Locality{Region: n.Labels[labelRegion], Zone: n.Labels[labelZone], SubZone: n.Labels[labelSubzone]}
-}
-
-// podNetwork is a pod's topology.istio.io/network label.
-func (k *kubeObjects) podNetwork(nsName string) string {
-	ns, name, ok := strings.Cut(nsName, "/")
-	if !ok {
-		return ""
-	}
-	if p := k.pod(ns, name); p != nil {
-		return p.Labels[labelNetwork]
-	}
-	return ""
+	return "", notFoundError{fmt.Sprintf("no pod of deployment %s/%s found", ns, name)}
 }
