@@ -111,6 +111,16 @@ func (p Policy) localityFailoverAsked() bool {
 	return len(lb.GetDistribute()) == 0
 }
 
+// localityFailover: istiod assigns failover priorities. The mesh default
+// enables locality load balancing, so outlier detection alone turns
+// failover on (loadbalancer.LocalityLBSettings.ApplyToCluster).
+func (p Policy) localityFailover() bool {
+	if p.OutlierDetection == nil {
+		return false
+	}
+	return p.LocalityLB == nil || p.localityFailoverAsked()
+}
+
 // Source says whose traffic is computed.
 type Source struct {
 	Context string `json:"context,omitempty"`
@@ -202,7 +212,7 @@ func Build(in Input) *Report {
 	r := &Report{
 		Source: in.Source,
 		Settings: Settings{
-			LocalityFailover:       in.Policy.localityFailoverAsked() && in.Policy.OutlierDetection != nil,
+			LocalityFailover:       in.Policy.localityFailover(),
 			OutlierDetection:       cfg.OutlierDetection,
 			PanicThreshold:         cfg.PanicThreshold,
 			OverprovisioningFactor: cfg.OverprovisioningFactor,
