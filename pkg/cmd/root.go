@@ -26,6 +26,7 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
 	cmddiff "github.com/kubectl-vd/kubectl-vd/pkg/cmd/diff"
+	cmddrift "github.com/kubectl-vd/kubectl-vd/pkg/cmd/drift"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	cmdfailover "github.com/kubectl-vd/kubectl-vd/pkg/cmd/failover"
@@ -65,6 +66,7 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		cmddiff.NewCmdDiff(streams),
 		cmdexplain.NewCmdExplain(streams),
 		cmdfailover.NewCmdFailover(streams),
+		cmddrift.NewCmdDrift(streams),
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
 		completion.NewCmdCompletion(streams),
