@@ -102,7 +102,8 @@ Live, proxies are read through a port-forward to their admin port; --proxy takes
 deploy/NAME, -l every running pod it selects, in --proxy-namespace. Offline, --dump reads
 saved /config_dump?include_eds answers and -f the translations and Kubernetes objects (pods,
 nodes); each dump is compared in the context of its CLUSTER_ID. Pods read from files without
-an IP take the address the dump's endpoints give them (by the istio workload metadata).
+an IP take the address the dump's endpoints give them (by the istio workload metadata), else
+they are named pod/NAME.
 SANs expected when a DestinationRule names none are the workloads' service accounts in
 --trust-domain (default: the cluster's name, as in Gloo's workshop).
 
@@ -494,13 +495,16 @@ func withDumpAddresses(cfg *mesh.Config, objs []source.Object, dump *envoy.Dump)
 		if ip, _, _ := unstructured.NestedString(ob.Obj.Object, "status", "podIP"); ip != "" {
 			continue
 		}
-		if a, ok := addr[ob.Namespace()+"/"+ob.Name()]; ok {
-			cp := ob
-			cp.Obj = ob.Obj.DeepCopy()
-			_ = unstructured.SetNestedField(cp.Obj.Object, a, "status", "podIP")
-			out[i] = cp
-			changed = true
+		a, ok := addr[ob.Namespace()+"/"+ob.Name()]
+		if !ok {
+			// Not in the dump: still expected, named.
+			a = "pod/" + ob.Name()
 		}
+		cp := ob
+		cp.Obj = ob.Obj.DeepCopy()
+		_ = unstructured.SetNestedField(cp.Obj.Object, a, "status", "podIP")
+		out[i] = cp
+		changed = true
 	}
 	if !changed {
 		return cfg
