@@ -22,7 +22,7 @@ type world struct {
 	Pod string
 	// Gaps say what could not be read while the rest was.
 	Gaps []string
-	Err error
+	Err  error
 }
 
 // fromFiles reads -f as a stream and groups the objects by the context
