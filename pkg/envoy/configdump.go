@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -315,7 +316,13 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 		if opts.ClusterJSON {
 			var start int64
 			var err error
-			if raw, start, err = d.CaptureAt(); err != nil {
+			capture := d.CaptureAt
+			if opts.Keep != nil {
+				// Most clusters are skipped: capture them into a reused
+				// buffer, and copy those kept.
+				capture = d.CaptureTemp
+			}
+			if raw, start, err = capture(); err != nil {
 				return err
 			}
 			src = jsonscan.NewBytesAt(raw, start)
@@ -324,8 +331,11 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 		if err != nil {
 			return fmt.Errorf("cluster %d: %w", len(*list)+1, err)
 		}
-		if opts.Keep != nil && !opts.Keep(c.Name) {
-			return nil
+		if opts.Keep != nil {
+			if !opts.Keep(c.Name) {
+				return nil
+			}
+			raw = bytes.Clone(raw)
 		}
 		c.Dynamic = dynamic
 		c.Raw = raw
@@ -459,7 +469,13 @@ func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssig
 		if null, err := skipNull(d); null || err != nil {
 			return err
 		}
-		raw, err := d.Capture()
+		capture := d.CaptureAt
+		if keep != nil {
+			// The assignment is decoded into its own values: a reused
+			// buffer will do.
+			capture = d.CaptureTemp
+		}
+		raw, _, err := capture()
 		if err != nil {
 			return err
 		}
