@@ -133,6 +133,13 @@ Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json or markdown")
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
+	// The pods of -n (the proxy is not the command's argument: the
+	// VirtualDestination is).
+	pods := complete.Pods(o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("proxy", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return pods(c, nil, toComplete)
+	})
+	_ = cmd.RegisterFlagCompletionFunc("proxy-namespace", complete.Namespaces(o.Flags))
 	return cmd
 }
 

@@ -293,3 +293,21 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputs: the differences of one edited dump, in each format.
+func TestOutputs(t *testing.T) {
+	d := editedDump(t, func(c map[string]any) {
+		obj(c, "outlier_detection")["consecutive_5xx"] = 7
+		c["lb_policy"] = "ROUND_ROBIN"
+	}, nil)
+	for _, o := range []string{"txt", "json", "md"} {
+		t.Run(o, func(t *testing.T) {
+			format := map[string]string{"txt": "text", "json": "json", "md": "markdown"}[o]
+			r := run(t, append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", d, "-o", format}, files("cluster1")...)...)
+			if r.code != 1 || r.stderr != "" {
+				t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+			}
+			gold.AssertString(t, filepath.Join("testdata", "edited."+o+".golden"), r.stdout)
+		})
+	}
+}

@@ -131,6 +131,13 @@ unreachable context: the others are still shown).`,
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
+	// The pods of -n (the proxy is not the command's argument: the
+	// VirtualDestination is).
+	pods := complete.Pods(o.Flags)
+	_ = cmd.RegisterFlagCompletionFunc("from", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return pods(c, nil, toComplete)
+	})
+	_ = cmd.RegisterFlagCompletionFunc("from-namespace", complete.Namespaces(o.Flags))
 	return cmd
 }
 
