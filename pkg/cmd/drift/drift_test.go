@@ -311,3 +311,24 @@ func TestOutputs(t *testing.T) {
 		})
 	}
 }
+
+// TestSubsetCluster: a subset added to the DestinationRule is a cluster the
+// proxy does not hold yet.
+func TestSubsetCluster(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(examples, "bookinfo", "cluster1", "productpage-vd.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := strings.Index(string(data), "kind: DestinationRule")
+	dr := "apiVersion: networking.istio.io/v1\n" + string(data[i:]) + "  subsets:\n  - name: v1\n    labels:\n      version: v1\n"
+	p := filepath.Join(t.TempDir(), "dr.yaml")
+	if err := os.WriteFile(p, []byte(dr), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, append(append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", dump("cluster1", proxies[0])}, files("cluster1")...), "-f", p)...)
+	want := "context cluster1, proxy bookinfo-frontends/productpage-v1-a: 1 difference (proxy -> expected)\n" +
+		"  outbound|9080|v1|productpage.global: (absent) -> present\n"
+	if r.code != 1 || r.stdout != want {
+		t.Errorf("exit %d, stderr %q\n%s\nwant\n%s", r.code, r.stderr, r.stdout, want)
+	}
+}
