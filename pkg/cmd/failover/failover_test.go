@@ -111,7 +111,7 @@ func TestBadInput(t *testing.T) {
 		{"bad from", args("cluster1", "--from", "svc/x"), `error: --from: "svc/x": only pods (NAME or pod/NAME) and deployments (deploy/NAME) can be read`},
 		{"missing pod", args("cluster1", "--from", "nope"), "error: context cluster1: pod bookinfo-frontends/nope not found"},
 		{"missing file", []string{"productpage", "-f", "nope.yaml", "--locality", "r/z"}, "error: "},
-		{"no translation", []string{"nope", "-n", "bookinfo-frontends", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "--locality", "r/z"}, "error: context cluster1: no ServiceEntry translated from VirtualDestination bookinfo-frontends/nope"},
+		{"no translation", []string{"nope", "-n", "bookinfo-frontends", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "--locality", "r/z"}, "error: no context holds a translation of VirtualDestination bookinfo-frontends/nope"},
 		{"bad port", args("cluster1", "--locality", "r/z", "--port", "1"), "error: context cluster1: no ServiceEntry of VirtualDestination bookinfo-frontends/productpage has port 1"},
 	}
 	for _, tt := range tests {
