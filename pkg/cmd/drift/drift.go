@@ -345,7 +345,7 @@ func (o *Options) contextsOf(byContext map[string][]source.Object, order []strin
 			sort.Strings(d.hosts)
 		}
 		if len(d.hosts) == 0 {
-			d.err = fmt.Errorf("no ServiceEntry translated from VirtualDestination %s/%s", o.Namespace, o.Name)
+			d.err = noTranslationError{fmt.Sprintf("no ServiceEntry translated from VirtualDestination %s/%s", o.Namespace, o.Name)}
 		}
 	}
 	return out
@@ -552,7 +552,18 @@ func (o *Options) live(ctx context.Context) ([]drift.ProxyResult, []string, erro
 		pod string
 	}
 	var jobs []job
+	translated := 0
 	for _, d := range contexts {
+		if _, ok := d.err.(noTranslationError); !ok {
+			translated++
+		}
+	}
+	for _, d := range contexts {
+		if _, ok := d.err.(noTranslationError); ok && translated > 0 {
+			// Not every context holds the translation (a management
+			// cluster does not).
+			continue
+		}
 		if d.err != nil {
 			problems = append(problems, fmt.Sprintf("context %s: %s", contextLabel(d.name), d.err))
 			continue
@@ -633,6 +644,12 @@ func (o *Options) selectPods(ctx context.Context, d *contextData) ([]string, err
 	}
 	return out, nil
 }
+
+// noTranslationError: the context holds no translation of the
+// VirtualDestination.
+type noTranslationError struct{ msg string }
+
+func (e noTranslationError) Error() string { return e.msg }
 
 func contextLabel(c string) string {
 	if c == "" {
