@@ -59,7 +59,7 @@ func args(c string, extra ...string) []string {
 }
 
 func TestGolden(t *testing.T) {
-	gen := "/work/shared/fixtures/istio/generated"
+	gen := generated
 	tests := []struct {
 		name string
 		args []string
