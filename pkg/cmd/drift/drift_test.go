@@ -76,6 +76,17 @@ func TestInSyncWithIstiod(t *testing.T) {
 			gold.AssertString(t, filepath.Join("testdata", c+"-in-sync.txt.golden"), r.stdout)
 		})
 	}
+	// The dump Istio's own discovery server computed for the shared
+	// fixture (copied in pkg/mesh/testdata/generated).
+	t.Run("generated", func(t *testing.T) {
+		g := "../../mesh/testdata/generated"
+		r := run(t, "productpage", "-n", "bookinfo-frontends", "--dump", filepath.Join(g, "failover-sidecar-productpage.config_dump.json"),
+			"-f", filepath.Join(g, "failover-istio-config.yaml"), "-f", filepath.Join(g, "failover-k8s-objects.yaml"))
+		want := "context cluster1, proxy bookinfo-frontends/productpage-v1-7c9d8f5b6d-x2k9p: in sync\n"
+		if r.code != 0 || r.stderr != "" || r.stdout != want {
+			t.Errorf("exit %d, stderr %q\n%s", r.code, r.stderr, r.stdout)
+		}
+	})
 	r := run(t, "productpage", "-n", "bookinfo-frontends", "--dump", dump("cluster1", proxies[0]), "-o", "json", files("cluster1")[0], files("cluster1")[1], files("cluster1")[2], files("cluster1")[3])
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
