@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -22,9 +21,9 @@ var (
 	traceVS    = flag.Int("trace-virtualservices", 2000, "VirtualServices (of 10 routes each) of the configuration trace")
 )
 
-// istioctlAll is `istioctl proxy-config all --file` on the 20,000-cluster
-// proxy dump, measured on this machine.
-var istioctlAll = measure{wall: 5100 * time.Millisecond, maxRSS: 385 << 10}
+// istioctlAll is `istioctl proxy-config all --file` on a 20,000-cluster
+// proxy dump, measured on this machine (drift's reference too).
+var istioctlAll = driftRef
 
 // traceRows measures a proxy trace from a whole proxy dump and a
 // configuration trace among many VirtualServices.
@@ -36,7 +35,7 @@ func traceRows(gen *generator, helper, dir, bin string) ([]row, error) {
 	}
 	fmt.Fprintf(os.Stderr, "measuring trace, %d-cluster proxy dump...\n", *traceSize)
 	url := "http://" + host + ":9080/productpage"
-	out, m, err := measureArgs(helper, dir, bin, "trace", url, "--dump", dump)
+	out, m, err := measureArgs(helper, dir, bin, []string{"trace", url, "--dump", dump})
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +58,7 @@ func traceRows(gen *generator, helper, dir, bin string) ([]row, error) {
 		}
 		fmt.Fprintf(os.Stderr, "measuring trace, %d VirtualServices (%s)...\n", *traceVS, ext)
 		url := fmt.Sprintf("http://svc-%d.example.com/r9/page", *traceVS-1)
-		out, m, err := measureArgs(helper, dir, bin, "trace", url, "-f", cfg, "--from-gateway", "istio-gateways/istio-ingressgateway")
+		out, m, err := measureArgs(helper, dir, bin, []string{"trace", url, "-f", cfg, "--from-gateway", "istio-gateways/istio-ingressgateway"})
 		if err != nil {
 			return nil, err
 		}
