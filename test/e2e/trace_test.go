@@ -44,6 +44,27 @@ func TestTraceWithIstiod(t *testing.T) {
 		assertGolden(t, "trace-gateway-two-contexts", named(out))
 	})
 
+	t.Run("from a sidecar, with the health /clusters reports", func(t *testing.T) {
+		p := m.proxies.Get("cluster1", frontends, "productpage-v1-a")
+		if err := p.FailOutlierCheck("outbound|9080||productpage.global", "172.23.0.6:15443", true); err != nil {
+			t.Fatal(err)
+		}
+		defer p.FailOutlierCheck("outbound|9080||productpage.global", "172.23.0.6:15443", false)
+		out := m.vdOK(t, "trace", "http://productpage.global:9080/", "--from", "productpage-v1-a", "-n", frontends, "--context", "cluster1", "-o", "wide")
+		if !strings.Contains(out, "routed; the configuration and the proxy agree") {
+			t.Fatalf("want agreement:\n%s", out)
+		}
+		var failed []string
+		for _, l := range strings.Split(out, "\n") {
+			if f := strings.Fields(l); len(f) == 5 && strings.Contains(f[4], "FAILED_OUTLIER_CHECK") {
+				failed = append(failed, f[1])
+			}
+		}
+		if strings.Join(failed, " ") != "172.23.0.6:15443" {
+			t.Errorf("hosts failing their outlier check: %q in\n%s", failed, out)
+		}
+	})
+
 	t.Run("an unknown --from pod", func(t *testing.T) {
 		out, errOut, code := m.vd(t, "trace", url, "--from", "nope", "-n", "istio-gateways", "--context", "cluster1")
 		if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "nope") {
