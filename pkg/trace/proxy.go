@@ -25,6 +25,11 @@ type ProxyOptions struct {
 	// ProxyPort is the listener port (--proxy-port): the request's port for
 	// a sidecar, the gateway Service's target port for a gateway.
 	ProxyPort uint32
+	// TargetPort, for a gateway, gives the target port of its Service's
+	// port the request is sent to (0 when unknown): Istio names the route
+	// configuration http.TARGETPORT. Without it, the configuration is the
+	// one with a virtual host named HOST:PORT.
+	TargetPort func(n *envoy.Node, servicePort uint32) uint32
 	// Health gives an endpoint's health by cluster and address:port (from
 	// /clusters of a live proxy); nil uses the EDS health.
 	Health func(cluster, hostPort string) (string, bool)
@@ -255,6 +260,11 @@ func pickRouteConfig(rd *envoy.RouteDump, node *envoy.Node, req Request, opts Pr
 	}
 	if !node.Router {
 		return byName[strconv.Itoa(int(req.Port))]
+	}
+	if opts.TargetPort != nil {
+		if tp := opts.TargetPort(node, req.Port); tp != 0 {
+			return byName["http."+strconv.Itoa(int(tp))]
+		}
 	}
 	suffix := ":" + strconv.Itoa(int(req.Port))
 	var names []string

@@ -3,6 +3,11 @@ package trace
 import (
 	"errors"
 
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/util/intstr"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
+
 	"github.com/kubectl-vd/kubectl-vd/pkg/locality"
 	"github.com/kubectl-vd/kubectl-vd/pkg/mesh"
 )
@@ -30,6 +35,9 @@ func Run(in Input, req Request) (Result, error) {
 		src = *in.Source
 	}
 	if in.Dump != nil {
+		if in.Config != nil && in.Proxy.TargetPort == nil {
+			in.Proxy.TargetPort = func(n *envoy.Node, port uint32) uint32 { return gatewayTargetPort(in.Config, n, port) }
+		}
 		t, node, err := ProxyTrace(in.Dump, req, in.Proxy)
 		if err != nil {
 			return res, err
@@ -75,4 +83,39 @@ func Run(in Input, req Request) (Result, error) {
 	res.Differences = Compare(res.Config, res.Proxy)
 	res.Agree = len(res.Differences) == 0
 	return res, nil
+}
+
+// gatewayTargetPort is the numeric target port of the port of the
+// gateway's Service (in its namespace, selecting its labels) the request
+// is sent to, or 0.
+func gatewayTargetPort(cfg *mesh.Config, n *envoy.Node, port uint32) uint32 {
+	for _, svc := range cfg.Services {
+		if svc.Namespace != n.Namespace || !selectsLabels(svc, n.Labels) {
+			continue
+		}
+		for _, p := range svc.Spec.Ports {
+			if uint32(p.Port) != port {
+				continue
+			}
+			switch {
+			case p.TargetPort.Type == intstr.Int && p.TargetPort.IntVal > 0:
+				return uint32(p.TargetPort.IntVal)
+			case p.TargetPort.Type == intstr.Int:
+				return port // no target port: the port itself
+			}
+		}
+	}
+	return 0
+}
+
+func selectsLabels(svc *corev1.Service, labels map[string]string) bool {
+	if len(svc.Spec.Selector) == 0 {
+		return false
+	}
+	for k, v := range svc.Spec.Selector {
+		if labels[k] != v {
+			return false
+		}
+	}
+	return true
 }

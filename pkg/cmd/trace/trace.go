@@ -50,7 +50,9 @@ const long = `Trace where an HTTP request goes from a proxy, twice, and say whet
 The URL is http://HOST[:PORT]/PATH[?QUERY]. From a sidecar, short host names resolve as the
 sidecar's namespace resolves them, and PORT is the service port. From a gateway, PORT is the
 gateway Service's port (80 by default); its listener and route configuration are Istio's
-(route configuration http.TARGETPORT, virtual hosts HOST:PORT), or --proxy-port's.
+(route configuration http.TARGETPORT, TARGETPORT from the gateway's Service when the
+configuration holds it, else the configuration with virtual hosts named HOST:PORT), or
+--proxy-port's.
 
 Offline, --dump gives the proxy (its locality, namespace and kind come from the dump's node)
 and -f the configuration: the translations and the Kubernetes objects they select (Services,
