@@ -10,8 +10,8 @@ import (
 
 // CheckGenerated runs a generator (a package path such as
 // ./internal/gencolumns, relative to the test's package) into a temporary
-// file and fails t when the checked-in file differs: an istio.io/api bump
-// without `go generate` is caught.
+// file and fails t when the checked-in file differs: a bump of the module it
+// reads (istio.io/api, go-control-plane) without `go generate` is caught.
 func CheckGenerated(t testing.TB, generator, checkedIn string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(checkedIn))
