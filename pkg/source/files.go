@@ -287,7 +287,7 @@ func fromMap(m map[string]any) ([]Object, error) {
 		}
 		list, err := u.ToList()
 		if err != nil {
-			return nil, fmt.Errorf("malformed %s: %s", u.GetKind(), oneLine(err.Error()))
+			return nil, fmt.Errorf("malformed %s: %w", u.GetKind(), err)
 		}
 		var out []Object
 		for i := range list.Items {
@@ -399,8 +399,4 @@ func typeName(v any) string {
 		return "a map"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

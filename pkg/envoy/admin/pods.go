@@ -34,7 +34,7 @@ func ParseTarget(arg, selector string) (Target, error) {
 			return Target{}, fmt.Errorf("give a pod or -l/--selector, not both")
 		}
 		if _, err := labels.Parse(selector); err != nil {
-			return Target{}, fmt.Errorf("invalid selector %q: %s", selector, oneLine(err.Error()))
+			return Target{}, fmt.Errorf("invalid selector %q: %w", selector, err)
 		}
 		return Target{Selector: selector}, nil
 	}

@@ -247,12 +247,10 @@ func (o *Options) Report(results []Result) error {
 		return failed[0].Err
 	}
 	for _, r := range failed {
-		fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", r.Context, oneLine(r.Err.Error()))
+		fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", r.Context, kube.OneLine(r.Err.Error()))
 	}
 	return cmdutil.Exit(1, nil)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Warn is where writers report what they print differently from istioctl.
 func (o *Options) Warn() io.Writer { return o.ErrOut }
