@@ -55,13 +55,13 @@ type Options struct {
 	SearchNamespaces []string
 	From             string
 	FromContext      string
-	Filenames        []string
-	GlooClusterA     string
-	GlooClusterB     string
-	Raw              bool
-	Brief            bool
-	Output           string
-	Color            string
+	cmdutil.FilenameOptions
+	GlooClusterA string
+	GlooClusterB string
+	Raw          bool
+	Brief        bool
+	Output       string
+	Color        string
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
@@ -139,7 +139,7 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringVar(&o.From, "from", "", "Compare a snapshot written by find -o yaml (side A) with the live context (side B)")
 	f.StringVar(&o.FromContext, "from-context", "", "With --from: the context to take from a snapshot holding several (default: the live context)")
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Compare two files (or the two contexts of one file) instead of clusters; - is stdin")
+	o.FilenameOptions.AddFlags(cmd, "Compare two files (or the two contexts of one file) instead of clusters; - is stdin", true)
 	f.StringVar(&o.GlooClusterA, "gloo-cluster-a", "", "Gloo cluster name of side A (default: read from its objects' labels)")
 	f.StringVar(&o.GlooClusterB, "gloo-cluster-b", "", "Gloo cluster name of side B (default: read from its objects' labels)")
 	f.BoolVar(&o.Raw, "raw", false, "Do not fold cluster names: compare names and labels as they are")
@@ -187,7 +187,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
 		}
-		if err := source.CheckPaths(o.Filenames); err != nil {
+		if err := o.FilenameOptions.Validate(); err != nil {
 			return err
 		}
 		o.picks = o.Flags.ContextNames()
@@ -408,7 +408,7 @@ func (o *Options) readFiles(paths ...string) ([]source.Object, []string, error) 
 	resources := source.NewResourceFilter(o.Resources)
 	matches := o.query.Matcher()
 	var kept source.Latest
-	err := source.Visit(paths, o.In, func(obj source.Object) error {
+	err := source.VisitWith(paths, o.In, o.FilenameOptions.VisitOptions(), func(obj source.Object) error {
 		contexts.Keep(obj)
 		if resources.Keep(obj) && matches(obj) {
 			kept.Add(obj)

@@ -25,8 +25,9 @@ import (
 
 // Options are the proxy selection flags.
 type Options struct {
-	Flags        *kube.Flags
-	Filenames    []string
+	Flags *kube.Flags
+	// -f names saved admin answers, files only: no -R.
+	cmdutil.FilenameOptions
 	Selector     string
 	AdminPort    int
 	VD           string
@@ -52,7 +53,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 func (o *Options) AddFlags(cmd *cobra.Command, what string) {
 	fs := cmd.Flags()
 	o.Flags.AddFlags(fs)
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, what)
+	o.FilenameOptions.AddFlags(cmd, what, false)
 	fs.StringVarP(&o.Selector, "selector", "l", "", "Read the first ready pod matching this label selector")
 	fs.IntVar(&o.AdminPort, "proxy-admin-port", o.AdminPort, "Envoy admin port of the proxy")
 	fs.StringVar(&o.VD, "vd", "", "Keep only what belongs to the hosts of this VirtualDestination (read from its ServiceEntries)")
@@ -62,7 +63,6 @@ func (o *Options) AddFlags(cmd *cobra.Command, what string) {
 	complete.RegisterConnectionFlags(cmd, o.Flags)
 	_ = cmd.RegisterFlagCompletionFunc("vd", complete.ParentNames(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("vd-namespace", complete.Namespaces(o.Flags))
-	_ = cmd.RegisterFlagCompletionFunc("filename", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
 }
 
 // Offline tells whether the proxy is read from files.
@@ -95,6 +95,12 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 		}
 		if stdin > 1 {
 			return cmdutil.UsageErrorf("standard input (-) can be read only once")
+		}
+		if err := o.FilenameOptions.Validate(); err != nil {
+			return err
+		}
+		if err := source.CheckPaths(o.Translations); err != nil {
+			return err
 		}
 		o.vdNamespace = o.VDNamespace
 		if o.vdNamespace == "" && o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
