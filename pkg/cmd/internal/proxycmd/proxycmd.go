@@ -11,7 +11,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -172,11 +171,7 @@ type Proxy struct {
 }
 
 // Result is the outcome of one proxy.
-type Result struct {
-	Context string
-	Value   any
-	Err     error
-}
+type Result = source.Result[any]
 
 // ContextColumn tells whether the output needs a CONTEXT column.
 func (o *Options) ContextColumn() bool { return len(o.contexts) > 1 }
@@ -198,31 +193,18 @@ func (o *Options) Run(ctx context.Context, fn func(ctx context.Context, p Proxy)
 		v, err := fn(ctx, p)
 		return []Result{{Value: v, Err: err}}
 	}
-	results := make([]Result, len(o.contexts))
-	var wg sync.WaitGroup
-	for i, name := range o.contexts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := o.runContext(ctx, name, fn)
-			results[i] = Result{Context: name, Value: v, Err: err}
-		}()
-	}
-	wg.Wait()
-	return results
+	return source.EachContext(ctx, o.Flags, o.contexts, func(ctx context.Context, c *kube.Cluster) (any, error) {
+		return o.runContext(ctx, c, fn)
+	})
 }
 
-func (o *Options) runContext(ctx context.Context, name string, fn func(ctx context.Context, p Proxy) (any, error)) (any, error) {
-	c, err := o.Flags.Cluster(name)
-	if err != nil {
-		return nil, err
-	}
+func (o *Options) runContext(ctx context.Context, c *kube.Cluster, fn func(ctx context.Context, p Proxy) (any, error)) (any, error) {
 	ns := c.ContextNamespace()
 	pod, err := admin.ResolvePod(ctx, c, ns, o.Target)
 	if err != nil {
 		return nil, err
 	}
-	p := Proxy{Context: name, Source: &admin.Pod{Cluster: c, Namespace: ns, Name: pod, AdminPort: o.AdminPort}}
+	p := Proxy{Context: c.Context, Source: &admin.Pod{Cluster: c, Namespace: ns, Name: pod, AdminPort: o.AdminPort}}
 	defer p.Source.Close()
 	if o.VD != "" {
 		vdns := o.vdNamespace
