@@ -296,13 +296,10 @@ func listResource(ctx context.Context, c *kube.Cluster, r Resource, namespace, s
 // List lists one resource in one namespace ("" for all), page by page.
 func List(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource, namespace, labelSelector string) ([]Object, error) {
 	var out []Object
-	opts := metav1.ListOptions{LabelSelector: labelSelector, Limit: pageSize}
-	for {
-		cctx, cancel := context.WithTimeout(ctx, c.Timeout)
-		list, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(cctx, opts)
-		cancel()
+	err := eachPage(ctx, c, labelSelector, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		list, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		for i := range list.Items {
 			item := &list.Items[i]
@@ -314,11 +311,12 @@ func List(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource,
 			}
 			out = append(out, Object{Context: c.Context, Resource: gvr.Resource, Obj: item})
 		}
-		if list.GetContinue() == "" {
-			return out, nil
-		}
-		opts.Continue = list.GetContinue()
+		return list.GetContinue(), nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // Served reports whether a cluster serves a resource.

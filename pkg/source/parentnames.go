@@ -30,20 +30,18 @@ func ListMetadata(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionR
 
 func listMetadata(ctx context.Context, c *kube.Cluster, client metadata.Interface, gvr schema.GroupVersionResource, namespace, selector string) ([]metav1.PartialObjectMetadata, error) {
 	var out []metav1.PartialObjectMetadata
-	opts := metav1.ListOptions{LabelSelector: selector, Limit: pageSize}
-	for {
-		lctx, cancel := context.WithTimeout(ctx, c.Timeout)
-		list, err := client.Resource(gvr).Namespace(namespace).List(lctx, opts)
-		cancel()
+	err := eachPage(ctx, c, selector, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		list, err := client.Resource(gvr).Namespace(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		out = append(out, list.Items...)
-		if list.Continue == "" {
-			return out, nil
-		}
-		opts.Continue = list.Continue
+		return list.Continue, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // ParentName is a Gloo parent seen in a context: its name and kind.

@@ -21,7 +21,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"os/exec"
 	"regexp"
 	"sort"
@@ -56,13 +55,7 @@ var trees = []tree{
 	},
 }
 
-func main() {
-	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "genregistry:", err)
-		os.Exit(1)
-	}
-}
+func main() { istiocrds.Main("genregistry", run) }
 
 func run() error {
 	var versions []string
