@@ -400,3 +400,28 @@ func TestFindFilenameRecursive(t *testing.T) {
 		t.Errorf("-R: exit %d, stderr %q, stdout\n%s\nwant\n%s", code, stderr, got, want)
 	}
 }
+
+// An unknown -o is refused before any context is resolved or read: a
+// context that is unknown, or whose server is down, does not hide it.
+func TestUnknownOutputIsRefusedBeforeTheContexts(t *testing.T) {
+	for _, args := range [][]string{
+		{"find", "productpage"},
+		{"diff", "productpage", "--context", "cluster1"},
+		{"clusters", "deploy/productpage-v1"},
+		{"endpoints", "deploy/productpage-v1"},
+	} {
+		for _, context := range []string{"dead", "nowhere"} {
+			name := args[0] + " --context " + context
+			t.Run(name, func(t *testing.T) {
+				full := append(append([]string(nil), args...), "-o", "nope", "--context", context)
+				stdout, stderr, code := runVD(t, full...)
+				if code == 0 || stdout != "" {
+					t.Errorf("exit %d, stdout %q", code, stdout)
+				}
+				if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, `"nope"`) || !strings.HasSuffix(stderr, "See 'kubectl vd "+args[0]+" -h' for help and examples\n") {
+					t.Errorf("stderr = %q, want the output format refused", stderr)
+				}
+			})
+		}
+	}
+}

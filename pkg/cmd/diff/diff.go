@@ -176,6 +176,11 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	default:
 		return cmdutil.UsageErrorf("diff takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
+	// The output is checked before the contexts are resolved: an unknown
+	// -o is refused whatever the kubeconfig or the clusters are.
+	if err := o.validateOutput(); err != nil {
+		return cmdutil.Usage(err)
+	}
 	kinds, err := source.ParseKinds(o.Kinds)
 	if err != nil {
 		return err
@@ -217,6 +222,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// validateOutput refuses an unknown -o; it reads the flags only.
+func (o *Options) validateOutput() error {
+	switch o.Output {
+	case "", "json", "markdown":
+		return nil
+	}
+	return fmt.Errorf("unknown output format %q: diff prints text, json with -o json, or markdown with -o markdown", o.Output)
+}
+
 // Validate checks the input before any request is made.
 func (o *Options) Validate() error {
 	if err := cmdutil.ValidateLabelValue("parent name", o.Name); err != nil {
@@ -229,11 +243,6 @@ func (o *Options) Validate() error {
 		if err := cmdutil.ValidateNamespace(ns); err != nil {
 			return err
 		}
-	}
-	switch o.Output {
-	case "", "json", "markdown":
-	default:
-		return fmt.Errorf("unknown output format %q: diff prints text, json with -o json, or markdown with -o markdown", o.Output)
 	}
 	if err := cmdutil.ValidateColor(o.Color); err != nil {
 		return err

@@ -156,6 +156,11 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		// kubectl get prints --template without -o as a go-template.
 		o.Output = "go-template"
 	}
+	// The output is checked before the contexts are resolved: an unknown
+	// -o is refused whatever the kubeconfig or the clusters are.
+	if err := o.validateOutput(); err != nil {
+		return cmdutil.Usage(err)
+	}
 	if len(o.Filenames) == 0 {
 		if err := o.Flags.ValidateTimeout(); err != nil {
 			return err
@@ -216,9 +221,6 @@ func (o *Options) Validate() error {
 			return err
 		}
 	}
-	if err := o.validateOutput(); err != nil {
-		return err
-	}
 	if o.Watch && len(o.Filenames) > 0 {
 		return errors.New("--watch reads live clusters: it cannot be used with -f")
 	}
@@ -228,7 +230,8 @@ func (o *Options) Validate() error {
 	return nil
 }
 
-// validateOutput refuses an unknown -o and builds kubectl's printer.
+// validateOutput refuses an unknown -o and builds kubectl's printer; it
+// reads the flags only.
 func (o *Options) validateOutput() error {
 	format, template, _ := strings.Cut(o.Output, "=")
 	if !ownFormats[o.Output] {

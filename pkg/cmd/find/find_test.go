@@ -88,6 +88,8 @@ func TestFindValidation(t *testing.T) {
 		{[]string{"p", "--kind", "not a kind", "-f", cluster1}, `invalid --kind "not a kind"`},
 		{[]string{"p", "-f", "-"}, "standard input is empty"},
 		{[]string{"p", "-f", "https://example.com/vd.yaml"}, "https://example.com/vd.yaml: kubectl vd reads local files only, not URLs"},
+		// The output is refused before the kubeconfig is read.
+		{[]string{"p", "-o", "nope", "--kubeconfig", "/nonexistent/kubeconfig", "--context", "dead"}, `unknown output format "nope"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
