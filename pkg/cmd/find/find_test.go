@@ -288,3 +288,21 @@ func TestFindRecursive(t *testing.T) {
 		}
 	}
 }
+
+// Every -o of kubectl's goes through cli-runtime's printers: a go-template
+// (with -o or --template alone, as kubectl get takes it) prints what the
+// same JSONPath prints.
+func TestFindKubectlTemplates(t *testing.T) {
+	base := []string{"productpage", "-n", "bookinfo-frontends", "-f", cluster1}
+	want, _, err := run(t, "", append(base, "-o", `jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}`)...)
+	if err != nil || want == "" {
+		t.Fatalf("jsonpath: %q, %v", want, err)
+	}
+	tmpl := `{{range .items}}{{.kind}}/{{.metadata.name}}{{"\n"}}{{end}}`
+	for _, args := range [][]string{{"-o", "go-template=" + tmpl}, {"--template", tmpl}, {"-o", "go-template", "--template", tmpl}} {
+		got, _, err := run(t, "", append(append([]string(nil), base...), args...)...)
+		if err != nil || got != want {
+			t.Errorf("%q: %v, got\n%s\nwant\n%s", args, err, got, want)
+		}
+	}
+}
