@@ -2,6 +2,8 @@ package istiocrds
 
 import (
 	"bytes"
+	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +12,8 @@ import (
 
 // CheckGenerated runs a generator (a package path such as
 // ./internal/gencolumns, relative to the test's package) into a temporary
-// file and fails t when the checked-in file differs: an istio.io/api bump
-// without `go generate` is caught.
+// file and fails t when the checked-in file differs: a bump of the module it
+// reads (istio.io/api, go-control-plane) without `go generate` is caught.
 func CheckGenerated(t testing.TB, generator, checkedIn string) {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), filepath.Base(checkedIn))
@@ -28,5 +30,15 @@ func CheckGenerated(t testing.TB, generator, checkedIn string) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("%s is not what %s writes now: run go generate", checkedIn, generator)
+	}
+}
+
+// Main is the main of a generator: it parses the flags, runs run, and on
+// error says so on stderr, prefixed by the generator's name, and exits 1.
+func Main(name string, run func() error) {
+	flag.Parse()
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
 	}
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	cmdtrace "github.com/kubectl-vd/kubectl-vd/pkg/cmd/trace"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 )
 
 // NewRootCmd returns the `kubectl vd` command with every sub-command.
@@ -143,9 +144,8 @@ func setClientLogging(level int, w io.Writer) error {
 // printError writes err as one line; a usage error also points at the
 // help of the command it concerns, as kubectl's do.
 func printError(streams genericiooptions.IOStreams, cmd *cobra.Command, err error) {
-	msg := strings.TrimSpace(err.Error())
 	// One line: multi-line messages from libraries are folded.
-	msg = strings.Join(strings.Fields(strings.ReplaceAll(msg, "\n", " ")), " ")
+	msg := kube.OneLine(err.Error())
 	// cobra says "unknown command" for a sub-command that does not exist.
 	if cmd != nil && (cmdutil.IsUsage(err) || strings.HasPrefix(msg, "unknown command ")) {
 		if !strings.HasSuffix(msg, "?") && !strings.HasSuffix(msg, ".") {

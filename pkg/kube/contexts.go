@@ -87,7 +87,7 @@ func (f *Flags) RawConfig() (clientcmdapi.Config, error) {
 	}
 	raw, err := f.ConfigFlags.ToRawKubeConfigLoader().RawConfig()
 	if err != nil {
-		return clientcmdapi.Config{}, fmt.Errorf("cannot load kubeconfig: %s", firstLine(err.Error()))
+		return clientcmdapi.Config{}, fmt.Errorf("cannot load kubeconfig: %w", err)
 	}
 	return raw, nil
 }
@@ -173,7 +173,7 @@ func (f *Flags) DefaultNamespace(contexts []string) (string, error) {
 	}
 	ns, _, err := f.forContext(first).ToRawKubeConfigLoader().Namespace()
 	if err != nil {
-		return "", fmt.Errorf("cannot read the namespace of context %q: %s", first, firstLine(err.Error()))
+		return "", fmt.Errorf("cannot read the namespace of context %q: %w", first, err)
 	}
 	return ns, nil
 }
@@ -211,7 +211,7 @@ func (f *Flags) Cluster(context string) (*Cluster, error) {
 	cf := f.forContext(context)
 	cfg, err := cf.ToRESTConfig()
 	if err != nil {
-		return nil, &ContextError{Context: context, Err: errors.New(firstLine(err.Error()))}
+		return nil, &ContextError{Context: context, Err: err}
 	}
 	timeout := f.RequestTimeout()
 	cfg.Timeout = timeout
@@ -220,11 +220,11 @@ func (f *Flags) Cluster(context string) (*Cluster, error) {
 	cfg.QPS, cfg.Burst = 100, 200
 	dc, err := cf.ToDiscoveryClient()
 	if err != nil {
-		return nil, &ContextError{Context: context, Err: errors.New(firstLine(err.Error()))}
+		return nil, &ContextError{Context: context, Err: err}
 	}
 	dyn, err := dynamic.NewForConfig(cfg)
 	if err != nil {
-		return nil, &ContextError{Context: context, Err: errors.New(firstLine(err.Error()))}
+		return nil, &ContextError{Context: context, Err: err}
 	}
 	return &Cluster{Context: context, Config: cfg, Dynamic: dyn, Discovery: dc, Timeout: timeout, flags: cf}, nil
 }
@@ -320,13 +320,6 @@ func (c *Cluster) ContextNamespace() string {
 		return "default"
 	}
 	return ns
-}
-
-func firstLine(s string) string {
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 func unwrapPathError(err error) error {

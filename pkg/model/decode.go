@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/durationpb"
 	networkingv1 "istio.io/api/networking/v1"
 
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
@@ -40,7 +41,7 @@ func DecodeSpec(o source.Object, msg proto.Message) error {
 		}
 	}
 	if err != nil {
-		return fmt.Errorf("spec cannot be read: %s", strings.Join(strings.Fields(err.Error()), " "))
+		return fmt.Errorf("spec cannot be read: %s", kube.OneLine(err.Error()))
 	}
 	return nil
 }

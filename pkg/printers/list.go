@@ -75,3 +75,14 @@ func ValidateJSONPath(template string) error {
 	}
 	return nil
 }
+
+// Print writes the List of objs with one of kubectl's printers (what
+// genericclioptions.PrintFlags builds for -o yaml, json, name, jsonpath,
+// go-template...), as kubectl get prints several objects.
+func Print(w io.Writer, p printers.ResourcePrinter, objs []source.Object, annotateContext bool) error {
+	list, err := List(objs, annotateContext).ToList()
+	if err != nil {
+		return err
+	}
+	return p.PrintObj(list, w)
+}

@@ -11,8 +11,10 @@ import (
 
 // MarkdownTable writes a GitHub-flavoured Markdown table, ready to paste
 // into an issue or a pull request. Cells are written as given (headers are
-// not re-cased); a "|" is escaped and line breaks become <br>, so that no
-// cell can break the table.
+// not re-cased) and escaped as GFM needs, so that no cell can break the
+// table or be read as markup: "|" and backslashes are escaped with a
+// backslash, "<", ">" and "&" become HTML entities (a cell is never read as
+// HTML), and line breaks become <br>.
 func MarkdownTable(w io.Writer, header []string, rows [][]string) error {
 	t := tablewriter.NewTable(w,
 		tablewriter.WithRenderer(renderer.NewMarkdown()),
@@ -31,7 +33,12 @@ func MarkdownTable(w io.Writer, header []string, rows [][]string) error {
 	return t.Render()
 }
 
-var markdownCell = strings.NewReplacer("|", `\|`, "\r\n", "<br>", "\n", "<br>")
+// markdownCell replaces in one pass: the <br> it writes is not escaped.
+var markdownCell = strings.NewReplacer(
+	"|", `\|`, `\`, `\\`,
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+	"\r\n", "<br>", "\n", "<br>",
+)
 
 func anyCells(cells []string) []any {
 	out := make([]any, len(cells))

@@ -2,6 +2,7 @@ package printers
 
 import (
 	"bytes"
+	gohtml "html"
 	"strings"
 	"testing"
 
@@ -33,5 +34,42 @@ func TestMarkdownTableEscapesCells(t *testing.T) {
 	}
 	if !strings.Contains(html.String(), "<td style=\"text-align:left\">outbound|9080||productpage.global</td>") || strings.Count(html.String(), "<td") != 4 {
 		t.Errorf("parsed:\n%s", html.String())
+	}
+}
+
+// A cell holding what GFM would read as table syntax, an escape or HTML
+// round-trips: the HTML goldmark renders shows the text as it was.
+func TestMarkdownTableCellsRoundTrip(t *testing.T) {
+	cells := []string{
+		`outbound|9080||productpage.global`,
+		`C:\path\ and \| and a trailing \`,
+		`<script>alert("x")</script> & &amp; <br>`,
+		`a\\|b`,
+	}
+	rows := make([][]string, len(cells))
+	for i, c := range cells {
+		rows[i] = []string{c}
+	}
+	var md bytes.Buffer
+	if err := MarkdownTable(&md, []string{"CELL"}, rows); err != nil {
+		t.Fatal(err)
+	}
+	var html bytes.Buffer
+	if err := goldmark.New(goldmark.WithExtensions(extension.Table)).Convert(md.Bytes(), &html); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(html.String(), "\n") {
+		if cell, ok := strings.CutPrefix(line, `<td style="text-align:left">`); ok {
+			got = append(got, gohtml.UnescapeString(strings.TrimSuffix(cell, "</td>")))
+		}
+	}
+	if len(got) != len(cells) {
+		t.Fatalf("%d cells parsed, want %d:\n%s\n%s", len(got), len(cells), md.String(), html.String())
+	}
+	for i, c := range cells {
+		if strings.TrimSpace(got[i]) != c {
+			t.Errorf("cell %d: parsed %q, want %q\nmarkdown:\n%s", i, got[i], c, md.String())
+		}
 	}
 }

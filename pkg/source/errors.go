@@ -9,6 +9,8 @@ import (
 	"syscall"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 )
 
 // describe turns a client-go error into one readable line.
@@ -32,7 +34,7 @@ func describe(err error) string {
 		if errors.As(err, &dnsErr) {
 			return "cannot reach " + host + ": " + dnsErr.Error()
 		}
-		return "cannot reach " + host + ": " + oneLine(innermost(ue.Err).Error())
+		return "cannot reach " + host + ": " + kube.OneLine(innermost(ue.Err).Error())
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "timed out"
@@ -40,7 +42,7 @@ func describe(err error) string {
 	if apierrors.IsUnauthorized(err) {
 		return "unauthorized: the credentials of this context were refused"
 	}
-	msg := oneLine(err.Error())
+	msg := kube.OneLine(err.Error())
 	if strings.Contains(msg, "Client.Timeout exceeded") || strings.Contains(msg, "i/o timeout") {
 		return "timed out"
 	}

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -18,7 +15,7 @@ import (
 const Stdin = "-"
 
 // ReadFiles reads objects from files, directories (their .yaml, .yml and
-// .json files, not recursively) and "-" (stdin). Lists are flattened. Each
+// .json files, not recursively: see VisitOptions.Recursive) and "-" (stdin). Lists are flattened. Each
 // object's context is FileContext's. A path that is missing, unreadable,
 // binary, malformed, holds no object or an object that is not readable is an
 // error naming it. ReadFiles keeps every object: commands that only need
@@ -55,6 +52,9 @@ type VisitOptions struct {
 	// cannot hold an object the caller wants. Other documents, which people
 	// write by hand, are always decoded and checked.
 	MayHold func(text []byte) bool
+	// Recursive reads the directories below a directory too (kubectl's
+	// -R/--recursive); without it only the directory's own files are read.
+	Recursive bool
 }
 
 // VisitWith is Visit with options.
@@ -62,7 +62,7 @@ func VisitWith(paths []string, stdin io.Reader, opts VisitOptions, visit func(Ob
 	if err := CheckPaths(paths); err != nil {
 		return err
 	}
-	v := &visitor{visit: visit, mayHold: opts.MayHold}
+	v := &visitor{visit: visit, mayHold: opts.MayHold, recursive: opts.Recursive}
 	for _, p := range paths {
 		if err := visitPath(p, stdin, v); err != nil {
 			return err
@@ -73,13 +73,17 @@ func VisitWith(paths []string, stdin io.Reader, opts VisitOptions, visit func(Ob
 
 // visitor is what Visit does with the objects of every stream.
 type visitor struct {
-	visit   func(Object) error
-	mayHold func([]byte) bool
+	visit     func(Object) error
+	mayHold   func([]byte) bool
+	recursive bool
 }
 
 // CheckPaths refuses what cannot be read as asked before anything is read:
-// standard input can only be read once.
+// standard input can only be read once, and URLs are not fetched.
 func CheckPaths(paths []string) error {
+	if err := checkURLs(paths); err != nil {
+		return err
+	}
 	n := 0
 	for _, p := range paths {
 		if p == Stdin {
@@ -122,20 +126,10 @@ func visitPath(p string, stdin io.Reader, visit *visitor) error {
 		defer f.Close()
 		return decodeStream(p, f, visit)
 	}
-	entries, err := os.ReadDir(p)
+	names, err := dirFiles(p, visit.recursive)
 	if err != nil {
-		return fmt.Errorf("cannot read directory %s: %s", p, describeOSError(err))
+		return err
 	}
-	var names []string
-	for _, e := range entries {
-		switch strings.ToLower(filepath.Ext(e.Name())) {
-		case ".yaml", ".yml", ".json":
-			if !e.IsDir() {
-				names = append(names, filepath.Join(p, e.Name()))
-			}
-		}
-	}
-	sort.Strings(names)
 	if len(names) == 0 {
 		return fmt.Errorf("%s: no .yaml, .yml or .json file in directory", p)
 	}
@@ -287,7 +281,7 @@ func fromMap(m map[string]any) ([]Object, error) {
 		}
 		list, err := u.ToList()
 		if err != nil {
-			return nil, fmt.Errorf("malformed %s: %s", u.GetKind(), oneLine(err.Error()))
+			return nil, fmt.Errorf("malformed %s: %w", u.GetKind(), err)
 		}
 		var out []Object
 		for i := range list.Items {
@@ -399,8 +393,4 @@ func typeName(v any) string {
 		return "a map"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-func oneLine(s string) string {
-	return strings.Join(strings.Fields(s), " ")
 }

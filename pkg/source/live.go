@@ -81,43 +81,42 @@ func Translations(ctx context.Context, clusters []*kube.Cluster, q Query, opts .
 	if len(opts) > 0 {
 		o = opts[0]
 	}
-	results := make([]ContextResult, len(clusters))
-	var wg sync.WaitGroup
-	for i, c := range clusters {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			results[i] = translationsIn(ctx, c, q, o)
-		}()
-	}
-	wg.Wait()
-	return results
+	return contextResults(eachCluster(ctx, clusters, func(ctx context.Context, c *kube.Cluster) (ContextResult, error) {
+		return translationsIn(ctx, c, q, o), nil
+	}))
 }
 
 // TranslationsOf builds the clients of each context and looks the
 // translations up in all of them: a context whose clients cannot be built
 // is a result with Err, in its place, and never hides the others.
 func TranslationsOf(ctx context.Context, f *kube.Flags, contexts []string, q Query, opts ...Options) []ContextResult {
-	results := make([]ContextResult, len(contexts))
-	var clusters []*kube.Cluster
-	var at []int
-	for i, name := range contexts {
-		c, err := f.Cluster(name)
-		if err != nil {
+	var o Options
+	if len(opts) > 0 {
+		o = opts[0]
+	}
+	return contextResults(EachContext(ctx, f, contexts, func(ctx context.Context, c *kube.Cluster) (ContextResult, error) {
+		return translationsIn(ctx, c, q, o), nil
+	}))
+}
+
+// contextResults are the lookups of every context; a context that did not
+// answer (its clients could not be built, or ctx ended) is its error.
+func contextResults(rs []Result[ContextResult]) []ContextResult {
+	out := make([]ContextResult, len(rs))
+	for i, r := range rs {
+		if r.Err != nil {
+			err := r.Err
 			var ce *kube.ContextError
 			if errors.As(err, &ce) {
+				// The context is named by the result already.
 				err = ce.Err
 			}
-			results[i] = ContextResult{Context: name, Err: err}
+			out[i] = ContextResult{Context: r.Context, Err: err}
 			continue
 		}
-		clusters = append(clusters, c)
-		at = append(at, i)
+		out[i] = r.Value
 	}
-	for j, r := range Translations(ctx, clusters, q, opts...) {
-		results[at[j]] = r
-	}
-	return results
+	return out
 }
 
 func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) ContextResult {
@@ -237,33 +236,22 @@ func translationsIn(ctx context.Context, c *kube.Cluster, q Query, o Options) Co
 	return res
 }
 
-// fallback records the namespaces read one by one when a cluster-wide list
-// was forbidden.
-type fallback struct {
-	readable, forbidden []string
-}
-
 // listWithFallback lists r across all namespaces; when that is forbidden it
 // lists the namespaces the query names instead and says so.
 func listWithFallback(ctx context.Context, c *kube.Cluster, r Resource, q Query, selector string, tables bool) ([]Object, *metav1.Table, *fallback, error) {
-	objs, table, err := listResource(ctx, c, r, metav1.NamespaceAll, selector, tables)
-	if err == nil || !apierrors.IsForbidden(err) || !r.Namespaced {
-		return objs, table, nil, err
-	}
-	fb := &fallback{}
-	objs, table = nil, nil
-	for _, ns := range searchNamespaces(q) {
+	var objs []Object
+	var table *metav1.Table
+	fb, err := acrossNamespaces(r.Namespaced, searchNamespaces(q), func(ns string) error {
 		o, t, err := listResource(ctx, c, r, ns, selector, tables)
 		if err != nil {
-			if apierrors.IsForbidden(err) {
-				fb.forbidden = append(fb.forbidden, ns)
-				continue
-			}
-			return nil, nil, nil, err
+			return err
 		}
-		fb.readable = append(fb.readable, ns)
 		objs = append(objs, o...)
 		table = mergeTables(table, t)
+		return nil
+	})
+	if err != nil {
+		return nil, nil, nil, err
 	}
 	return objs, table, fb, nil
 }
@@ -308,13 +296,10 @@ func listResource(ctx context.Context, c *kube.Cluster, r Resource, namespace, s
 // List lists one resource in one namespace ("" for all), page by page.
 func List(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource, namespace, labelSelector string) ([]Object, error) {
 	var out []Object
-	opts := metav1.ListOptions{LabelSelector: labelSelector, Limit: pageSize}
-	for {
-		cctx, cancel := context.WithTimeout(ctx, c.Timeout)
-		list, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(cctx, opts)
-		cancel()
+	err := eachPage(ctx, c, labelSelector, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		list, err := c.Dynamic.Resource(gvr).Namespace(namespace).List(ctx, opts)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		for i := range list.Items {
 			item := &list.Items[i]
@@ -326,11 +311,12 @@ func List(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionResource,
 			}
 			out = append(out, Object{Context: c.Context, Resource: gvr.Resource, Obj: item})
 		}
-		if list.GetContinue() == "" {
-			return out, nil
-		}
-		opts.Continue = list.GetContinue()
+		return list.GetContinue(), nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 // Served reports whether a cluster serves a resource.

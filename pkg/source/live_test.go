@@ -5,13 +5,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -65,21 +62,13 @@ func fakeAPIServer(t *testing.T) *httptest.Server {
 // discovery client.
 func fakeCluster(t *testing.T, srv *httptest.Server) *kube.Cluster {
 	t.Helper()
-	dir := t.TempDir()
-	config := filepath.Join(dir, "config")
-	os.WriteFile(config, []byte(`apiVersion: v1
+	f := flagsFor(t, t.TempDir(), `apiVersion: v1
 kind: Config
 clusters: [{name: c, cluster: {server: "`+srv.URL+`"}}]
 users: [{name: u, user: {token: t}}]
 contexts: [{name: fake, context: {cluster: c, user: u}}]
 current-context: fake
-`), 0o600)
-	f := kube.NewFlags()
-	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
-	f.AddFlags(fs)
-	if err := fs.Parse([]string{"--kubeconfig", config, "--cache-dir", filepath.Join(dir, "cache")}); err != nil {
-		t.Fatal(err)
-	}
+`)
 	c, err := f.Cluster("fake")
 	if err != nil {
 		t.Fatal(err)

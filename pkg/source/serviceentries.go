@@ -24,19 +24,13 @@ func ServiceEntryHosts(ctx context.Context, c *kube.Cluster, selector string) (h
 		return nil, true, err
 	}
 	hosts = map[string]bool{}
-	opts := metav1.ListOptions{LabelSelector: selector, Limit: pageSize}
-	for {
-		lctx, cancel := context.WithTimeout(ctx, c.Timeout)
-		next, err := serviceEntryPage(lctx, cs, gvr.Version, opts, hosts)
-		cancel()
-		if err != nil {
-			return nil, true, err
-		}
-		if next == "" {
-			return hosts, true, nil
-		}
-		opts.Continue = next
+	err = eachPage(ctx, c, selector, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
+		return serviceEntryPage(ctx, cs, gvr.Version, opts, hosts)
+	})
+	if err != nil {
+		return nil, true, err
 	}
+	return hosts, true, nil
 }
 
 // serviceEntryPage reads one page at a version, adds its hosts, and returns

@@ -147,7 +147,7 @@ func jsonKind(tok json.Token) string {
 }
 
 func (d *decoder) malformed(err error) error {
-	return fmt.Errorf("%s: malformed YAML or JSON: %s", d.what, oneLine(err.Error()))
+	return fmt.Errorf("%s: malformed YAML or JSON: %w", d.what, err)
 }
 
 // yaml splits a YAML stream into documents at "---" lines, and a document

@@ -25,37 +25,35 @@ func ListTable(ctx context.Context, c *kube.Cluster, gvr schema.GroupVersionReso
 		return nil, err
 	}
 	var out *metav1.Table
-	cont := ""
-	for {
-		cctx, cancel := context.WithTimeout(ctx, c.Timeout)
+	err = eachPage(ctx, c, labelSelector, func(ctx context.Context, opts metav1.ListOptions) (string, error) {
 		req := client.Get().AbsPath(resourcePath(gvr, namespace)).
 			SetHeader("Accept", tableAccept).
 			Param("includeObject", "Metadata").
-			Param("limit", fmt.Sprint(pageSize))
-		if labelSelector != "" {
-			req = req.Param("labelSelector", labelSelector)
+			Param("limit", fmt.Sprint(opts.Limit))
+		if opts.LabelSelector != "" {
+			req = req.Param("labelSelector", opts.LabelSelector)
 		}
-		if cont != "" {
-			req = req.Param("continue", cont)
+		if opts.Continue != "" {
+			req = req.Param("continue", opts.Continue)
 		}
-		raw, err := req.DoRaw(cctx)
-		cancel()
+		raw, err := req.DoRaw(ctx)
 		if err != nil {
-			return nil, err
+			return "", err
 		}
 		var t metav1.Table
 		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, fmt.Errorf("decoding table of %s: %w", gvr.GroupResource(), err)
+			return "", fmt.Errorf("decoding table of %s: %w", gvr.GroupResource(), err)
 		}
 		if t.Kind != "Table" {
-			return nil, fmt.Errorf("%s: the server did not return a table", gvr.GroupResource())
+			return "", fmt.Errorf("%s: the server did not return a table", gvr.GroupResource())
 		}
 		out = mergeTables(out, &t)
-		if t.Continue == "" {
-			return out, nil
-		}
-		cont = t.Continue
+		return t.Continue, nil
+	})
+	if err != nil {
+		return nil, err
 	}
+	return out, nil
 }
 
 func resourcePath(gvr schema.GroupVersionResource, namespace string) string {

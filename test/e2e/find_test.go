@@ -184,6 +184,7 @@ func TestFindErrors(t *testing.T) {
 		{"missing file", []string{"find", "productpage", "-f", filepath.Join(dir, "nope.yaml")}, "error: cannot read " + filepath.Join(dir, "nope.yaml") + ": no such file or directory"},
 		{"malformed file", []string{"find", "productpage", "-f", malformed}, "error: " + malformed + ": malformed YAML or JSON: "},
 		{"unknown output", []string{"find", "productpage", "-o", "xml"}, `error: unknown output format "xml"`},
+		{"URL", []string{"find", "productpage", "-f", "https://example.com/vd.yaml"}, "error: https://example.com/vd.yaml: kubectl vd reads local files only, not URLs: download the file and give its path. See 'kubectl vd find -h' for help and examples\n"},
 		{"unknown flag", []string{"find", "productpage", "--frobnicate"}, "error: unknown flag: --frobnicate. See 'kubectl vd find -h' for help and examples\n"},
 	}
 	if os.Geteuid() != 0 { // root reads files whatever their mode
@@ -373,5 +374,54 @@ func TestFindResourcesNamesWhatNoContextServes(t *testing.T) {
 	_, stderr, code = runVD(t, "diff", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--resources", "bogus")
 	if code != 2 || stderr != `error: unknown resource "bogus" in --resources: no context read serves it. See 'kubectl vd diff -h' for help and examples`+"\n" {
 		t.Errorf("diff --resources bogus: exit %d, stderr %q", code, stderr)
+	}
+}
+
+// -f DIR reads the directory's own files, and with -R those below it, as
+// kubectl's -f does: the built binary on a copy of the example cluster1
+// one level down.
+func TestFindFilenameRecursive(t *testing.T) {
+	src := filepath.Join(repoRoot, "examples", "bookinfo", "cluster1")
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "cluster1")
+	if err := os.CopyFS(sub, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	want, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "-f", src, "-o", "name")
+	if code != 0 || want == "" {
+		t.Fatalf("find -f %s: exit %d, stderr %q", src, code, stderr)
+	}
+	_, stderr, code = runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "-f", dir, "-o", "name")
+	if code == 0 || stderr != "error: "+dir+": no .yaml, .yml or .json file in directory\n" {
+		t.Errorf("without -R: exit %d, stderr %q", code, stderr)
+	}
+	got, stderr, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "-f", dir, "-R", "-o", "name")
+	if code != 0 || stderr != "" || got != want {
+		t.Errorf("-R: exit %d, stderr %q, stdout\n%s\nwant\n%s", code, stderr, got, want)
+	}
+}
+
+// An unknown -o is refused before any context is resolved or read: a
+// context that is unknown, or whose server is down, does not hide it.
+func TestUnknownOutputIsRefusedBeforeTheContexts(t *testing.T) {
+	for _, args := range [][]string{
+		{"find", "productpage"},
+		{"diff", "productpage", "--context", "cluster1"},
+		{"clusters", "deploy/productpage-v1"},
+		{"endpoints", "deploy/productpage-v1"},
+	} {
+		for _, context := range []string{"dead", "nowhere"} {
+			name := args[0] + " --context " + context
+			t.Run(name, func(t *testing.T) {
+				full := append(append([]string(nil), args...), "-o", "nope", "--context", context)
+				stdout, stderr, code := runVD(t, full...)
+				if code == 0 || stdout != "" {
+					t.Errorf("exit %d, stdout %q", code, stdout)
+				}
+				if strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, `"nope"`) || !strings.HasSuffix(stderr, "See 'kubectl vd "+args[0]+" -h' for help and examples\n") {
+					t.Errorf("stderr = %q, want the output format refused", stderr)
+				}
+			})
+		}
 	}
 }

@@ -112,16 +112,18 @@ func NewCmdClusters(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-// Complete reads the arguments.
+// Complete reads the arguments. The output is checked first, before the
+// contexts are resolved: an unknown -o is refused whatever the kubeconfig
+// or the clusters are.
 func (o *Options) Complete(args []string) error {
+	if err := writer.ValidateFormat(o.Output); err != nil {
+		return cmdutil.Usage(err)
+	}
 	return o.Proxy.Complete("clusters", args, 1)
 }
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	if err := writer.ValidateFormat(o.Output); err != nil {
-		return err
-	}
 	if o.Filter.Port < 0 || o.Filter.Port > 65535 {
 		return fmt.Errorf("invalid --port %d", o.Filter.Port)
 	}

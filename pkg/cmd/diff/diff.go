@@ -55,13 +55,13 @@ type Options struct {
 	SearchNamespaces []string
 	From             string
 	FromContext      string
-	Filenames        []string
-	GlooClusterA     string
-	GlooClusterB     string
-	Raw              bool
-	Brief            bool
-	Output           string
-	Color            string
+	cmdutil.FilenameOptions
+	GlooClusterA string
+	GlooClusterB string
+	Raw          bool
+	Brief        bool
+	Output       string
+	Color        string
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
@@ -139,7 +139,7 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringVar(&o.From, "from", "", "Compare a snapshot written by find -o yaml (side A) with the live context (side B)")
 	f.StringVar(&o.FromContext, "from-context", "", "With --from: the context to take from a snapshot holding several (default: the live context)")
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Compare two files (or the two contexts of one file) instead of clusters; - is stdin")
+	o.FilenameOptions.AddFlags(cmd, "Compare two files (or the two contexts of one file) instead of clusters; - is stdin", true)
 	f.StringVar(&o.GlooClusterA, "gloo-cluster-a", "", "Gloo cluster name of side A (default: read from its objects' labels)")
 	f.StringVar(&o.GlooClusterB, "gloo-cluster-b", "", "Gloo cluster name of side B (default: read from its objects' labels)")
 	f.BoolVar(&o.Raw, "raw", false, "Do not fold cluster names: compare names and labels as they are")
@@ -176,6 +176,11 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	default:
 		return cmdutil.UsageErrorf("diff takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
+	// The output is checked before the contexts are resolved: an unknown
+	// -o is refused whatever the kubeconfig or the clusters are.
+	if err := o.validateOutput(); err != nil {
+		return cmdutil.Usage(err)
+	}
 	kinds, err := source.ParseKinds(o.Kinds)
 	if err != nil {
 		return err
@@ -187,7 +192,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick the contexts of a file with --context")
 		}
-		if err := source.CheckPaths(o.Filenames); err != nil {
+		if err := o.FilenameOptions.Validate(); err != nil {
 			return err
 		}
 		o.picks = o.Flags.ContextNames()
@@ -217,6 +222,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	return nil
 }
 
+// validateOutput refuses an unknown -o; it reads the flags only.
+func (o *Options) validateOutput() error {
+	switch o.Output {
+	case "", "json", "markdown":
+		return nil
+	}
+	return fmt.Errorf("unknown output format %q: diff prints text, json with -o json, or markdown with -o markdown", o.Output)
+}
+
 // Validate checks the input before any request is made.
 func (o *Options) Validate() error {
 	if err := cmdutil.ValidateLabelValue("parent name", o.Name); err != nil {
@@ -229,11 +243,6 @@ func (o *Options) Validate() error {
 		if err := cmdutil.ValidateNamespace(ns); err != nil {
 			return err
 		}
-	}
-	switch o.Output {
-	case "", "json", "markdown":
-	default:
-		return fmt.Errorf("unknown output format %q: diff prints text, json with -o json, or markdown with -o markdown", o.Output)
 	}
 	if err := cmdutil.ValidateColor(o.Color); err != nil {
 		return err
@@ -408,7 +417,7 @@ func (o *Options) readFiles(paths ...string) ([]source.Object, []string, error) 
 	resources := source.NewResourceFilter(o.Resources)
 	matches := o.query.Matcher()
 	var kept source.Latest
-	err := source.Visit(paths, o.In, func(obj source.Object) error {
+	err := source.VisitWith(paths, o.In, o.FilenameOptions.VisitOptions(), func(obj source.Object) error {
 		contexts.Keep(obj)
 		if resources.Keep(obj) && matches(obj) {
 			kept.Add(obj)

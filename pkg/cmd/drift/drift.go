@@ -54,9 +54,9 @@ const dumpPath = "config_dump?include_eds=true"
 type Options struct {
 	Flags *kube.Flags
 
-	Name           string
-	Namespace      string
-	Filenames      []string
+	Name      string
+	Namespace string
+	cmdutil.FilenameOptions
 	Proxy          string
 	Selector       string
 	ProxyNamespace string
@@ -123,7 +123,7 @@ Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "With --dump: the translations and Kubernetes objects, from files, directories or - (stdin); repeatable")
+	o.FilenameOptions.AddFlags(cmd, "With --dump: the translations and Kubernetes objects, from files, directories or - (stdin); repeatable", true)
 	f.StringVar(&o.Proxy, "proxy", "", "The proxy: a pod (NAME or pod/NAME) or deploy/NAME (its first ready pod)")
 	f.StringVarP(&o.Selector, "selector", "l", "", "The proxies: every running pod this label selector picks")
 	f.StringVar(&o.ProxyNamespace, "proxy-namespace", "", "Namespace of the proxies (default: the VirtualDestination's namespace)")
@@ -379,7 +379,7 @@ func (o *Options) compare(d *contextData, dump *envoy.Dump) drift.ProxyResult {
 func (o *Options) offline() ([]drift.ProxyResult, []string, error) {
 	byContext := map[string][]source.Object{}
 	var unplaced []source.Object
-	err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+	err := source.VisitWith(o.Filenames, o.In, o.FilenameOptions.VisitOptions(), func(obj source.Object) error {
 		obj.Context = source.FileContext(obj)
 		if obj.Context == "" {
 			unplaced = append(unplaced, obj)

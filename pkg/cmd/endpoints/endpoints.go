@@ -115,16 +115,18 @@ func NewCmdEndpoints(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-// Complete reads the arguments.
+// Complete reads the arguments. The output is checked first, before the
+// contexts are resolved: an unknown -o is refused whatever the kubeconfig
+// or the clusters are.
 func (o *Options) Complete(args []string) error {
+	if err := writer.ValidateFormat(o.Output); err != nil {
+		return cmdutil.Usage(err)
+	}
 	return o.Proxy.Complete("endpoints", args, 2)
 }
 
 // Validate checks the flags.
 func (o *Options) Validate() error {
-	if err := writer.ValidateFormat(o.Output); err != nil {
-		return err
-	}
 	if o.port < 0 || o.port > 65535 {
 		return fmt.Errorf("invalid --port %d", o.port)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/locality"
-	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 const example = `  # The priorities productpage-v1-a's Envoy gives productpage.global, and what happens when cluster1 is down
@@ -46,9 +45,9 @@ const (
 type Options struct {
 	Flags *kube.Flags
 
-	Name          string
-	Namespace     string
-	Filenames     []string
+	Name      string
+	Namespace string
+	cmdutil.FilenameOptions
 	From          string
 	FromNamespace string
 	Locality      string
@@ -119,7 +118,7 @@ unreachable context: the others are still shown).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters; repeatable")
+	o.FilenameOptions.AddFlags(cmd, "Read objects from files, directories or - (stdin) instead of clusters; repeatable", true)
 	f.StringVar(&o.From, "from", "", "The source: a pod (NAME or pod/NAME) or deploy/NAME (its first ready pod), in --from-namespace")
 	f.StringVar(&o.FromNamespace, "from-namespace", "", "Namespace of the --from pod (default: the VirtualDestination's namespace)")
 	f.StringVar(&o.Locality, "locality", "", "The source: a proxy in this locality (region/zone[/subzone]) in the VirtualDestination's namespace")
@@ -169,7 +168,7 @@ func (o *Options) Complete(args []string) error {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
-		if err := source.CheckPaths(o.Filenames); err != nil {
+		if err := o.FilenameOptions.Validate(); err != nil {
 			return err
 		}
 		o.picks = o.Flags.ContextNames()

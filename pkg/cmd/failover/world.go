@@ -31,7 +31,7 @@ func (o *Options) fromFiles() ([]*world, error) {
 	picks := source.NewPicks(o.picks)
 	byContext := map[string][]source.Object{}
 	var unplaced []source.Object
-	err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+	err := source.VisitWith(o.Filenames, o.In, o.FilenameOptions.VisitOptions(), func(obj source.Object) error {
 		obj.Context = source.FileContext(obj)
 		if obj.Context == "" {
 			unplaced = append(unplaced, obj)

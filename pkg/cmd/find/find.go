@@ -14,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
+	cliprinters "k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
@@ -50,16 +52,22 @@ type Options struct {
 	Resources        []string
 	AllResources     bool
 	SearchNamespaces []string
-	Filenames        []string
-	Output           string
-	NoHeaders        bool
-	Watch            bool
+	cmdutil.FilenameOptions
+	Output string
+	// PrintFlags print -o yaml, json, name, jsonpath, go-template... as
+	// kubectl get does; Output is its --output. custom-columns is not
+	// offered: its printer is kubectl's own (k8s.io/kubectl), not
+	// cli-runtime's, and that module would bring kubectl's dependencies
+	// into the plugin.
+	PrintFlags *genericclioptions.PrintFlags
+	NoHeaders  bool
+	Watch      bool
 
 	// Completed state.
 	query    source.Query
-	contexts []string // live contexts
-	picks    []string // contexts picked in files with --context
-	jsonpath string
+	contexts []string                    // live contexts
+	picks    []string                    // contexts picked in files with --context
+	printer  cliprinters.ResourcePrinter // a kubectl output, else nil
 	// elsewhere are the namespaces where files hold translations of a
 	// parent of that name, for the hint when none is in the namespace.
 	elsewhere []string
@@ -71,8 +79,14 @@ type Options struct {
 
 // NewOptions returns Options with defaults.
 func NewOptions(streams genericiooptions.IOStreams) *Options {
-	return &Options{Flags: kube.NewFlags(), IOStreams: streams, Now: time.Now}
+	o := &Options{Flags: kube.NewFlags(), IOStreams: streams, Now: time.Now, PrintFlags: genericclioptions.NewPrintFlags("")}
+	o.PrintFlags.OutputFormat = &o.Output
+	return o
 }
+
+// ownFormats are the outputs find prints itself; every other -o is
+// kubectl's, through PrintFlags.
+var ownFormats = map[string]bool{"": true, "wide": true, "tree": true, "markdown": true}
 
 // NewCmdFind returns the find command.
 func NewCmdFind(streams genericiooptions.IOStreams) *cobra.Command {
@@ -112,8 +126,10 @@ the last.`,
 	cmd.Flags().StringSliceVar(&o.Resources, "resources", nil, "Only scan these Istio resources (serviceentries, dr, virtualservice.networking.istio.io, ...)")
 	cmd.Flags().BoolVar(&o.AllResources, "all-resources", false, "Scan every listable resource of every API group, core kinds such as Secrets included")
 	cmd.Flags().StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces (the parent's namespace is always read)")
-	cmd.Flags().StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters")
-	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, yaml, json, name, jsonpath=TEMPLATE, tree, markdown (tables to paste into an issue)")
+	o.FilenameOptions.AddFlags(cmd, "Read objects from files, directories or - (stdin) instead of clusters", true)
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "Output format: wide, tree, markdown (tables to paste into an issue), or kubectl's: "+strings.Join(o.PrintFlags.AllowedFormats(), ", ")+" (jsonpath=TEMPLATE, go-template=TEMPLATE...)")
+	// --template and --allow-missing-template-keys, as kubectl get has them.
+	o.PrintFlags.TemplatePrinterFlags.AddFlags(cmd)
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After the listing, stream changes to translated objects until interrupted")
 
@@ -123,7 +139,7 @@ the last.`,
 	_ = cmd.RegisterFlagCompletionFunc("resources", complete.IstioResources(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", complete.Namespaces(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
-		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "tree", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
+		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "go-template=", "tree", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -136,9 +152,14 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if strings.HasPrefix(o.Output, "jsonpath=") {
-		o.jsonpath = strings.TrimPrefix(o.Output, "jsonpath=")
-		o.Output = "jsonpath"
+	if t := o.PrintFlags.TemplatePrinterFlags.TemplateArgument; o.Output == "" && t != nil && *t != "" {
+		// kubectl get prints --template without -o as a go-template.
+		o.Output = "go-template"
+	}
+	// The output is checked before the contexts are resolved: an unknown
+	// -o is refused whatever the kubeconfig or the clusters are.
+	if err := o.validateOutput(); err != nil {
+		return cmdutil.Usage(err)
 	}
 	if len(o.Filenames) == 0 {
 		if err := o.Flags.ValidateTimeout(); err != nil {
@@ -151,7 +172,7 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
-		if err := source.CheckPaths(o.Filenames); err != nil {
+		if err := o.FilenameOptions.Validate(); err != nil {
 			return err
 		}
 		o.picks = o.Flags.ContextNames()
@@ -200,23 +221,37 @@ func (o *Options) Validate() error {
 			return err
 		}
 	}
-	switch o.Output {
-	case "", "wide", "yaml", "json", "name", "tree", "markdown":
-	case "jsonpath":
-		if err := printers.ValidateJSONPath(o.jsonpath); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("unknown output format %q: use wide, yaml, json, name, jsonpath=TEMPLATE, tree or markdown", o.Output)
-	}
-	if o.Name == "" && o.Output != "" && o.Output != "wide" && o.Output != "yaml" && o.Output != "json" {
-		return fmt.Errorf("-o %s needs a parent NAME", o.Output)
-	}
 	if o.Watch && len(o.Filenames) > 0 {
 		return errors.New("--watch reads live clusters: it cannot be used with -f")
 	}
 	if o.Watch && o.Name == "" {
 		return errors.New("--watch needs a parent NAME")
+	}
+	return nil
+}
+
+// validateOutput refuses an unknown -o and builds kubectl's printer; it
+// reads the flags only.
+func (o *Options) validateOutput() error {
+	format, template, _ := strings.Cut(o.Output, "=")
+	if !ownFormats[o.Output] {
+		if format == "jsonpath" || format == "jsonpath-as-json" {
+			// The template's own error, worded as find always did.
+			if err := printers.ValidateJSONPath(template); err != nil {
+				return err
+			}
+		}
+		p, err := o.PrintFlags.ToPrinter()
+		if genericclioptions.IsNoCompatiblePrinterError(err) {
+			return fmt.Errorf("unknown output format %q: use wide, tree, markdown or one of kubectl's: %s", o.Output, strings.Join(o.PrintFlags.AllowedFormats(), ", "))
+		}
+		if err != nil {
+			return err
+		}
+		o.printer = p
+	}
+	if o.Name == "" && o.Output != "" && o.Output != "wide" && o.Output != "yaml" && o.Output != "json" {
+		return fmt.Errorf("-o %s needs a parent NAME", format)
 	}
 	return nil
 }
@@ -280,7 +315,7 @@ func (o *Options) readFiles() ([]source.ContextResult, error) {
 	// needs every object (no --context or --resources to check against
 	// what the files hold), skip the List items whose text cannot hold the
 	// labels asked for (label values are never escaped in YAML or JSON).
-	var opts source.VisitOptions
+	opts := o.FilenameOptions.VisitOptions()
 	if len(o.picks) == 0 && len(o.Resources) == 0 {
 		key, name := []byte(source.LabelParentName), []byte(o.Name)
 		opts.MayHold = func(text []byte) bool {
@@ -342,15 +377,10 @@ func (o *Options) print(results []source.ContextResult) error {
 	objs := allObjects(results)
 	severalContexts := len(results) > 1 || len(source.Contexts(objs)) > 1
 	w := o.Out
+	if o.printer != nil {
+		return printers.Print(w, o.printer, objs, severalContexts)
+	}
 	switch o.Output {
-	case "yaml":
-		return printers.YAML(w, objs, severalContexts)
-	case "json":
-		return printers.JSON(w, objs, severalContexts)
-	case "name":
-		return printers.Names(w, objs)
-	case "jsonpath":
-		return printers.JSONPath(w, objs, o.jsonpath, severalContexts)
 	case "tree":
 		return printers.Tree(w, objs, o.Now())
 	}

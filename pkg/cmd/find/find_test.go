@@ -87,6 +87,9 @@ func TestFindValidation(t *testing.T) {
 		{[]string{"p", "-w", "-f", cluster1}, "--watch reads live clusters: it cannot be used with -f"},
 		{[]string{"p", "--kind", "not a kind", "-f", cluster1}, `invalid --kind "not a kind"`},
 		{[]string{"p", "-f", "-"}, "standard input is empty"},
+		{[]string{"p", "-f", "https://example.com/vd.yaml"}, "https://example.com/vd.yaml: kubectl vd reads local files only, not URLs"},
+		// The output is refused before the kubeconfig is read.
+		{[]string{"p", "-o", "nope", "--kubeconfig", "/nonexistent/kubeconfig", "--context", "dead"}, `unknown output format "nope"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.want, func(t *testing.T) {
@@ -243,6 +246,63 @@ func TestFindMarkdownIsGFMTables(t *testing.T) {
 	for _, h := range []string{"CONTEXT", "NAMESPACE", "NAME", "HOSTS", "ADDRESS"} {
 		if !strings.Contains(out, "<th style=\"text-align:left\">"+h+"</th>") {
 			t.Errorf("no header %s in:\n%s", h, out)
+		}
+	}
+}
+
+// -f DIR reads the directory's own files; -R/--recursive also those of the
+// directories below, as kubectl does.
+func TestFindRecursive(t *testing.T) {
+	dir := t.TempDir()
+	sub := filepath.Join(dir, "cluster1")
+	if err := os.Mkdir(sub, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(cluster1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, err := os.ReadFile(filepath.Join(cluster1, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(sub, e.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, _, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", cluster1, "-o", "name")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", dir, "-o", "name"); err == nil || !strings.Contains(err.Error(), "no .yaml, .yml or .json file in directory") {
+		t.Fatalf("without -R: err = %v, want no manifest in the directory", err)
+	}
+	for _, flag := range []string{"-R", "--recursive"} {
+		got, _, err := run(t, "", "productpage", "-n", "bookinfo-frontends", "-f", dir, flag, "-o", "name")
+		if err != nil {
+			t.Fatalf("%s: %v", flag, err)
+		}
+		if got != want {
+			t.Errorf("%s: got\n%s\nwant\n%s", flag, got, want)
+		}
+	}
+}
+
+// Every -o of kubectl's goes through cli-runtime's printers: a go-template
+// (with -o or --template alone, as kubectl get takes it) prints what the
+// same JSONPath prints.
+func TestFindKubectlTemplates(t *testing.T) {
+	base := []string{"productpage", "-n", "bookinfo-frontends", "-f", cluster1}
+	want, _, err := run(t, "", append(base, "-o", `jsonpath={range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}`)...)
+	if err != nil || want == "" {
+		t.Fatalf("jsonpath: %q, %v", want, err)
+	}
+	tmpl := `{{range .items}}{{.kind}}/{{.metadata.name}}{{"\n"}}{{end}}`
+	for _, args := range [][]string{{"-o", "go-template=" + tmpl}, {"--template", tmpl}, {"-o", "go-template", "--template", tmpl}} {
+		got, _, err := run(t, "", append(append([]string(nil), base...), args...)...)
+		if err != nil || got != want {
+			t.Errorf("%q: %v, got\n%s\nwant\n%s", args, err, got, want)
 		}
 	}
 }

@@ -247,7 +247,7 @@ func shortNetError(err error) string {
 	for {
 		inner := errors.Unwrap(err)
 		if inner == nil {
-			return oneLine(err.Error())
+			return kube.OneLine(err.Error())
 		}
 		err = inner
 	}
@@ -287,7 +287,7 @@ func (s *errorSink) Error(err error, msg string, _ ...any) { s.add(err, msg) }
 func (s *errorSink) add(err error, msg string) {
 	text := msg
 	if err != nil {
-		text = oneLine(err.Error())
+		text = kube.OneLine(err.Error())
 	}
 	s.mu.Lock()
 	s.msgs = append(s.msgs, text)
@@ -321,5 +321,3 @@ func (s *errorSink) last() string {
 	}
 	return ""
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

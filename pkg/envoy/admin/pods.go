@@ -11,7 +11,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -34,7 +33,7 @@ func ParseTarget(arg, selector string) (Target, error) {
 			return Target{}, fmt.Errorf("give a pod or -l/--selector, not both")
 		}
 		if _, err := labels.Parse(selector); err != nil {
-			return Target{}, fmt.Errorf("invalid selector %q: %s", selector, oneLine(err.Error()))
+			return Target{}, fmt.Errorf("invalid selector %q: %w", selector, err)
 		}
 		return Target{Selector: selector}, nil
 	}
@@ -69,17 +68,11 @@ func (t Target) String() string {
 
 // ResolvePod finds the pod to read in a namespace of a cluster. A named pod
 // must be running; a deployment or a selector gives its first ready pod
-// (by name).
+// (by name). The reads are pkg/source's.
 func ResolvePod(ctx context.Context, c *kube.Cluster, namespace string, t Target) (string, error) {
-	cs, err := kubernetes.NewForConfig(c.Config)
-	if err != nil {
-		return "", err
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.Timeout)
-	defer cancel()
 	switch {
 	case t.Kind == "pod":
-		pod, err := cs.CoreV1().Pods(namespace).Get(ctx, t.Name, metav1.GetOptions{})
+		pod, err := source.Pod(ctx, c, namespace, t.Name)
 		if err != nil {
 			if apierrors.IsNotFound(err) {
 				return "", fmt.Errorf("pod %s/%s not found", namespace, t.Name)
@@ -94,7 +87,7 @@ func ResolvePod(ctx context.Context, c *kube.Cluster, namespace string, t Target
 		}
 		return pod.Name, nil
 	case t.Kind == "deployment":
-		d, err := cs.AppsV1().Deployments(namespace).Get(ctx, t.Name, metav1.GetOptions{})
+		d, err := source.Deployment(ctx, c, namespace, t.Name)
 		if err != nil {
 			if apierrors.IsNotFound(err) {
 				return "", fmt.Errorf("deployment %s/%s not found", namespace, t.Name)
@@ -105,7 +98,7 @@ func ResolvePod(ctx context.Context, c *kube.Cluster, namespace string, t Target
 		if err != nil {
 			return "", fmt.Errorf("deployment %s/%s: invalid selector: %s", namespace, t.Name, err)
 		}
-		name, err := firstReadyPod(ctx, cs, namespace, sel.String())
+		name, err := firstReadyPod(ctx, c, namespace, sel.String())
 		if err != nil {
 			return "", err
 		}
@@ -114,7 +107,7 @@ func ResolvePod(ctx context.Context, c *kube.Cluster, namespace string, t Target
 		}
 		return name, nil
 	}
-	name, err := firstReadyPod(ctx, cs, namespace, t.Selector)
+	name, err := firstReadyPod(ctx, c, namespace, t.Selector)
 	if err != nil {
 		return "", err
 	}
@@ -131,14 +124,14 @@ func phase(p *corev1.Pod) string {
 	return string(p.Status.Phase)
 }
 
-func firstReadyPod(ctx context.Context, cs kubernetes.Interface, namespace, selector string) (string, error) {
-	list, err := cs.CoreV1().Pods(namespace).List(ctx, metav1.ListOptions{LabelSelector: selector})
+func firstReadyPod(ctx context.Context, c *kube.Cluster, namespace, selector string) (string, error) {
+	pods, err := source.Pods(ctx, c, namespace, selector)
 	if err != nil {
 		return "", fmt.Errorf("listing pods in %s: %s", namespace, source.Describe(err))
 	}
 	var ready []string
-	for i := range list.Items {
-		p := &list.Items[i]
+	for i := range pods {
+		p := &pods[i]
 		if p.DeletionTimestamp == nil && p.Status.Phase == corev1.PodRunning && isReady(p) {
 			ready = append(ready, p.Name)
 		}

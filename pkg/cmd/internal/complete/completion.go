@@ -14,9 +14,9 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/metadata"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 // Timeout bounds one completion, all contexts included. A context that has
@@ -115,14 +115,12 @@ func KubeconfigUsers(flags *kube.Flags) cobra.CompletionFunc {
 // Namespaces completes the namespaces of every selected context.
 func Namespaces(flags *kube.Flags) cobra.CompletionFunc {
 	return func(cmd *cobra.Command, args []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		names := collect(flags, func(ctx context.Context, t target, add func(string, string)) {
-			list, err := t.meta.Resource(namespacesGVR).List(ctx, listOptions(""))
-			if err != nil {
-				return
-			}
-			for _, item := range list.Items {
+		names := collect(flags, func(ctx context.Context, t target, add func(string, string)) error {
+			items, err := source.ListMetadata(ctx, t.cluster, namespacesGVR, "", "")
+			for _, item := range items {
 				add(item.Name, "")
 			}
+			return err
 		})
 		return names.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
@@ -131,7 +129,6 @@ func Namespaces(flags *kube.Flags) cobra.CompletionFunc {
 // target is one selected context, ready to be asked.
 type target struct {
 	cluster *kube.Cluster
-	meta    metadata.Interface
 	// namespace is -n or the namespace of the first selected context.
 	namespace string
 }
@@ -185,9 +182,10 @@ func (r *results) completions(toComplete string) []cobra.Completion {
 	return out
 }
 
-// collect runs ask on every selected context concurrently and returns what
-// answered within Timeout. Errors are dropped.
-func collect(flags *kube.Flags, ask func(ctx context.Context, t target, add func(name, desc string))) *results {
+// collect runs ask on every selected context concurrently (pkg/source's
+// fan-out over contexts) and returns what answered within Timeout. Errors
+// are dropped.
+func collect(flags *kube.Flags, ask func(ctx context.Context, t target, add func(name, desc string)) error) *results {
 	res := &results{}
 	f := bounded(flags)
 	contexts, err := f.SelectedContexts()
@@ -200,31 +198,9 @@ func collect(flags *kube.Flags, ask func(ctx context.Context, t target, add func
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), Timeout)
 	defer cancel()
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	for _, name := range contexts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			c, err := f.Cluster(name)
-			if err != nil {
-				return
-			}
-			meta, err := metadata.NewForConfig(c.Config)
-			if err != nil {
-				return
-			}
-			ask(ctx, target{cluster: c, meta: meta, namespace: ns}, res.add)
-		}()
-	}
-	go func() {
-		wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
+	source.EachContext(ctx, f, contexts, func(ctx context.Context, c *kube.Cluster) (struct{}, error) {
+		return struct{}{}, ask(ctx, target{cluster: c, namespace: ns}, res.add)
+	})
 	return res
 }
 

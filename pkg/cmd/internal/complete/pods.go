@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 var (
@@ -29,24 +30,19 @@ func Pods(flags *kube.Flags) cobra.CompletionFunc {
 		}
 		for _, p := range workloadPrefixes {
 			if strings.HasPrefix(toComplete, p) {
-				res := collect(flags, func(ctx context.Context, t target, add func(string, string)) {
-					list, err := t.meta.Resource(deploymentsGVR).Namespace(t.namespace).List(ctx, listOptions(""))
-					if err != nil {
-						return
-					}
-					for _, item := range list.Items {
+				res := collect(flags, func(ctx context.Context, t target, add func(string, string)) error {
+					items, err := source.ListMetadata(ctx, t.cluster, deploymentsGVR, t.namespace, "")
+					for _, item := range items {
 						add(p+item.Name, "")
 					}
+					return err
 				})
 				return res.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
 			}
 		}
-		res := collect(flags, func(ctx context.Context, t target, add func(string, string)) {
-			list, err := t.meta.Resource(podsGVR).Namespace(t.namespace).List(ctx, listOptions(""))
-			if err != nil {
-				return
-			}
-			for _, item := range list.Items {
+		res := collect(flags, func(ctx context.Context, t target, add func(string, string)) error {
+			items, err := source.ListMetadata(ctx, t.cluster, podsGVR, t.namespace, "")
+			for _, item := range items {
 				desc := ""
 				if _, ok := item.Annotations["sidecar.istio.io/status"]; ok {
 					desc = "sidecar"
@@ -55,6 +51,7 @@ func Pods(flags *kube.Flags) cobra.CompletionFunc {
 				}
 				add(item.Name, desc)
 			}
+			return err
 		})
 		return res.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
 	}

@@ -11,7 +11,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/spf13/cobra"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -25,8 +24,9 @@ import (
 
 // Options are the proxy selection flags.
 type Options struct {
-	Flags        *kube.Flags
-	Filenames    []string
+	Flags *kube.Flags
+	// -f names saved admin answers, files only: no -R.
+	cmdutil.FilenameOptions
 	Selector     string
 	AdminPort    int
 	VD           string
@@ -52,7 +52,7 @@ func NewOptions(streams genericiooptions.IOStreams) *Options {
 func (o *Options) AddFlags(cmd *cobra.Command, what string) {
 	fs := cmd.Flags()
 	o.Flags.AddFlags(fs)
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, what)
+	o.FilenameOptions.AddFlags(cmd, what, false)
 	fs.StringVarP(&o.Selector, "selector", "l", "", "Read the first ready pod matching this label selector")
 	fs.IntVar(&o.AdminPort, "proxy-admin-port", o.AdminPort, "Envoy admin port of the proxy")
 	fs.StringVar(&o.VD, "vd", "", "Keep only what belongs to the hosts of this VirtualDestination (read from its ServiceEntries)")
@@ -62,7 +62,6 @@ func (o *Options) AddFlags(cmd *cobra.Command, what string) {
 	complete.RegisterConnectionFlags(cmd, o.Flags)
 	_ = cmd.RegisterFlagCompletionFunc("vd", complete.ParentNames(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("vd-namespace", complete.Namespaces(o.Flags))
-	_ = cmd.RegisterFlagCompletionFunc("filename", cobra.FixedCompletions(nil, cobra.ShellCompDirectiveDefault))
 }
 
 // Offline tells whether the proxy is read from files.
@@ -95,6 +94,12 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 		}
 		if stdin > 1 {
 			return cmdutil.UsageErrorf("standard input (-) can be read only once")
+		}
+		if err := o.FilenameOptions.Validate(); err != nil {
+			return err
+		}
+		if err := source.CheckPaths(o.Translations); err != nil {
+			return err
 		}
 		o.vdNamespace = o.VDNamespace
 		if o.vdNamespace == "" && o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
@@ -166,11 +171,7 @@ type Proxy struct {
 }
 
 // Result is the outcome of one proxy.
-type Result struct {
-	Context string
-	Value   any
-	Err     error
-}
+type Result = source.Result[any]
 
 // ContextColumn tells whether the output needs a CONTEXT column.
 func (o *Options) ContextColumn() bool { return len(o.contexts) > 1 }
@@ -192,31 +193,18 @@ func (o *Options) Run(ctx context.Context, fn func(ctx context.Context, p Proxy)
 		v, err := fn(ctx, p)
 		return []Result{{Value: v, Err: err}}
 	}
-	results := make([]Result, len(o.contexts))
-	var wg sync.WaitGroup
-	for i, name := range o.contexts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			v, err := o.runContext(ctx, name, fn)
-			results[i] = Result{Context: name, Value: v, Err: err}
-		}()
-	}
-	wg.Wait()
-	return results
+	return source.EachContext(ctx, o.Flags, o.contexts, func(ctx context.Context, c *kube.Cluster) (any, error) {
+		return o.runContext(ctx, c, fn)
+	})
 }
 
-func (o *Options) runContext(ctx context.Context, name string, fn func(ctx context.Context, p Proxy) (any, error)) (any, error) {
-	c, err := o.Flags.Cluster(name)
-	if err != nil {
-		return nil, err
-	}
+func (o *Options) runContext(ctx context.Context, c *kube.Cluster, fn func(ctx context.Context, p Proxy) (any, error)) (any, error) {
 	ns := c.ContextNamespace()
 	pod, err := admin.ResolvePod(ctx, c, ns, o.Target)
 	if err != nil {
 		return nil, err
 	}
-	p := Proxy{Context: name, Source: &admin.Pod{Cluster: c, Namespace: ns, Name: pod, AdminPort: o.AdminPort}}
+	p := Proxy{Context: c.Context, Source: &admin.Pod{Cluster: c, Namespace: ns, Name: pod, AdminPort: o.AdminPort}}
 	defer p.Source.Close()
 	if o.VD != "" {
 		vdns := o.vdNamespace
@@ -247,12 +235,10 @@ func (o *Options) Report(results []Result) error {
 		return failed[0].Err
 	}
 	for _, r := range failed {
-		fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", r.Context, oneLine(r.Err.Error()))
+		fmt.Fprintf(o.ErrOut, "error: context %s: %s\n", r.Context, kube.OneLine(r.Err.Error()))
 	}
 	return cmdutil.Exit(1, nil)
 }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // Warn is where writers report what they print differently from istioctl.
 func (o *Options) Warn() io.Writer { return o.ErrOut }

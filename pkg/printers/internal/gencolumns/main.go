@@ -11,7 +11,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/kubectl-vd/kubectl-vd/internal/istiocrds"
@@ -19,13 +18,7 @@ import (
 
 var output = flag.String("o", "istio_columns.go", "the file to write")
 
-func main() {
-	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "gencolumns:", err)
-		os.Exit(1)
-	}
-}
+func main() { istiocrds.Main("gencolumns", run) }
 
 func run() error {
 	var entries []string

@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
-	"os"
 	"sort"
 
 	"github.com/kubectl-vd/kubectl-vd/internal/istiocrds"
@@ -19,13 +18,7 @@ import (
 
 var output = flag.String("o", "istio_resources.go", "the file to write")
 
-func main() {
-	flag.Parse()
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "genresources:", err)
-		os.Exit(1)
-	}
-}
+func main() { istiocrds.Main("genresources", run) }
 
 func run() error {
 	var entries []string
