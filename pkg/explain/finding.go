@@ -70,6 +70,10 @@ func ParseSeverity(s string) (Severity, bool) {
 type Finding struct {
 	Code     string   `json:"code"`
 	Severity Severity `json:"severity"`
+	// IstioCode and KialiCode name the istioctl analyze message and the
+	// Kiali validation that report the same problem, when one does.
+	IstioCode string `json:"istioCode,omitempty"`
+	KialiCode string `json:"kialiCode,omitempty"`
 	// Cluster is the Gloo cluster concerned ("" for findings across
 	// clusters).
 	Cluster string      `json:"cluster,omitempty"`

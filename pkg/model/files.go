@@ -70,8 +70,19 @@ func (b *FileInputBuilder) Add(o source.Object) {
 
 // used reports whether Build reads the object.
 func (b *FileInputBuilder) used(o source.Object) bool {
-	return isVirtualDestination(o, b.name, b.namespace) || translatedFrom(o, b.name, b.namespace) ||
-		(o.Group() == GroupIstioNetworking && o.Kind() == KindVirtualService)
+	if isVirtualDestination(o, b.name, b.namespace) || translatedFrom(o, b.name, b.namespace) {
+		return true
+	}
+	if o.Group() != GroupIstioNetworking {
+		return false
+	}
+	switch o.Kind() {
+	case KindVirtualService, KindServiceEntry, KindDestinationRule:
+		// ServiceEntries and DestinationRules of other parents may name
+		// a host of the chain: which ones is known once it is built.
+		return true
+	}
+	return false
 }
 
 // Input is what was read.

@@ -153,6 +153,23 @@ type Cluster struct {
 	// Others are the remaining objects translated from the
 	// VirtualDestination.
 	Others []Ref `json:"others,omitempty"`
+	// OtherServiceEntries and OtherDestinationRules are those of another
+	// parent (or written by hand) that name one of the chain's hosts: Istio
+	// merges them with the translation's, which some checks look at.
+	OtherServiceEntries   []ServiceEntry    `json:"otherServiceEntries,omitempty"`
+	OtherDestinationRules []DestinationRule `json:"otherDestinationRules,omitempty"`
+}
+
+// AllServiceEntries are the translation's ServiceEntries, then the others
+// that declare a host of the chain.
+func (c *Cluster) AllServiceEntries() []ServiceEntry {
+	return append(append([]ServiceEntry(nil), c.ServiceEntries...), c.OtherServiceEntries...)
+}
+
+// AllDestinationRules are the translation's DestinationRules, then the
+// others whose host is one of the chain's.
+func (c *Cluster) AllDestinationRules() []DestinationRule {
+	return append(append([]DestinationRule(nil), c.DestinationRules...), c.OtherDestinationRules...)
 }
 
 // HasTranslation reports whether the cluster holds any object translated

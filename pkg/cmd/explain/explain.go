@@ -502,6 +502,7 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 		return e
 	}
 	e.ctx.IstioAPI = true
+	e.objs = append(e.objs, o.readHostObjects(ctx, c)...)
 	objs, err := source.List(ctx, c, gvr, "", "")
 	if err == nil {
 		e.objs = append(e.objs, objs...)
@@ -534,6 +535,32 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 	e.warnings = append(e.warnings, "cannot list VirtualServices across all namespaces (forbidden); "+what+
 		": routes from other namespaces are not shown")
 	return e
+}
+
+// readHostObjects reads the ServiceEntries and DestinationRules of every
+// namespace: those of other parents that name a host of the chain are
+// merged by Istio with the translation's (checks VD104, VD602, VD603). The
+// chain itself is read by label, so a list that fails or is forbidden only
+// narrows these checks to the namespaces named.
+func (o *Options) readHostObjects(ctx context.Context, c *kube.Cluster) []source.Object {
+	var out []source.Object
+	for _, resource := range []string{"serviceentries", "destinationrules"} {
+		gvr, ok, err := source.PreferredResource(ctx, c, model.GroupIstioNetworking, resource)
+		if err != nil || !ok {
+			continue
+		}
+		objs, err := source.List(ctx, c, gvr, "", "")
+		if err == nil {
+			out = append(out, objs...)
+			continue
+		}
+		for _, ns := range uniqueStrings(append([]string{o.Namespace}, o.SearchNamespaces...)) {
+			if objs, err := source.List(ctx, c, gvr, ns, ""); err == nil {
+				out = append(out, objs...)
+			}
+		}
+	}
+	return out
 }
 
 func uniqueStrings(s []string) []string {
