@@ -43,7 +43,7 @@ func Checks() []Check {
 		{Code: "VD303", Severity: Error, Title: "exportTo hides the ServiceEntry from a namespace that routes to it", Doc: "exportTo hides the ServiceEntry from a namespace that routes to it", run: checkServiceEntryHidden},
 		{Code: "VD304", Severity: Error, Title: "exportTo hides the DestinationRule from a namespace that routes to its host", Doc: "exportTo hides the DestinationRule from a namespace that routes to its host", run: checkDestinationRuleHidden},
 		{Code: "VD305", Severity: Error, Title: "a VirtualService routes to a subset the DestinationRule does not define", Doc: "a VirtualService routes to a subset the DestinationRule does not define", run: checkRouteToUndefinedSubset},
-		{Code: "VD306", Severity: Warning, Istio: "IST0130", Title: "a route to the host is hidden by an earlier route",
+		{Code: "VD306", Severity: Warning, Istio: "IST0130, IST0131", Title: "a route to the host is hidden by an earlier route",
 			Doc: "a route to a host of the chain that an earlier route of the same VirtualService always takes first: a rule after one without match conditions or whose matches all repeat earlier ones (istioctl's VirtualServiceUnreachableRule, IST0130), or some of its matches only (VirtualServiceIneffectiveMatch, IST0131, in the finding's `istioCode`)",
 			run: checkShadowedRoutes},
 		{Code: "VD307", Severity: Error, Istio: "IST0109", Title: "two VirtualServices declare the host for the same gateway or the mesh",
