@@ -80,6 +80,9 @@ type Finding struct {
 	Message string      `json:"message"`
 	Objects []model.Ref `json:"objects"`
 	Hint    string      `json:"hint"`
+	// SuppressedBy says how a suppressed finding was silenced
+	// (SuppressedByFlag or SuppressedByAnnotation).
+	SuppressedBy string `json:"-"`
 }
 
 // Involves reports whether the finding names the object.

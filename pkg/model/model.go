@@ -118,6 +118,8 @@ type VirtualDestination struct {
 	// Error is set when part of the spec has the wrong type; what could be
 	// read is kept.
 	Error string `json:"error,omitempty"`
+	// Object is the object as read.
+	Object source.Object `json:"-"`
 }
 
 // VDPort is a port of a VirtualDestination.

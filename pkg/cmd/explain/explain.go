@@ -64,13 +64,15 @@ type Options struct {
 	Output           string
 	FailOn           string
 	Color            string
+	Suppress         []string
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
 	IsTerminal func(io.Writer) bool
 	Getenv     func(string) string
 
-	failOn   explain.Severity
+	failOn       explain.Severity
+	suppressions []explain.Suppression
 	contexts []string // live contexts
 	picks    []string // contexts picked in files with --context
 
@@ -111,6 +113,11 @@ with a stable code, the objects involved and a hint:
 
 ` + checkTable() + `
 
+--suppress CODE[=KIND/NAMESPACE/NAME] silences the findings of a code (also an istioctl IST or
+Kiali KIA code), for every object or for the findings naming that object; the annotation
+` + explain.SuppressAnnotation + `: "VD201,IST0130" on an object silences those codes for the findings naming
+it. Suppressed findings are counted, not shown, and do not count for the exit status.
+
 With -f, objects are read from files (find -o yaml snapshots keep each object's context;
 other objects are placed by their Gloo cluster label, and a later file overrides an object of
 an earlier one). --context then picks contexts of the files.
@@ -135,6 +142,7 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
+	f.StringArrayVar(&o.Suppress, "suppress", nil, "Do not report findings of CODE (VD, IST or KIA code), or only those naming KIND/NAMESPACE/NAME (* wildcards): CODE or CODE=KIND/NAMESPACE/NAME; repeatable. The annotation "+explain.SuppressAnnotation+`: "CODE,CODE" on an object does the same for the findings naming it`)
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
@@ -227,6 +235,14 @@ func (o *Options) Validate() error {
 		return fmt.Errorf("invalid --fail-on %q: use error, warning, info or none", o.FailOn)
 	}
 	o.failOn = sev
+	o.suppressions = nil
+	for _, s := range o.Suppress {
+		sup, err := explain.ParseSuppression(s)
+		if err != nil {
+			return err
+		}
+		o.suppressions = append(o.suppressions, sup)
+	}
 	if err := cmdutil.ValidateColor(o.Color); err != nil {
 		return err
 	}
@@ -273,7 +289,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if !ch.ParentFound() && !anyTranslation(ch) {
 		return o.nothingFound(in, ch, elsewhere)
 	}
-	report := render.NewReport(ch, explain.Run(ch))
+	kept, suppressed := explain.Suppress(ch, explain.Run(ch), o.suppressions)
+	report := render.NewReport(ch, kept)
+	report.SetSuppressed(suppressed)
 	var err error
 	switch o.Output {
 	case "json":

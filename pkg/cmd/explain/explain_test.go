@@ -101,6 +101,9 @@ func TestGoldenOutputs(t *testing.T) {
 		{"failover-without-outlier-detection.dot.golden", variant("failover-without-outlier-detection", "-o", "dot"), 1},
 		{"bookinfo.md.golden", append(bookinfo, "-o", "markdown"), 0},
 		{"failover-without-outlier-detection.md.golden", variant("failover-without-outlier-detection", "-o", "markdown"), 1},
+		{"suppressed.txt.golden", append(bookinfo, "--suppress", "VD203", "--suppress", "VD601=DestinationRule/bookinfo-frontends/*", "--fail-on", "info"), 0},
+		{"suppressed-annotation.txt.golden", append(variant("failover-without-outlier-detection"),
+			"-f", "testdata/suppress/productpage-destinationrule.yaml", "--suppress", "VD203=*/*/*-172-23-0-6"), 0},
 		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
 			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
 	} {
@@ -230,6 +233,8 @@ func TestErrors(t *testing.T) {
 		{append(bookinfo, "--fail-on", "fatal"), "error: invalid --fail-on \"fatal\": use error, warning, info or none\n"},
 		{append(bookinfo, "--color", "sometimes"), "error: invalid --color \"sometimes\": use auto, always or never\n"},
 		{append(bookinfo, "--all-contexts"), "error: --all-contexts reads live clusters"},
+		{append(bookinfo, "--suppress", "VD2"), "error: invalid --suppress \"VD2\": want CODE or CODE=KIND/NAMESPACE/NAME"},
+		{append(bookinfo, "--suppress", "VD201=DestinationRule"), "error: invalid --suppress \"VD201=DestinationRule\": the object is KIND/NAMESPACE/NAME"},
 		{append(bookinfo, "--context", "kind-cluster3"), "error: context \"kind-cluster3\" not found in the files (they hold cluster1, cluster2)\n"},
 		{append(bookinfo, "--no-such-flag"), "error: unknown flag: --no-such-flag\n"},
 		{[]string{"productpage", "-f", "testdata/missing.yaml"}, "error: cannot read testdata/missing.yaml: no such file or directory\n"},

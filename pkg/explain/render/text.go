@@ -555,8 +555,12 @@ func destinationString(d model.Destination) string {
 
 func (t *textWriter) findings() {
 	fs := t.r.Findings
+	suppressed := ""
+	if n := t.r.Summary.Suppressed; n > 0 {
+		suppressed = fmt.Sprintf(" (%d suppressed)", n)
+	}
 	if len(fs) == 0 {
-		t.line(0, t.style.bold("Findings: none"))
+		t.line(0, t.style.bold("Findings: none"+suppressed))
 		return
 	}
 	s := t.r.Summary
@@ -573,7 +577,7 @@ func (t *textWriter) findings() {
 			counts = append(counts, fmt.Sprintf("%d %s", c.n, name))
 		}
 	}
-	t.line(0, t.style.bold("Findings: "+strings.Join(counts, ", ")))
+	t.line(0, t.style.bold("Findings: "+strings.Join(counts, ", ")+suppressed))
 	for _, f := range fs {
 		t.blank()
 		where := f.Cluster
