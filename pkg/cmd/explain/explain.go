@@ -73,8 +73,8 @@ type Options struct {
 
 	failOn       explain.Severity
 	suppressions []explain.Suppression
-	contexts []string // live contexts
-	picks    []string // contexts picked in files with --context
+	contexts     []string // live contexts
+	picks        []string // contexts picked in files with --context
 
 	genericiooptions.IOStreams
 }
