@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/model"
-	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 // SuppressAnnotation on an object lists the codes (VD, IST or KIA, comma
@@ -137,32 +136,12 @@ func Suppress(ch *model.Chain, fs []Finding, sups []Suppression) (kept, suppress
 // annotatedCodes indexes the codes each object of the chain suppresses.
 func annotatedCodes(ch *model.Chain) map[model.Ref][]string {
 	out := map[model.Ref][]string{}
-	add := func(r model.Ref, o source.Object) {
-		if o.Obj == nil {
-			return
-		}
+	for r, o := range ch.ObjectsByRef() {
 		v := o.Obj.GetAnnotations()[SuppressAnnotation]
 		for _, c := range strings.Split(v, ",") {
 			if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
 				out[r] = append(out[r], c)
 			}
-		}
-	}
-	for _, vd := range ch.VirtualDestinations {
-		add(vd.Ref, vd.Object)
-	}
-	for _, cl := range ch.Clusters {
-		for _, x := range cl.AllServiceEntries() {
-			add(x.Ref, x.Object)
-		}
-		for _, x := range cl.WorkloadEntries {
-			add(x.Ref, x.Object)
-		}
-		for _, x := range cl.AllDestinationRules() {
-			add(x.Ref, x.Object)
-		}
-		for _, x := range cl.VirtualServices {
-			add(x.Ref, x.Object)
 		}
 	}
 	return out

@@ -452,3 +452,32 @@ type Destination struct {
 	// InChain is true when the host is one of the chain's hosts.
 	InChain bool `json:"inChain"`
 }
+
+// ObjectsByRef indexes the objects of the chain as read: their
+// annotations and, for files, where they start.
+func (c *Chain) ObjectsByRef() map[Ref]source.Object {
+	out := map[Ref]source.Object{}
+	add := func(r Ref, o source.Object) {
+		if o.Obj != nil {
+			out[r] = o
+		}
+	}
+	for _, vd := range c.VirtualDestinations {
+		add(vd.Ref, vd.Object)
+	}
+	for _, cl := range c.Clusters {
+		for _, x := range cl.AllServiceEntries() {
+			add(x.Ref, x.Object)
+		}
+		for _, x := range cl.WorkloadEntries {
+			add(x.Ref, x.Object)
+		}
+		for _, x := range cl.AllDestinationRules() {
+			add(x.Ref, x.Object)
+		}
+		for _, x := range cl.VirtualServices {
+			add(x.Ref, x.Object)
+		}
+	}
+	return out
+}

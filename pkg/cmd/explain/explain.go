@@ -140,7 +140,7 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters; repeatable")
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), dot or mermaid (a picture)")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), sarif (SARIF 2.1.0 for CI), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
 	f.StringArrayVar(&o.Suppress, "suppress", nil, "Do not report findings of CODE (VD, IST or KIA code), or only those naming KIND/NAMESPACE/NAME (* wildcards): CODE or CODE=KIND/NAMESPACE/NAME; repeatable. The annotation "+explain.SuppressAnnotation+`: "CODE,CODE" on an object does the same for the findings naming it`)
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
@@ -226,9 +226,9 @@ func (o *Options) Validate() error {
 		}
 	}
 	switch o.Output {
-	case "", "text", "json", "dot", "mermaid", "markdown":
+	case "", "text", "json", "dot", "mermaid", "markdown", "sarif":
 	default:
-		return fmt.Errorf("unknown output format %q: use text, json, markdown, dot or mermaid", o.Output)
+		return fmt.Errorf("unknown output format %q: use text, json, markdown, sarif, dot or mermaid", o.Output)
 	}
 	sev, ok := explain.ParseSeverity(o.FailOn)
 	if !ok {
@@ -302,6 +302,8 @@ func (o *Options) Run(ctx context.Context) error {
 		err = render.Mermaid(o.Out, report)
 	case "markdown":
 		err = render.Markdown(o.Out, report)
+	case "sarif":
+		err = render.SARIF(o.Out, []*render.Report{report})
 	default:
 		err = render.Text(o.Out, report, render.TextOptions{Color: o.useColor()})
 	}

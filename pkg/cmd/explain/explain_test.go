@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -104,6 +105,11 @@ func TestGoldenOutputs(t *testing.T) {
 		{"suppressed.txt.golden", append(bookinfo, "--suppress", "VD203", "--suppress", "VD601=DestinationRule/bookinfo-frontends/*", "--fail-on", "info"), 0},
 		{"suppressed-annotation.txt.golden", append(variant("failover-without-outlier-detection"),
 			"-f", "testdata/suppress/productpage-destinationrule.yaml", "--suppress", "VD203=*/*/*-172-23-0-6"), 0},
+		{"bookinfo.sarif.golden", append(bookinfo, "-o", "sarif"), 0},
+		{"failover-without-outlier-detection.sarif.golden", variant("failover-without-outlier-detection", "-o", "sarif",
+			"-f", "testdata/suppress/productpage-destinationrule.yaml", "--suppress", "VD203=*/*/*-172-23-0-6"), 0},
+		{"suppressed.json.golden", append(bookinfo, "--suppress", "VD203", "-o", "json"), 0},
+		{"suppressed.md.golden", append(bookinfo, "--suppress", "VD203", "-o", "markdown"), 0},
 		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
 			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
 	} {
@@ -229,7 +235,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"-f", cluster1}, "error: explain needs the NAME of a VirtualDestination\n"},
 		{[]string{"a", "b", "-f", cluster1}, "error: explain takes one VirtualDestination NAME, got 2 arguments: a b\n"},
 		{[]string{"Bad_Name!", "-f", cluster1}, "error: invalid VirtualDestination name"},
-		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, markdown, dot or mermaid\n"},
+		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, markdown, sarif, dot or mermaid\n"},
 		{append(bookinfo, "--fail-on", "fatal"), "error: invalid --fail-on \"fatal\": use error, warning, info or none\n"},
 		{append(bookinfo, "--color", "sometimes"), "error: invalid --color \"sometimes\": use auto, always or never\n"},
 		{append(bookinfo, "--all-contexts"), "error: --all-contexts reads live clusters"},
@@ -400,5 +406,44 @@ func TestMarkdownIsAGFMTable(t *testing.T) {
 	}
 	if rows, findings := strings.Count(out, "<tr>")-1, strings.Count(r.stdout, "\n| VD"); rows != findings || rows == 0 {
 		t.Errorf("%d rows for %d findings", rows, findings)
+	}
+}
+
+// TestSARIFGoldensFollowTheSchema validates every SARIF golden file against
+// the official SARIF 2.1.0 schema kept with pkg/explain/render's tests.
+func TestSARIFGoldensFollowTheSchema(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "explain", "render", "testdata", "sarif-schema-2.1.0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("sarif.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goldens, _ := filepath.Glob(filepath.Join("testdata", "*.sarif.golden"))
+	if len(goldens) == 0 {
+		t.Fatal("no SARIF golden file")
+	}
+	for _, g := range goldens {
+		data, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %s", g, err)
+		}
+		if err := schema.Validate(v); err != nil {
+			t.Errorf("%s: %s", g, err)
+		}
 	}
 }
