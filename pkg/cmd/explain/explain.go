@@ -38,6 +38,9 @@ const example = `  # The chain of the productpage VirtualDestination in two clus
   kubectl vd find productpage -n bookinfo-frontends --all-contexts -o yaml > snap.yaml
   kubectl vd explain productpage -n bookinfo-frontends -f snap.yaml
 
+  # Every VirtualDestination of every namespace, for CI
+  kubectl vd explain -A --all-contexts -o sarif > explain.sarif
+
   # A picture of the chain
   kubectl vd explain productpage -n bookinfo-frontends --all-contexts -o dot | dot -Tpng > chain.png
   kubectl vd explain productpage -n bookinfo-frontends --all-contexts -o mermaid`
@@ -65,6 +68,7 @@ type Options struct {
 	FailOn           string
 	Color            string
 	Suppress         []string
+	AllNamespaces    bool
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
@@ -98,7 +102,7 @@ func NewCmdExplain(streams genericiooptions.IOStreams) *cobra.Command {
 
 func newCmd(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "explain NAME [-n NAMESPACE]",
+		Use:   "explain [NAME] [-n NAMESPACE | -A]",
 		Short: "Explain what a VirtualDestination became in every cluster, and what is wrong with it",
 		Long: `Build the chain of the VirtualDestination NAME in NAMESPACE in every selected context: the
 Gloo object itself where a context serves networking.gloo.solo.io (else the chain is inferred
@@ -117,6 +121,11 @@ with a stable code, the objects involved and a hint:
 Kiali KIA code), for every object or for the findings naming that object; the annotation
 ` + explain.SuppressAnnotation + `: "VD201,IST0130" on an object silences those codes for the findings naming
 it. Suppressed findings are counted, not shown, and do not count for the exit status.
+
+Without NAME, explain checks every VirtualDestination of NAMESPACE (-A: of every namespace):
+those the Gloo API serves, and those the translations name in their parent labels where it is
+not served. It prints each one's findings, then a table of the counts per VirtualDestination
+and cluster (-o markdown, json and sarif too); the exit status is the worst of them.
 
 With -f, objects are read from files (find -o yaml snapshots keep each object's context;
 other objects are placed by their Gloo cluster label, and a later file overrides an object of
@@ -142,6 +151,7 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), sarif (SARIF 2.1.0 for CI), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Without NAME: explain the VirtualDestinations of every namespace")
 	f.StringArrayVar(&o.Suppress, "suppress", nil, "Do not report findings of CODE (VD, IST or KIA code), or only those naming KIND/NAMESPACE/NAME (* wildcards): CODE or CODE=KIND/NAMESPACE/NAME; repeatable. The annotation "+explain.SuppressAnnotation+`: "CODE,CODE" on an object does the same for the findings naming it`)
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
 
@@ -176,9 +186,12 @@ func trouble(err error) error {
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	switch len(args) {
 	case 0:
-		return cmdutil.UsageErrorf("explain needs the NAME of a VirtualDestination")
+		// Every VirtualDestination of the namespace (or of all with -A).
 	case 1:
 		o.Name = args[0]
+		if o.AllNamespaces {
+			return cmdutil.UsageErrorf("-A/--all-namespaces explains every VirtualDestination: use it without NAME")
+		}
 	default:
 		return cmdutil.UsageErrorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
@@ -200,6 +213,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 	}
 	switch {
+	case o.AllNamespaces:
+		o.Namespace = ""
 	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
 		o.Namespace = *o.Flags.Namespace
 	case len(o.Filenames) > 0:
@@ -214,11 +229,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the input before any request is made.
 func (o *Options) Validate() error {
-	if err := cmdutil.ValidateLabelValue("VirtualDestination name", o.Name); err != nil {
-		return err
+	if o.Name != "" {
+		if err := cmdutil.ValidateLabelValue("VirtualDestination name", o.Name); err != nil {
+			return err
+		}
 	}
-	if err := cmdutil.ValidateNamespace(o.Namespace); err != nil {
-		return err
+	if !o.AllNamespaces {
+		if err := cmdutil.ValidateNamespace(o.Namespace); err != nil {
+			return err
+		}
 	}
 	for _, ns := range o.SearchNamespaces {
 		if err := cmdutil.ValidateNamespace(ns); err != nil {
@@ -229,6 +248,9 @@ func (o *Options) Validate() error {
 	case "", "text", "json", "dot", "mermaid", "markdown", "sarif":
 	default:
 		return fmt.Errorf("unknown output format %q: use text, json, markdown, sarif, dot or mermaid", o.Output)
+	}
+	if o.Name == "" && (o.Output == "dot" || o.Output == "mermaid") {
+		return fmt.Errorf("-o %s draws the chain of one VirtualDestination: give its NAME", o.Output)
 	}
 	sev, ok := explain.ParseSeverity(o.FailOn)
 	if !ok {
@@ -253,6 +275,9 @@ func (o *Options) Validate() error {
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.Name == "" {
+		return o.runAll(ctx)
 	}
 	var in model.Input
 	var problems, warnings, elsewhere []string
@@ -509,7 +534,7 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 			e.ctx.GlooAPI = false
 		}
 		for _, ob := range objs {
-			if ob.Name() == o.Name {
+			if o.Name == "" || ob.Name() == o.Name {
 				e.objs = append(e.objs, ob)
 			}
 		}

@@ -110,6 +110,11 @@ func TestGoldenOutputs(t *testing.T) {
 			"-f", "testdata/suppress/productpage-destinationrule.yaml", "--suppress", "VD203=*/*/*-172-23-0-6"), 0},
 		{"suppressed.json.golden", append(bookinfo, "--suppress", "VD203", "-o", "json"), 0},
 		{"suppressed.md.golden", append(bookinfo, "--suppress", "VD203", "-o", "markdown"), 0},
+		{"all-namespaces.txt.golden", []string{"-A", "-f", cluster1, "-f", cluster2}, 0},
+		{"all-namespaces.json.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "json"}, 0},
+		{"all-namespaces.md.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "markdown", "--suppress", "VD102=*/bookinfo-staging/*"}, 0},
+		{"all-namespaces.sarif.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "sarif", "--suppress", "VD203"}, 0},
+		{"namespace.txt.golden", append(variant("failover-without-outlier-detection"), "--suppress", "VD203")[1:], 1},
 		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
 			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
 	} {
@@ -232,7 +237,9 @@ func TestErrors(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{[]string{"-f", cluster1}, "error: explain needs the NAME of a VirtualDestination\n"},
+		{[]string{"-f", cluster1}, "error: no VirtualDestination and no object translated from one in namespace default in the files read\n"},
+		{[]string{"productpage", "-A", "-f", cluster1}, "error: -A/--all-namespaces explains every VirtualDestination: use it without NAME"},
+		{[]string{"-A", "-f", cluster1, "-o", "dot"}, "error: -o dot draws the chain of one VirtualDestination: give its NAME"},
 		{[]string{"a", "b", "-f", cluster1}, "error: explain takes one VirtualDestination NAME, got 2 arguments: a b\n"},
 		{[]string{"Bad_Name!", "-f", cluster1}, "error: invalid VirtualDestination name"},
 		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, markdown, sarif, dot or mermaid\n"},

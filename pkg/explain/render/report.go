@@ -83,9 +83,11 @@ func worst(fs []explain.Finding) explain.Severity {
 }
 
 // JSON writes the report as indented JSON.
-func JSON(w io.Writer, r *Report) error {
+func JSON(w io.Writer, r *Report) error { return writeJSON(w, r) }
+
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(v)
 }
