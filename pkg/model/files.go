@@ -1,6 +1,8 @@
 package model
 
 import (
+	"bytes"
+	"compress/flate"
 	"encoding/json"
 	"sort"
 	"strings"
@@ -40,6 +42,7 @@ type FileInputBuilder struct {
 	// snapshot holds thousands, of which a few matter).
 	others     map[otherKey]otherObject
 	otherOrder []otherKey
+	deflate    *flate.Writer
 }
 
 type otherKey struct{ ctx, kind, ns, name string }
@@ -112,6 +115,17 @@ func (b *FileInputBuilder) addOther(o source.Object) {
 	if err != nil {
 		return
 	}
+	// Compressed: thousands of them wait for a few to be used.
+	var buf bytes.Buffer
+	if b.deflate == nil {
+		b.deflate, _ = flate.NewWriter(&buf, flate.BestSpeed)
+	} else {
+		b.deflate.Reset(&buf)
+	}
+	if _, err := b.deflate.Write(data); err != nil || b.deflate.Close() != nil {
+		return
+	}
+	data = bytes.Clone(buf.Bytes())
 	if b.others == nil {
 		b.others = map[otherKey]otherObject{}
 	}
@@ -158,7 +172,7 @@ func (b *FileInputBuilder) Input() Input {
 			continue
 		}
 		var m map[string]any
-		if err := json.Unmarshal(x.data, &m); err != nil {
+		if err := json.NewDecoder(flate.NewReader(bytes.NewReader(x.data))).Decode(&m); err != nil {
 			continue
 		}
 		o := x.obj
