@@ -115,6 +115,7 @@ func TestGoldenOutputs(t *testing.T) {
 		{"all-namespaces.md.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "markdown", "--suppress", "VD102=*/bookinfo-staging/*"}, 0},
 		{"all-namespaces.sarif.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "sarif", "--suppress", "VD203"}, 0},
 		{"namespace.txt.golden", append(variant("failover-without-outlier-detection"), "--suppress", "VD203")[1:], 1},
+		{"other-parents.txt.golden", append(variant("conflicting-protocols"), "-f", filepath.Join(examples, "variants", "several-destinationrules", "cluster1")), 0},
 		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
 			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
 	} {
