@@ -29,7 +29,7 @@ func Checks() []Check {
 		{Code: "VD101", Severity: Error, Title: "no translation in a cluster while the VirtualDestination exists", Doc: "no translation in a cluster while the VirtualDestination exists", run: checkMissingTranslation},
 		{Code: "VD102", Severity: Warning, Title: "translations whose VirtualDestination is gone (orphans)", Doc: "translations whose VirtualDestination is gone (orphans), when the Gloo API is served where it lived", run: checkOrphans},
 		{Code: "VD103", Severity: Warning, Title: "translation without ServiceEntry or DestinationRule", Doc: "translation without ServiceEntry or DestinationRule", run: checkIncompleteTranslation},
-		{Code: "VD104", Severity: Warning, Istio: "IST0174", Title: "a DestinationRule's host is declared by no ServiceEntry its namespace sees",
+		{Code: "VD104", Severity: Warning, Istio: "IST0174", Title: "a DestinationRule's host is declared by no ServiceEntry it sees",
 			Doc: "a DestinationRule for a host of the chain that no ServiceEntry visible in the rule's namespace declares (istioctl's UnknownDestinationRuleHost; Kubernetes Services are not read, and a cluster without any ServiceEntry is VD103)",
 			run: checkDestinationRuleHostUnknown},
 		{Code: "VD201", Severity: Error, Title: "locality failover without outlier detection on the same traffic policy", Doc: "locality failover without outlier detection on the same traffic policy (Istio ignores it; port-level settings do not inherit)", run: checkFailoverWithoutOutlierDetection},

@@ -113,7 +113,8 @@ pool) and the VirtualServices of any parent that route to its hosts, with their 
 gateways.
 
 The chain is told as an indented narrative, followed by findings sorted by severity, each
-with a stable code, the objects involved and a hint:
+with a stable code, the objects involved and a hint (in brackets, the istioctl analyze or Kiali
+code of the same problem):
 
 ` + checkTable() + `
 
@@ -164,7 +165,11 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 func checkTable() string {
 	var b strings.Builder
 	for _, c := range explain.Checks() {
-		fmt.Fprintf(&b, "  %s %-8s %s\n", c.Code, c.Severity, c.Title)
+		also := ""
+		if a := c.Analyzers(); a != "none" {
+			also = " [" + a + "]"
+		}
+		fmt.Fprintf(&b, "  %s %-8s %s%s\n", c.Code, c.Severity, c.Title, also)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
