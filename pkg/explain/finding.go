@@ -70,12 +70,19 @@ func ParseSeverity(s string) (Severity, bool) {
 type Finding struct {
 	Code     string   `json:"code"`
 	Severity Severity `json:"severity"`
+	// IstioCode and KialiCode name the istioctl analyze message and the
+	// Kiali validation that report the same problem, when one does.
+	IstioCode string `json:"istioCode,omitempty"`
+	KialiCode string `json:"kialiCode,omitempty"`
 	// Cluster is the Gloo cluster concerned ("" for findings across
 	// clusters).
 	Cluster string      `json:"cluster,omitempty"`
 	Message string      `json:"message"`
 	Objects []model.Ref `json:"objects"`
 	Hint    string      `json:"hint"`
+	// SuppressedBy says how a suppressed finding was silenced
+	// (SuppressedByFlag or SuppressedByAnnotation).
+	SuppressedBy string `json:"-"`
 }
 
 // Involves reports whether the finding names the object.

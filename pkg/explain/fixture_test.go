@@ -141,7 +141,7 @@ func runCheck(t *testing.T, code string, ch *model.Chain) []Finding {
 	}
 	fs := c.run(ch)
 	for i := range fs {
-		fs[i].Code, fs[i].Severity = c.Code, c.Severity
+		fs[i] = c.stamp(fs[i])
 	}
 	Sort(fs)
 	return fs

@@ -30,6 +30,35 @@ var variants = []struct {
 	{"missing-san", "productpage", "bookinfo-frontends", []string{
 		"VD501 cluster1 cluster1:DestinationRule/" + dr + ",cluster1:WorkloadEntry/" + we1,
 	}},
+	{"shadowed-route", "productpage", "bookinfo-frontends", []string{
+		"VD306 cluster1 cluster1:VirtualService/productpage",
+	}},
+	{"conflicting-virtualservices", "productpage", "bookinfo-frontends", []string{
+		"VD307 cluster1 cluster1:VirtualService/productpage-retries,cluster1:VirtualService/productpage-timeout",
+	}},
+	{"route-without-port", "productpage", "bookinfo-frontends", []string{
+		"VD308 cluster1 cluster1:VirtualService/productpage,cluster1:ServiceEntry/" + se,
+	}},
+	{"subset-selects-no-endpoint", "productpage", "bookinfo-frontends", []string{
+		"VD404 cluster1 cluster1:DestinationRule/" + dr + ",cluster1:WorkloadEntry/" + we1,
+		"VD404 cluster2 cluster2:DestinationRule/" + dr + ",cluster2:WorkloadEntry/" + we2,
+	}},
+	{"destinationrule-host-not-visible", "productpage", "bookinfo-frontends", []string{
+		"VD104 cluster1 cluster1:DestinationRule/productpage-staging,cluster1:ServiceEntry/" + se,
+	}},
+	{"conflicting-protocols", "productpage", "bookinfo-frontends", []string{
+		"VD602 cluster1 cluster1:ServiceEntry/" + se + ",cluster1:ServiceEntry/productpage-tcp",
+	}},
+	{"serviceentry-misses-workloadentry-address", "productpage", "bookinfo-frontends", []string{
+		"VD405 cluster1 cluster1:ServiceEntry/productpage-vm,cluster1:WorkloadEntry/" + we1,
+	}},
+	{"several-destinationrules", "productpage", "bookinfo-frontends", []string{
+		"VD603 cluster1 cluster1:DestinationRule/" + dr + ",cluster1:DestinationRule/productpage",
+	}},
+	{"ejection-percent-too-low", "productpage", "bookinfo-frontends", []string{
+		"VD204 cluster1 cluster1:DestinationRule/" + dr + ",cluster1:WorkloadEntry/" + we1,
+		"VD204 cluster2 cluster2:DestinationRule/" + dr + ",cluster2:WorkloadEntry/" + we2,
+	}},
 	{"orphan-translation", "details", "bookinfo-backends", []string{
 		"VD102 cluster1 cluster1:ServiceEntry/vd-details-global-bookinfo," +
 			"cluster1:WorkloadEntry/vd-details-global-bookinfo-app-details-172-23-0-6," +

@@ -86,7 +86,7 @@ func Build(in Input) *Chain {
 	// objects: the cluster and the uid, not the context, say what is one.
 	type key struct{ cluster, group, kind, ns, name, uid string }
 	seen := map[key]bool{}
-	var candidates []source.Object
+	var candidates, others []source.Object
 	for _, o := range in.Objects {
 		if o.Obj == nil {
 			continue
@@ -109,6 +109,8 @@ func Build(in Input) *Chain {
 			addTranslated(cl, o)
 		case o.Group() == GroupIstioNetworking && o.Kind() == KindVirtualService:
 			candidates = append(candidates, o)
+		case o.Group() == GroupIstioNetworking && (o.Kind() == KindServiceEntry || o.Kind() == KindDestinationRule):
+			others = append(others, o)
 		}
 	}
 
@@ -130,7 +132,7 @@ func Build(in Input) *Chain {
 			if !namesHost(o.Obj.Object["spec"], ch.Hosts) {
 				continue
 			}
-		} else if vs.Routes = routesTo(vs.Spec, ch.Hosts); len(vs.Routes) == 0 {
+		} else if vs.Routes = routesTo(vs.Spec, ch.Hosts); len(vs.Routes) == 0 && !declaresHost(vs.Hosts, ch.Hosts) {
 			continue
 		}
 		cl := clusterFor(objCluster(o))
@@ -138,6 +140,26 @@ func Build(in Input) *Chain {
 			cl.Contexts = appendUnique(cl.Contexts, o.Context)
 		}
 		cl.VirtualServices = append(cl.VirtualServices, vs)
+	}
+
+	// ServiceEntries and DestinationRules of other parents that name a host
+	// of the chain (exactly: a wildcard ServiceEntry of another parent is
+	// not the chain's).
+	for _, o := range others {
+		switch o.Kind() {
+		case KindServiceEntry:
+			se := newServiceEntry(o)
+			if se.Error == "" && declaresHost(se.Hosts, ch.Hosts) {
+				cl := clusterFor(objCluster(o))
+				cl.OtherServiceEntries = append(cl.OtherServiceEntries, se)
+			}
+		case KindDestinationRule:
+			dr := newDestinationRule(o)
+			if dr.Error == "" && declaresHost([]string{dr.Host}, ch.Hosts) {
+				cl := clusterFor(objCluster(o))
+				cl.OtherDestinationRules = append(cl.OtherDestinationRules, dr)
+			}
+		}
 	}
 
 	for _, cl := range clusters {
@@ -339,6 +361,10 @@ func sortCluster(cl *Cluster) {
 	sort.SliceStable(cl.WorkloadEntries, func(i, j int) bool { return lessRef(cl.WorkloadEntries[i].Ref, cl.WorkloadEntries[j].Ref) })
 	sort.SliceStable(cl.DestinationRules, func(i, j int) bool { return lessRef(cl.DestinationRules[i].Ref, cl.DestinationRules[j].Ref) })
 	sort.SliceStable(cl.VirtualServices, func(i, j int) bool { return lessRef(cl.VirtualServices[i].Ref, cl.VirtualServices[j].Ref) })
+	sort.SliceStable(cl.OtherServiceEntries, func(i, j int) bool { return lessRef(cl.OtherServiceEntries[i].Ref, cl.OtherServiceEntries[j].Ref) })
+	sort.SliceStable(cl.OtherDestinationRules, func(i, j int) bool {
+		return lessRef(cl.OtherDestinationRules[i].Ref, cl.OtherDestinationRules[j].Ref)
+	})
 	sort.SliceStable(cl.Others, func(i, j int) bool {
 		if cl.Others[i].Kind != cl.Others[j].Kind {
 			return cl.Others[i].Kind < cl.Others[j].Kind
@@ -420,6 +446,19 @@ func remoteCluster(we *WorkloadEntry, own string, others []string, known map[str
 		return others[0]
 	}
 	return ""
+}
+
+// declaresHost reports whether one of names is one of the chain's hosts,
+// compared as Istio compares host names (case aside).
+func declaresHost(names, hosts []string) bool {
+	for _, n := range names {
+		for _, h := range hosts {
+			if strings.EqualFold(n, h) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func appendUnique(list []string, s string) []string {

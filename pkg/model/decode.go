@@ -464,7 +464,7 @@ func uitoa(n uint32) string { return strconv.FormatUint(uint64(n), 10) }
 // A field of the wrong type (hosts given as a string, a port that is not an
 // object) is named in Error, not skipped in silence.
 func newVirtualDestination(o source.Object, cluster string) VirtualDestination {
-	vd := VirtualDestination{Ref: refOf(o), Cluster: cluster, Labels: o.Obj.GetLabels()}
+	vd := VirtualDestination{Ref: refOf(o), Cluster: cluster, Labels: o.Obj.GetLabels(), Object: o}
 	var problems []string
 	bad := func(field string, v any, want string) {
 		problems = append(problems, fmt.Sprintf("%s is %s, not %s", field, typeName(v), want))

@@ -118,6 +118,8 @@ type VirtualDestination struct {
 	// Error is set when part of the spec has the wrong type; what could be
 	// read is kept.
 	Error string `json:"error,omitempty"`
+	// Object is the object as read.
+	Object source.Object `json:"-"`
 }
 
 // VDPort is a port of a VirtualDestination.
@@ -153,6 +155,23 @@ type Cluster struct {
 	// Others are the remaining objects translated from the
 	// VirtualDestination.
 	Others []Ref `json:"others,omitempty"`
+	// OtherServiceEntries and OtherDestinationRules are those of another
+	// parent (or written by hand) that name one of the chain's hosts: Istio
+	// merges them with the translation's, which some checks look at.
+	OtherServiceEntries   []ServiceEntry    `json:"otherServiceEntries,omitempty"`
+	OtherDestinationRules []DestinationRule `json:"otherDestinationRules,omitempty"`
+}
+
+// AllServiceEntries are the translation's ServiceEntries, then the others
+// that declare a host of the chain.
+func (c *Cluster) AllServiceEntries() []ServiceEntry {
+	return append(append([]ServiceEntry(nil), c.ServiceEntries...), c.OtherServiceEntries...)
+}
+
+// AllDestinationRules are the translation's DestinationRules, then the
+// others whose host is one of the chain's.
+func (c *Cluster) AllDestinationRules() []DestinationRule {
+	return append(append([]DestinationRule(nil), c.DestinationRules...), c.OtherDestinationRules...)
 }
 
 // HasTranslation reports whether the cluster holds any object translated
@@ -432,4 +451,33 @@ type Destination struct {
 	Mirror bool `json:"mirror,omitempty"`
 	// InChain is true when the host is one of the chain's hosts.
 	InChain bool `json:"inChain"`
+}
+
+// ObjectsByRef indexes the objects of the chain as read: their
+// annotations and, for files, where they start.
+func (c *Chain) ObjectsByRef() map[Ref]source.Object {
+	out := map[Ref]source.Object{}
+	add := func(r Ref, o source.Object) {
+		if o.Obj != nil {
+			out[r] = o
+		}
+	}
+	for _, vd := range c.VirtualDestinations {
+		add(vd.Ref, vd.Object)
+	}
+	for _, cl := range c.Clusters {
+		for _, x := range cl.AllServiceEntries() {
+			add(x.Ref, x.Object)
+		}
+		for _, x := range cl.WorkloadEntries {
+			add(x.Ref, x.Object)
+		}
+		for _, x := range cl.AllDestinationRules() {
+			add(x.Ref, x.Object)
+		}
+		for _, x := range cl.VirtualServices {
+			add(x.Ref, x.Object)
+		}
+	}
+	return out
 }

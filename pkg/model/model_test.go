@@ -389,3 +389,46 @@ func TestBuildUnplacedObjects(t *testing.T) {
 		t.Errorf("clusters %q", got)
 	}
 }
+
+// TestFileInputKeepsOtherRulesOfTheHosts: DestinationRules and
+// ServiceEntries of other parents wait until the files are read; those
+// naming a host of the chain are kept, the last read of each.
+func TestFileInputKeepsOtherRulesOfTheHosts(t *testing.T) {
+	objs := bookinfo(t)
+	objs = append(objs, decode(t, "cluster1", `
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: mine, namespace: bookinfo-frontends}
+spec: {host: productpage.global, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: other, namespace: bookinfo-frontends}
+spec: {host: other.global}
+---
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: mine, namespace: bookinfo-backends}
+spec: {hosts: [Productpage.Global], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: mine, namespace: bookinfo-frontends}
+spec: {host: productpage.global, trafficPolicy: {loadBalancer: {simple: LEAST_REQUEST}}}
+`)...)
+	b := NewFileInput("productpage", "bookinfo-frontends")
+	for _, o := range objs {
+		b.Add(o)
+	}
+	ch := Build(b.Input())
+	cl := ch.Cluster("cluster1")
+	if len(cl.OtherDestinationRules) != 1 || cl.OtherDestinationRules[0].Ref.Name != "mine" || len(cl.OtherServiceEntries) != 1 {
+		t.Fatalf("other rules %+v, entries %+v", cl.OtherDestinationRules, cl.OtherServiceEntries)
+	}
+	if lb := cl.OtherDestinationRules[0].Policies[0].LoadBalancer; lb == nil || lb.Simple != "LEAST_REQUEST" {
+		t.Errorf("the last read of the rule is not the one kept: %+v", lb)
+	}
+	if len(cl.OtherServiceEntries[0].Ports) != 1 || cl.OtherServiceEntries[0].Ports[0].Number != 9080 {
+		t.Errorf("entry %+v", cl.OtherServiceEntries[0])
+	}
+}

@@ -112,7 +112,7 @@ func visitPath(p string, stdin io.Reader, visit *visitor) error {
 		if stdin == nil {
 			return errors.New("no standard input to read")
 		}
-		return decodeStream("standard input", stdin, visit)
+		return decodeStream("standard input", "", stdin, visit)
 	}
 	info, err := os.Stat(p)
 	if err != nil {
@@ -124,7 +124,7 @@ func visitPath(p string, stdin io.Reader, visit *visitor) error {
 			return fmt.Errorf("cannot read %s: %s", p, describeOSError(err))
 		}
 		defer f.Close()
-		return decodeStream(p, f, visit)
+		return decodeStream(p, p, f, visit)
 	}
 	names, err := dirFiles(p, visit.recursive)
 	if err != nil {
@@ -153,7 +153,7 @@ func describeOSError(err error) string {
 // what in errors.
 func Decode(what string, data []byte) ([]Object, error) {
 	var out []Object
-	err := decodeStream(what, bytes.NewReader(data), &visitor{visit: func(o Object) error {
+	err := decodeStream(what, "", bytes.NewReader(data), &visitor{visit: func(o Object) error {
 		out = append(out, o)
 		return nil
 	}})
@@ -165,7 +165,7 @@ func Decode(what string, data []byte) ([]Object, error) {
 
 // decodeStream reads one stream named what: JSON when it starts with "{",
 // YAML otherwise.
-func decodeStream(what string, r io.Reader, visit *visitor) error {
+func decodeStream(what, file string, r io.Reader, visit *visitor) error {
 	br := bufio.NewReaderSize(r, 64<<10)
 	head, err := br.Peek(8192)
 	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, bufio.ErrBufferFull) {
@@ -177,7 +177,8 @@ func decodeStream(what string, r io.Reader, visit *visitor) error {
 	// Skip the blank lines before the first content: only whole lines, so
 	// that an indented YAML document keeps its indentation.
 	var first []byte
-	for {
+	skipped := 0
+	for ; ; skipped++ {
 		line, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(line)) > 0 {
 			first = line
@@ -190,12 +191,12 @@ func decodeStream(what string, r io.Reader, visit *visitor) error {
 			return fmt.Errorf("cannot read %s: %s", what, describeOSError(err))
 		}
 	}
-	d := &decoder{what: what, v: visit}
+	d := &decoder{what: what, file: file, v: visit}
 	rest := io.MultiReader(bytes.NewReader(first), br)
 	if bytes.TrimSpace(first)[0] == '{' {
 		err = d.json(rest)
 	} else {
-		err = d.yaml(bufio.NewReaderSize(rest, 64<<10))
+		err = d.yaml(bufio.NewReaderSize(rest, 64<<10), skipped)
 	}
 	if err != nil {
 		return err
@@ -209,8 +210,12 @@ func decodeStream(what string, r io.Reader, visit *visitor) error {
 // decoder turns the documents (and List items) of one stream into objects.
 type decoder struct {
 	what    string
+	file    string // the path, "" for standard input and bytes
 	v       *visitor
 	objects int
+	// line is where the document or item being decoded starts (0: not
+	// known).
+	line int
 }
 
 // skip reports whether the visitor does not want the objects of text,
@@ -244,6 +249,9 @@ func (d *decoder) object(m map[string]any, doc, item int) error {
 	}
 	for _, o := range objs {
 		d.objects++
+		if d.file != "" {
+			o.File, o.Line = d.file, d.line
+		}
 		if err := d.v.visit(o); err != nil {
 			return err
 		}

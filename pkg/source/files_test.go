@@ -539,3 +539,36 @@ func TestMayHoldSkipsUndecoded(t *testing.T) {
 		t.Errorf("a malformed document is not reported: %v", err)
 	}
 }
+
+// TestFileLines: an object read from a YAML file knows the file and the
+// line where its document (or List item) starts, for SARIF locations.
+func TestFileLines(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "objs.yaml")
+	data := "\n# a comment\n\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n# b\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: b}\n" +
+		"---\napiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: c}\n- apiVersion: v1\n  kind: ConfigMap\n  metadata: {name: d}\n"
+	if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	objs, err := ReadFiles([]string{p}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]int{}
+	for _, o := range objs {
+		if o.File != p {
+			t.Errorf("%s: file %q", o.Name(), o.File)
+		}
+		got[o.Name()] = o.Line
+	}
+	want := map[string]int{"a": 4, "b": 9, "c": 16, "d": 19}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: line %d, want %d", k, got[k], v)
+		}
+	}
+	objs, err = Decode("bytes", []byte(data))
+	if err != nil || objs[0].File != "" || objs[0].Line != 0 {
+		t.Errorf("decoded bytes: %v %q %d", err, objs[0].File, objs[0].Line)
+	}
+}

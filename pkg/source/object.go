@@ -24,6 +24,12 @@ type Object struct {
 	// Resource is the plural resource name (serviceentries) when known.
 	Resource string
 	Obj      *unstructured.Unstructured
+	// File and Line say where an object read from a file starts: the
+	// file's path and the line (from 1) of its document's first content,
+	// or of its List item, in YAML; Line is 0 when not known (JSON,
+	// standard input, live objects).
+	File string
+	Line int
 }
 
 // Group, Kind, Namespace and Name are shortcuts used for sorting and pairing.

@@ -155,8 +155,8 @@ func (d *decoder) malformed(err error) error {
 // every YAML library write for a List) into its items, each decoded on
 // its own. Anything else is decoded whole, so any valid YAML reads as it
 // would have whole.
-func (d *decoder) yaml(br *bufio.Reader) error {
-	s := yamlSplitter{d: d, doc: 1}
+func (d *decoder) yaml(br *bufio.Reader, skipped int) error {
+	s := yamlSplitter{d: d, doc: 1, lineNo: skipped}
 	for {
 		// A line is classified by its start and copied, fragment by
 		// fragment, straight into the buffer it belongs to: a line of
@@ -207,6 +207,10 @@ type yamlSplitter struct {
 	d     *decoder
 	doc   int
 	lines int // lines of the current document
+	// lineNo is the number of the line being split; docStart and
+	// itemStart those of the first content line of the document and of
+	// the current item's "- " line.
+	lineNo, docStart, itemStart int
 
 	state  splitState
 	body   bytes.Buffer // the document but its streamed items
@@ -221,6 +225,7 @@ type yamlSplitter struct {
 // buffer it belongs to and returns that buffer (nil: the line is dropped),
 // where the rest of the line goes.
 func (s *yamlSplitter) line(line []byte, whole bool) (*bytes.Buffer, error) {
+	s.lineNo++
 	if whole && isSeparator(line) {
 		if s.lines > 0 {
 			if err := s.endDocument(); err != nil {
@@ -232,6 +237,9 @@ func (s *yamlSplitter) line(line []byte, whole bool) (*bytes.Buffer, error) {
 	}
 	s.lines++
 	blank := isBlankOrComment(line)
+	if !blank && s.docStart == 0 {
+		s.docStart = s.lineNo
+	}
 	switch s.state {
 	case afterKey:
 		if blank {
@@ -241,6 +249,7 @@ func (s *yamlSplitter) line(line []byte, whole bool) (*bytes.Buffer, error) {
 		if isSequenceEntry(line[ind:]) {
 			s.state, s.indent, s.list = inItems, ind, true
 			s.held.Reset()
+			s.itemStart = s.lineNo
 			return writeTo(&s.item, line), nil
 		}
 		// Not a block sequence: the document is decoded whole.
@@ -262,6 +271,7 @@ func (s *yamlSplitter) line(line []byte, whole bool) (*bytes.Buffer, error) {
 			return nil, err
 		}
 		if ind == s.indent && isSequenceEntry(line[ind:]) {
+			s.itemStart = s.lineNo
 			return writeTo(&s.item, line), nil
 		}
 		s.state = inBody
@@ -309,12 +319,13 @@ func (s *yamlSplitter) flushItem() error {
 	if m == nil {
 		return fmt.Errorf("%s: not a Kubernetes object (no apiVersion or kind)", s.d.where(s.doc, s.items))
 	}
+	s.d.line = s.itemStart
 	return s.d.object(m, s.doc, s.items)
 }
 
 func (s *yamlSplitter) endDocument() error {
 	defer func() {
-		s.lines, s.state, s.items, s.list = 0, inBody, 0, false
+		s.lines, s.state, s.items, s.list, s.docStart = 0, inBody, 0, false, 0
 		release(&s.body)
 		release(&s.held)
 		release(&s.item)
@@ -342,6 +353,7 @@ func (s *yamlSplitter) endDocument() error {
 	if m == nil { // an empty document, or comments only
 		return nil
 	}
+	s.d.line = s.docStart
 	return s.d.object(m, s.doc, 0)
 }
 

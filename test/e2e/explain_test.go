@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -51,6 +52,35 @@ var explainVariants = []struct {
 	{"missing-san", "productpage", "bookinfo-frontends", []string{
 		"VD501 cluster1 cluster1:DestinationRule/" + ppDR + ",cluster1:WorkloadEntry/" + ppWE1,
 	}},
+	{"shadowed-route", "productpage", "bookinfo-frontends", []string{
+		"VD306 cluster1 cluster1:VirtualService/productpage",
+	}},
+	{"conflicting-virtualservices", "productpage", "bookinfo-frontends", []string{
+		"VD307 cluster1 cluster1:VirtualService/productpage-retries,cluster1:VirtualService/productpage-timeout",
+	}},
+	{"route-without-port", "productpage", "bookinfo-frontends", []string{
+		"VD308 cluster1 cluster1:VirtualService/productpage,cluster1:ServiceEntry/" + ppSE,
+	}},
+	{"subset-selects-no-endpoint", "productpage", "bookinfo-frontends", []string{
+		"VD404 cluster1 cluster1:DestinationRule/" + ppDR + ",cluster1:WorkloadEntry/" + ppWE1,
+		"VD404 cluster2 cluster2:DestinationRule/" + ppDR + ",cluster2:WorkloadEntry/" + ppWE2,
+	}},
+	{"destinationrule-host-not-visible", "productpage", "bookinfo-frontends", []string{
+		"VD104 cluster1 cluster1:DestinationRule/productpage-staging,cluster1:ServiceEntry/" + ppSE,
+	}},
+	{"conflicting-protocols", "productpage", "bookinfo-frontends", []string{
+		"VD602 cluster1 cluster1:ServiceEntry/" + ppSE + ",cluster1:ServiceEntry/productpage-tcp",
+	}},
+	{"serviceentry-misses-workloadentry-address", "productpage", "bookinfo-frontends", []string{
+		"VD405 cluster1 cluster1:ServiceEntry/productpage-vm,cluster1:WorkloadEntry/" + ppWE1,
+	}},
+	{"several-destinationrules", "productpage", "bookinfo-frontends", []string{
+		"VD603 cluster1 cluster1:DestinationRule/" + ppDR + ",cluster1:DestinationRule/productpage",
+	}},
+	{"ejection-percent-too-low", "productpage", "bookinfo-frontends", []string{
+		"VD204 cluster1 cluster1:DestinationRule/" + ppDR + ",cluster1:WorkloadEntry/" + ppWE1,
+		"VD204 cluster2 cluster2:DestinationRule/" + ppDR + ",cluster2:WorkloadEntry/" + ppWE2,
+	}},
 	{"orphan-translation", "details", "bookinfo-backends", []string{
 		"VD102 cluster1 cluster1:ServiceEntry/vd-details-global-bookinfo," +
 			"cluster1:WorkloadEntry/vd-details-global-bookinfo-app-details-172-23-0-6," +
@@ -61,7 +91,8 @@ var explainVariants = []struct {
 // explainReport is the part of `explain -o json` the tests read.
 type explainReport struct {
 	Chain struct {
-		Contexts []struct {
+		Name, Namespace string
+		Contexts        []struct {
 			Name, Cluster string
 			GlooAPI       bool `json:"glooAPI"`
 		}
@@ -171,7 +202,9 @@ func TestExplainVariants(t *testing.T) {
 			// The narrative names the finding under the object it concerns.
 			stdout, _, _ := runVD(t, append([]string{"explain"}, args...)...)
 			code0 := strings.Fields(v.want[0])[0]
-			if !strings.Contains(stdout, "! see "+code0) || !strings.Contains(stdout, strings.ToUpper(severity)) {
+			// The codes of an object's findings follow "! see", worst first.
+			marked := regexp.MustCompile(`! see (VD[0-9]+, )*` + code0 + `\b`)
+			if !marked.MatchString(stdout) || !strings.Contains(stdout, strings.ToUpper(severity)) {
 				t.Errorf("text output does not mark %s:\n%s", code0, stdout)
 			}
 		})
@@ -325,5 +358,122 @@ spec:
 	stdout, _, _ := runVD(t, "explain", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
 	if !strings.Contains(stdout, "    VirtualService bookinfo-backends/productpage-retries\n      ! see VD100\n      spec cannot be read: ") {
 		t.Errorf("the narrative does not show the VirtualService and its error:\n%s", stdout)
+	}
+}
+
+// TestExplainSuppress: a finding is silenced by --suppress and by the
+// annotation on an object it names, live; suppressed findings do not count
+// for the exit status and the text says how many there were.
+func TestExplainSuppress(t *testing.T) {
+	args := []string{"explain", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--fail-on", "info"}
+	if _, _, code := runVD(t, args...); code != 1 {
+		t.Fatalf("before: exit %d, want 1 (the example has info findings)", code)
+	}
+	stdout, stderr, code := runVD(t, append(args, "--suppress", "VD203", "--suppress", "VD601=DestinationRule/bookinfo-frontends/*")...)
+	if code != 0 || stderr != "" || !strings.Contains(stdout, "\nFindings: none (3 suppressed)\n") {
+		t.Errorf("--suppress: exit %d, stderr %q, stdout:\n%s", code, stderr, stdout)
+	}
+
+	// A DestinationRule written by hand next to Gloo's (VD603), annotated.
+	const dr = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: productpage
+  namespace: bookinfo-frontends
+  annotations:
+    vd.kubectl.io/suppress: "KIA0201, VD203"
+spec:
+  host: productpage.global
+  trafficPolicy:
+    loadBalancer: {simple: LEAST_REQUEST}
+`
+	if err := testEnv.ApplyYAML("cluster1", []byte(dr)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := testEnv.Delete("cluster1", "destinationrules.networking.istio.io/bookinfo-frontends/productpage"); err != nil {
+			t.Errorf("restoring cluster1: %v", err)
+		}
+	})
+	r, code := explainJSON(t, "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	if code != 0 || !sameKeys(findingKeys(r), explainBaseline) {
+		t.Errorf("annotated: exit %d, findings:\n%s", code, strings.Join(findingKeys(r), "\n"))
+	}
+	stdout, _, _ = runVD(t, "explain", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	if !strings.Contains(stdout, "\nFindings: 1 warning, 2 info (1 suppressed)\n") {
+		t.Errorf("the text does not count the suppressed finding:\n%s", stdout)
+	}
+}
+
+// TestExplainAllNamespaces explains every VirtualDestination of every
+// namespace: from the Gloo API of cluster1 (and the translations), and in
+// cluster3, which does not serve the Gloo API, from the translations'
+// parent labels.
+func TestExplainAllNamespaces(t *testing.T) {
+	stdout, stderr, code := runVD(t, "explain", "-A", "--context", "cluster1,cluster2")
+	if code != 0 || stderr != "" {
+		t.Fatalf("exit %d, stderr %q", code, stderr)
+	}
+	assertGolden(t, "explain-all-namespaces", stdout)
+
+	type overview struct {
+		VirtualDestinations []explainReport `json:"virtualDestinations"`
+		Summary             []struct {
+			Namespace, Name, Cluster string
+			Errors, Warnings, Infos  int
+		} `json:"summary"`
+	}
+	read := func(args ...string) (overview, int) {
+		t.Helper()
+		stdout, stderr, code := runVD(t, append(append([]string{"explain"}, args...), "-o", "json")...)
+		if stderr != "" {
+			t.Fatalf("explain %v: exit %d, stderr %q", args, code, stderr)
+		}
+		var ov overview
+		if err := json.Unmarshal([]byte(stdout), &ov); err != nil {
+			t.Fatalf("%v\n%s", err, stdout)
+		}
+		return ov, code
+	}
+	names := func(ov overview) []string {
+		var out []string
+		for _, r := range ov.VirtualDestinations {
+			out = append(out, r.Chain.Namespace+"/"+r.Chain.Name)
+		}
+		return out
+	}
+	ov, code := read("-A", "--context", "cluster1,cluster2")
+	want := []string{"bookinfo-backends/reviews", "bookinfo-frontends/productpage", "bookinfo-staging/productpage"}
+	if code != 0 || strings.Join(names(ov), " ") != strings.Join(want, " ") {
+		t.Errorf("-A: exit %d, %q", code, names(ov))
+	}
+	for _, r := range ov.VirtualDestinations {
+		if r.Chain.Namespace+"/"+r.Chain.Name == "bookinfo-frontends/productpage" && !sameKeys(findingKeys(r), explainBaseline) {
+			t.Errorf("productpage among all: %q", findingKeys(r))
+		}
+	}
+
+	// One namespace, without NAME; the worst exit status.
+	ov, code = read("-n", "bookinfo-frontends", "--context", "cluster1,cluster2", "--fail-on", "info")
+	if code != 1 || strings.Join(names(ov), " ") != "bookinfo-frontends/productpage" {
+		t.Errorf("-n bookinfo-frontends: exit %d (want 1), %q", code, names(ov))
+	}
+
+	// cluster3 has no Gloo API: the parents come from the labels.
+	ov, code = read("-A", "--context", istioOnlyCluster)
+	if len(ov.VirtualDestinations) == 0 {
+		t.Fatalf("cluster3: no VirtualDestination found (exit %d)", code)
+	}
+	for _, r := range ov.VirtualDestinations {
+		if len(r.Chain.VirtualDestinations) != 0 {
+			t.Errorf("cluster3 serves no Gloo API, yet %s/%s was read", r.Chain.Namespace, r.Chain.Name)
+		}
+	}
+	found := false
+	for _, n := range names(ov) {
+		found = found || n == "bookinfo-frontends/productpage"
+	}
+	if !found {
+		t.Errorf("cluster3: %q lacks bookinfo-frontends/productpage", names(ov))
 	}
 }

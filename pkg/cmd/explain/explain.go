@@ -38,6 +38,9 @@ const example = `  # The chain of the productpage VirtualDestination in two clus
   kubectl vd find productpage -n bookinfo-frontends --all-contexts -o yaml > snap.yaml
   kubectl vd explain productpage -n bookinfo-frontends -f snap.yaml
 
+  # Every VirtualDestination of every namespace, for CI
+  kubectl vd explain -A --all-contexts -o sarif > explain.sarif
+
   # A picture of the chain
   kubectl vd explain productpage -n bookinfo-frontends --all-contexts -o dot | dot -Tpng > chain.png
   kubectl vd explain productpage -n bookinfo-frontends --all-contexts -o mermaid`
@@ -64,15 +67,18 @@ type Options struct {
 	Output           string
 	FailOn           string
 	Color            string
+	Suppress         []string
+	AllNamespaces    bool
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
 	IsTerminal func(io.Writer) bool
 	Getenv     func(string) string
 
-	failOn   explain.Severity
-	contexts []string // live contexts
-	picks    []string // contexts picked in files with --context
+	failOn       explain.Severity
+	suppressions []explain.Suppression
+	contexts     []string // live contexts
+	picks        []string // contexts picked in files with --context
 
 	genericiooptions.IOStreams
 }
@@ -96,7 +102,7 @@ func NewCmdExplain(streams genericiooptions.IOStreams) *cobra.Command {
 
 func newCmd(o *Options) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "explain NAME [-n NAMESPACE]",
+		Use:   "explain [NAME] [-n NAMESPACE | -A]",
 		Short: "Explain what a VirtualDestination became in every cluster, and what is wrong with it",
 		Long: `Build the chain of the VirtualDestination NAME in NAMESPACE in every selected context: the
 Gloo object itself where a context serves networking.gloo.solo.io (else the chain is inferred
@@ -107,9 +113,20 @@ pool) and the VirtualServices of any parent that route to its hosts, with their 
 gateways.
 
 The chain is told as an indented narrative, followed by findings sorted by severity, each
-with a stable code, the objects involved and a hint:
+with a stable code, the objects involved and a hint (in brackets, the istioctl analyze or Kiali
+code of the same problem):
 
 ` + checkTable() + `
+
+--suppress CODE[=KIND/NAMESPACE/NAME] silences the findings of a code (also an istioctl IST or
+Kiali KIA code), for every object or for the findings naming that object; the annotation
+` + explain.SuppressAnnotation + `: "VD201,IST0130" on an object silences those codes for the findings naming
+it. Suppressed findings are counted, not shown, and do not count for the exit status.
+
+Without NAME, explain checks every VirtualDestination of NAMESPACE (-A: of every namespace):
+those the Gloo API serves, and those the translations name in their parent labels where it is
+not served. It prints each one's findings, then a table of the counts per VirtualDestination
+and cluster (-o markdown, json and sarif too); the exit status is the worst of them.
 
 With -f, objects are read from files (find -o yaml snapshots keep each object's context;
 other objects are placed by their Gloo cluster label, and a later file overrides an object of
@@ -133,8 +150,10 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f := cmd.Flags()
 	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters; repeatable")
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
-	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), dot or mermaid (a picture)")
+	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), sarif (SARIF 2.1.0 for CI), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
+	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Without NAME: explain the VirtualDestinations of every namespace")
+	f.StringArrayVar(&o.Suppress, "suppress", nil, "Do not report findings of CODE (VD, IST or KIA code), or only those naming KIND/NAMESPACE/NAME (* wildcards): CODE or CODE=KIND/NAMESPACE/NAME; repeatable. The annotation "+explain.SuppressAnnotation+`: "CODE,CODE" on an object does the same for the findings naming it`)
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
@@ -146,7 +165,11 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 func checkTable() string {
 	var b strings.Builder
 	for _, c := range explain.Checks() {
-		fmt.Fprintf(&b, "  %s %-8s %s\n", c.Code, c.Severity, c.Title)
+		also := ""
+		if a := c.Analyzers(); a != "none" {
+			also = " [" + a + "]"
+		}
+		fmt.Fprintf(&b, "  %s %-8s %s%s\n", c.Code, c.Severity, c.Title, also)
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
@@ -168,9 +191,12 @@ func trouble(err error) error {
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	switch len(args) {
 	case 0:
-		return cmdutil.UsageErrorf("explain needs the NAME of a VirtualDestination")
+		// Every VirtualDestination of the namespace (or of all with -A).
 	case 1:
 		o.Name = args[0]
+		if o.AllNamespaces {
+			return cmdutil.UsageErrorf("-A/--all-namespaces explains every VirtualDestination: use it without NAME")
+		}
 	default:
 		return cmdutil.UsageErrorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
@@ -192,6 +218,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 	}
 	switch {
+	case o.AllNamespaces:
+		o.Namespace = ""
 	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
 		o.Namespace = *o.Flags.Namespace
 	case len(o.Filenames) > 0:
@@ -206,11 +234,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 
 // Validate checks the input before any request is made.
 func (o *Options) Validate() error {
-	if err := cmdutil.ValidateLabelValue("VirtualDestination name", o.Name); err != nil {
-		return err
+	if o.Name != "" {
+		if err := cmdutil.ValidateLabelValue("VirtualDestination name", o.Name); err != nil {
+			return err
+		}
 	}
-	if err := cmdutil.ValidateNamespace(o.Namespace); err != nil {
-		return err
+	if !o.AllNamespaces {
+		if err := cmdutil.ValidateNamespace(o.Namespace); err != nil {
+			return err
+		}
 	}
 	for _, ns := range o.SearchNamespaces {
 		if err := cmdutil.ValidateNamespace(ns); err != nil {
@@ -218,15 +250,26 @@ func (o *Options) Validate() error {
 		}
 	}
 	switch o.Output {
-	case "", "text", "json", "dot", "mermaid", "markdown":
+	case "", "text", "json", "dot", "mermaid", "markdown", "sarif":
 	default:
-		return fmt.Errorf("unknown output format %q: use text, json, markdown, dot or mermaid", o.Output)
+		return fmt.Errorf("unknown output format %q: use text, json, markdown, sarif, dot or mermaid", o.Output)
+	}
+	if o.Name == "" && (o.Output == "dot" || o.Output == "mermaid") {
+		return fmt.Errorf("-o %s draws the chain of one VirtualDestination: give its NAME", o.Output)
 	}
 	sev, ok := explain.ParseSeverity(o.FailOn)
 	if !ok {
 		return fmt.Errorf("invalid --fail-on %q: use error, warning, info or none", o.FailOn)
 	}
 	o.failOn = sev
+	o.suppressions = nil
+	for _, s := range o.Suppress {
+		sup, err := explain.ParseSuppression(s)
+		if err != nil {
+			return err
+		}
+		o.suppressions = append(o.suppressions, sup)
+	}
 	if err := cmdutil.ValidateColor(o.Color); err != nil {
 		return err
 	}
@@ -237,6 +280,9 @@ func (o *Options) Validate() error {
 func (o *Options) Run(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.Name == "" {
+		return o.runAll(ctx)
 	}
 	var in model.Input
 	var problems, warnings, elsewhere []string
@@ -273,7 +319,9 @@ func (o *Options) Run(ctx context.Context) error {
 	if !ch.ParentFound() && !anyTranslation(ch) {
 		return o.nothingFound(in, ch, elsewhere)
 	}
-	report := render.NewReport(ch, explain.Run(ch))
+	kept, suppressed := explain.Suppress(ch, explain.Run(ch), o.suppressions)
+	report := render.NewReport(ch, kept)
+	report.SetSuppressed(suppressed)
 	var err error
 	switch o.Output {
 	case "json":
@@ -284,6 +332,8 @@ func (o *Options) Run(ctx context.Context) error {
 		err = render.Mermaid(o.Out, report)
 	case "markdown":
 		err = render.Markdown(o.Out, report)
+	case "sarif":
+		err = render.SARIF(o.Out, []*render.Report{report})
 	default:
 		err = render.Text(o.Out, report, render.TextOptions{Color: o.useColor()})
 	}
@@ -489,7 +539,7 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 			e.ctx.GlooAPI = false
 		}
 		for _, ob := range objs {
-			if ob.Name() == o.Name {
+			if o.Name == "" || ob.Name() == o.Name {
 				e.objs = append(e.objs, ob)
 			}
 		}
@@ -502,6 +552,7 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 		return e
 	}
 	e.ctx.IstioAPI = true
+	e.objs = append(e.objs, o.readHostObjects(ctx, c)...)
 	objs, err := source.List(ctx, c, gvr, "", "")
 	if err == nil {
 		e.objs = append(e.objs, objs...)
@@ -534,6 +585,32 @@ func (o *Options) readExtras(ctx context.Context, c *kube.Cluster) (e contextExt
 	e.warnings = append(e.warnings, "cannot list VirtualServices across all namespaces (forbidden); "+what+
 		": routes from other namespaces are not shown")
 	return e
+}
+
+// readHostObjects reads the ServiceEntries and DestinationRules of every
+// namespace: those of other parents that name a host of the chain are
+// merged by Istio with the translation's (checks VD104, VD602, VD603). The
+// chain itself is read by label, so a list that fails or is forbidden only
+// narrows these checks to the namespaces named.
+func (o *Options) readHostObjects(ctx context.Context, c *kube.Cluster) []source.Object {
+	var out []source.Object
+	for _, resource := range []string{"serviceentries", "destinationrules"} {
+		gvr, ok, err := source.PreferredResource(ctx, c, model.GroupIstioNetworking, resource)
+		if err != nil || !ok {
+			continue
+		}
+		objs, err := source.List(ctx, c, gvr, "", "")
+		if err == nil {
+			out = append(out, objs...)
+			continue
+		}
+		for _, ns := range uniqueStrings(append([]string{o.Namespace}, o.SearchNamespaces...)) {
+			if objs, err := source.List(ctx, c, gvr, ns, ""); err == nil {
+				out = append(out, objs...)
+			}
+		}
+	}
+	return out
 }
 
 func uniqueStrings(s []string) []string {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/go-logr/logr"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/yuin/goldmark"
 	"github.com/yuin/goldmark/extension"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
@@ -101,6 +102,20 @@ func TestGoldenOutputs(t *testing.T) {
 		{"failover-without-outlier-detection.dot.golden", variant("failover-without-outlier-detection", "-o", "dot"), 1},
 		{"bookinfo.md.golden", append(bookinfo, "-o", "markdown"), 0},
 		{"failover-without-outlier-detection.md.golden", variant("failover-without-outlier-detection", "-o", "markdown"), 1},
+		{"suppressed.txt.golden", append(bookinfo, "--suppress", "VD203", "--suppress", "VD601=DestinationRule/bookinfo-frontends/*", "--fail-on", "info"), 0},
+		{"suppressed-annotation.txt.golden", append(variant("failover-without-outlier-detection"),
+			"-f", "testdata/suppress/productpage-destinationrule.yaml", "--suppress", "VD203=*/*/*-172-23-0-6"), 0},
+		{"bookinfo.sarif.golden", append(bookinfo, "-o", "sarif"), 0},
+		{"failover-without-outlier-detection.sarif.golden", variant("failover-without-outlier-detection", "-o", "sarif",
+			"-f", "testdata/suppress/productpage-destinationrule.yaml", "--suppress", "VD203=*/*/*-172-23-0-6"), 0},
+		{"suppressed.json.golden", append(bookinfo, "--suppress", "VD203", "-o", "json"), 0},
+		{"suppressed.md.golden", append(bookinfo, "--suppress", "VD203", "-o", "markdown"), 0},
+		{"all-namespaces.txt.golden", []string{"-A", "-f", cluster1, "-f", cluster2}, 0},
+		{"all-namespaces.json.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "json"}, 0},
+		{"all-namespaces.md.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "markdown", "--suppress", "VD102=*/bookinfo-staging/*"}, 0},
+		{"all-namespaces.sarif.golden", []string{"-A", "-f", cluster1, "-f", cluster2, "-o", "sarif", "--suppress", "VD203"}, 0},
+		{"namespace.txt.golden", append(variant("failover-without-outlier-detection"), "--suppress", "VD203")[1:], 1},
+		{"other-parents.txt.golden", append(variant("conflicting-protocols"), "-f", filepath.Join(examples, "variants", "several-destinationrules", "cluster1")), 0},
 		{"orphan-translation.txt.golden", []string{"details", "-n", "bookinfo-backends", "-f", cluster1, "-f", cluster2,
 			"-f", filepath.Join(examples, "variants", "orphan-translation", "cluster1")}, 0},
 	} {
@@ -223,13 +238,17 @@ func TestErrors(t *testing.T) {
 		args   []string
 		stderr string
 	}{
-		{[]string{"-f", cluster1}, "error: explain needs the NAME of a VirtualDestination\n"},
+		{[]string{"-f", cluster1}, "error: no VirtualDestination and no object translated from one in namespace default in the files read\n"},
+		{[]string{"productpage", "-A", "-f", cluster1}, "error: -A/--all-namespaces explains every VirtualDestination: use it without NAME"},
+		{[]string{"-A", "-f", cluster1, "-o", "dot"}, "error: -o dot draws the chain of one VirtualDestination: give its NAME"},
 		{[]string{"a", "b", "-f", cluster1}, "error: explain takes one VirtualDestination NAME, got 2 arguments: a b\n"},
 		{[]string{"Bad_Name!", "-f", cluster1}, "error: invalid VirtualDestination name"},
-		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, markdown, dot or mermaid\n"},
+		{append(bookinfo, "-o", "yaml"), "error: unknown output format \"yaml\": use text, json, markdown, sarif, dot or mermaid\n"},
 		{append(bookinfo, "--fail-on", "fatal"), "error: invalid --fail-on \"fatal\": use error, warning, info or none\n"},
 		{append(bookinfo, "--color", "sometimes"), "error: invalid --color \"sometimes\": use auto, always or never\n"},
 		{append(bookinfo, "--all-contexts"), "error: --all-contexts reads live clusters"},
+		{append(bookinfo, "--suppress", "VD2"), "error: invalid --suppress \"VD2\": want CODE or CODE=KIND/NAMESPACE/NAME"},
+		{append(bookinfo, "--suppress", "VD201=DestinationRule"), "error: invalid --suppress \"VD201=DestinationRule\": the object is KIND/NAMESPACE/NAME"},
 		{append(bookinfo, "--context", "kind-cluster3"), "error: context \"kind-cluster3\" not found in the files (they hold cluster1, cluster2)\n"},
 		{append(bookinfo, "--no-such-flag"), "error: unknown flag: --no-such-flag\n"},
 		{[]string{"productpage", "-f", "testdata/missing.yaml"}, "error: cannot read testdata/missing.yaml: no such file or directory\n"},
@@ -395,5 +414,44 @@ func TestMarkdownIsAGFMTable(t *testing.T) {
 	}
 	if rows, findings := strings.Count(out, "<tr>")-1, strings.Count(r.stdout, "\n| VD"); rows != findings || rows == 0 {
 		t.Errorf("%d rows for %d findings", rows, findings)
+	}
+}
+
+// TestSARIFGoldensFollowTheSchema validates every SARIF golden file against
+// the official SARIF 2.1.0 schema kept with pkg/explain/render's tests.
+func TestSARIFGoldensFollowTheSchema(t *testing.T) {
+	f, err := os.Open(filepath.Join("..", "..", "explain", "render", "testdata", "sarif-schema-2.1.0.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	doc, err := jsonschema.UnmarshalJSON(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("sarif.json", doc); err != nil {
+		t.Fatal(err)
+	}
+	schema, err := c.Compile("sarif.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	goldens, _ := filepath.Glob(filepath.Join("testdata", "*.sarif.golden"))
+	if len(goldens) == 0 {
+		t.Fatal("no SARIF golden file")
+	}
+	for _, g := range goldens {
+		data, err := os.ReadFile(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatalf("%s: %s", g, err)
+		}
+		if err := schema.Validate(v); err != nil {
+			t.Errorf("%s: %s", g, err)
+		}
 	}
 }

@@ -100,7 +100,10 @@ func summaryLine(s Summary) string {
 		parts = append(parts, fmt.Sprintf("%d info", s.Infos))
 	}
 	if len(parts) == 0 {
-		return "no findings"
+		parts = append(parts, "no findings")
+	}
+	if s.Suppressed > 0 {
+		parts = append(parts, fmt.Sprintf("%d suppressed", s.Suppressed))
 	}
 	return strings.Join(parts, ", ")
 }

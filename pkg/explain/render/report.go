@@ -16,6 +16,9 @@ type Report struct {
 	Chain    *model.Chain      `json:"chain"`
 	Findings []explain.Finding `json:"findings"`
 	Summary  Summary           `json:"summary"`
+	// Suppressed are the findings --suppress or an object's annotation
+	// silenced: counted in the summary, shown in SARIF only.
+	Suppressed []explain.Finding `json:"-"`
 
 	// byRef indexes the findings by the objects they name (built on first
 	// use): each object's header looks its findings up instead of reading
@@ -28,6 +31,14 @@ type Summary struct {
 	Errors   int `json:"errors"`
 	Warnings int `json:"warnings"`
 	Infos    int `json:"infos"`
+	// Suppressed counts the findings not reported (and not counted above).
+	Suppressed int `json:"suppressed,omitempty"`
+}
+
+// SetSuppressed records the findings that were suppressed.
+func (r *Report) SetSuppressed(fs []explain.Finding) {
+	r.Suppressed = fs
+	r.Summary.Suppressed = len(fs)
 }
 
 // NewReport bundles a chain and its findings.
@@ -72,9 +83,11 @@ func worst(fs []explain.Finding) explain.Severity {
 }
 
 // JSON writes the report as indented JSON.
-func JSON(w io.Writer, r *Report) error {
+func JSON(w io.Writer, r *Report) error { return writeJSON(w, r) }
+
+func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return enc.Encode(v)
 }

@@ -231,6 +231,34 @@ func (t *textWriter) cluster(cl model.Cluster) {
 	for _, o := range cl.Others {
 		t.header(2, o)
 	}
+	// Objects of other parents (or written by hand) for the same hosts,
+	// which Istio merges with the translation's.
+	if len(cl.OtherServiceEntries)+len(cl.OtherDestinationRules) > 0 {
+		t.line(2, t.style.bold("Also for "+strings.Join(t.r.Chain.Hosts, ", ")))
+		for _, se := range cl.OtherServiceEntries {
+			t.header(4, se.Ref)
+			t.list(6, "hosts", se.Hosts)
+			if len(se.Addresses) > 0 {
+				t.list(6, "addresses", se.Addresses)
+			}
+			var ports []string
+			for _, p := range se.Ports {
+				ports = append(ports, portString(p))
+			}
+			if len(ports) > 0 {
+				t.list(6, "ports", ports)
+			}
+			t.list(6, "exported to", exportTo(se.ExportTo))
+		}
+		for _, dr := range cl.OtherDestinationRules {
+			t.header(4, dr.Ref)
+			t.line(6, "host "+dr.Host)
+			t.list(6, "exported to", exportTo(dr.ExportTo))
+			if len(dr.Subsets) > 0 {
+				t.list(6, "subsets", dr.Subsets)
+			}
+		}
+	}
 	if len(cl.VirtualServices) > 0 {
 		t.line(2, t.style.bold("Routed to by"))
 		for _, vs := range cl.VirtualServices {
@@ -268,11 +296,7 @@ func (t *textWriter) serviceEntry(cl model.Cluster, si int, se model.ServiceEntr
 	}
 	var ports []string
 	for _, p := range se.Ports {
-		s := fmt.Sprintf("%s %d/%s", p.Name, p.Number, p.Protocol)
-		if p.TargetPort != 0 {
-			s += fmt.Sprintf(" (target %d)", p.TargetPort)
-		}
-		ports = append(ports, s)
+		ports = append(ports, portString(p))
 	}
 	if len(ports) > 0 {
 		t.list(4, "ports", ports)
@@ -555,8 +579,12 @@ func destinationString(d model.Destination) string {
 
 func (t *textWriter) findings() {
 	fs := t.r.Findings
+	suppressed := ""
+	if n := t.r.Summary.Suppressed; n > 0 {
+		suppressed = fmt.Sprintf(" (%d suppressed)", n)
+	}
 	if len(fs) == 0 {
-		t.line(0, t.style.bold("Findings: none"))
+		t.line(0, t.style.bold("Findings: none"+suppressed))
 		return
 	}
 	s := t.r.Summary
@@ -573,7 +601,7 @@ func (t *textWriter) findings() {
 			counts = append(counts, fmt.Sprintf("%d %s", c.n, name))
 		}
 	}
-	t.line(0, t.style.bold("Findings: "+strings.Join(counts, ", ")))
+	t.line(0, t.style.bold("Findings: "+strings.Join(counts, ", ")+suppressed))
 	for _, f := range fs {
 		t.blank()
 		where := f.Cluster
@@ -685,4 +713,12 @@ func (s style) severity(sev explain.Severity, t string) string {
 		return s.paint("1;34", t)
 	}
 	return t
+}
+
+func portString(p model.ServicePort) string {
+	s := fmt.Sprintf("%s %d/%s", p.Name, p.Number, p.Protocol)
+	if p.TargetPort != 0 {
+		s += fmt.Sprintf(" (target %d)", p.TargetPort)
+	}
+	return s
 }
