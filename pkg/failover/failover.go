@@ -148,14 +148,16 @@ func Loads(health []uint32) ([]uint32, uint32) {
 }
 
 // EjectionCap is how many of n hosts outlier detection may eject at once:
-// Envoy ejects one more host while ejected*100/n < max_ejection_percent,
-// so ceil(n * max / 100), at most n.
+// Envoy ejects one more host only if (ejected+1)*100/n stays at or below
+// max_ejection_percent (DetectorImpl::ejectHost; Istio never sets
+// always_eject_one_host, which would allow a first ejection anyway), so
+// floor(n * max / 100): with the default 10%, a cluster of fewer than 10
+// hosts ejects none.
 func EjectionCap(n int, maxPercent uint32) int {
 	if maxPercent > 100 {
 		maxPercent = 100
 	}
-	c := (n*int(maxPercent) + 99) / 100
-	return min(c, n)
+	return n * int(maxPercent) / 100
 }
 
 // InPanic is Envoy's panic test of one level: the percentage of healthy

@@ -88,7 +88,7 @@ stands for the cluster behind that gateway).
 Then, for each simulated failure, where Envoy sends the requests: a level's health is its
 healthy share times the overprovisioning factor 1.4 (capped at 100%), the load spills to the
 next levels by that health, outlier detection ejects failing hosts up to maxEjectionPercent
-of the cluster (Envoy's default 10%), and a level below the panic threshold balances over
+of the cluster (Envoy's default 10%: below 10 endpoints it ejects none), and a level below the panic threshold balances over
 all its hosts. istiod sets the panic threshold to outlier detection's minHealthPercent, 0 by
 default: panic mode is off, and a cluster with no healthy host answers 503 UH.
 
