@@ -193,6 +193,9 @@ type ScenarioResult struct {
 	Priorities []Priority `json:"priorities"`
 	Outcome    Outcome    `json:"outcome"`
 	Notes      []string   `json:"notes,omitempty"`
+	// Unmatched are the failure's values that select no endpoint (by
+	// index in the failure's Values).
+	Unmatched []int `json:"-"`
 }
 
 // Input is everything a report is computed from.
@@ -234,6 +237,7 @@ func Build(in Input) *Report {
 		res := Compute(hosts(assigned, &f), cfg)
 		sr := ScenarioResult{Failure: f.String(), Priorities: priorities(res), Outcome: outcome(res, len(assigned))}
 		sr.Notes = scenarioNotes(f, res, assigned, cfg)
+		sr.Unmatched = unmatched(f, assigned)
 		r.Scenarios = append(r.Scenarios, sr)
 	}
 	return r
@@ -372,6 +376,25 @@ func scenarioNotes(f Failure, res Result, assigned []locality.Assigned, cfg Conf
 		}
 	}
 	return notes
+}
+
+// unmatched lists the values of the failure that select no endpoint.
+func unmatched(f Failure, assigned []locality.Assigned) []int {
+	var out []int
+	for i, v := range f.Values {
+		one := Failure{Kind: f.Kind, Values: []string{v}}
+		found := false
+		for _, a := range assigned {
+			if one.Selects(a.Endpoint) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func maxOr(v, def uint32) uint32 {

@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -92,7 +94,8 @@ of the cluster (Envoy's default 10%: below 10 endpoints it ejects none), and a l
 all its hosts. istiod sets the panic threshold to outlier detection's minHealthPercent, 0 by
 default: panic mode is off, and a cluster with no healthy host answers 503 UH.
 
-Failures (each flag is one scenario; comma-separated values fail together):
+Failures (each flag is one scenario; comma-separated values fail together; a value that
+takes no endpoint down in any context read is an error):
   --down CONTEXT            every endpoint whose workload runs in that cluster (context or cluster name)
   --down-locality R[/Z[/S]] every endpoint in that region, zone or subzone
   --eject ADDRESS:PORT      that endpoint fails (outlier detection ejects it when it may)
@@ -322,6 +325,14 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 		return cmdutil.Exit(exitTrouble, nil)
 	}
+	if len(problems) == 0 {
+		// With every context read, a failure value that takes no endpoint
+		// down anywhere is a mistake (a misspelled cluster, an address
+		// that is not an endpoint), not a scenario that changes nothing.
+		if err := o.checkFailuresMatch(reports); err != nil {
+			return err
+		}
+	}
 	switch o.Output {
 	case "json":
 		err = failover.WriteJSON(o.Out, reports)
@@ -342,4 +353,53 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkFailuresMatch fails on the first failure value that selects no
+// endpoint in any report.
+func (o *Options) checkFailuresMatch(reports []*failover.Report) error {
+	for i, f := range o.failures {
+		for j, v := range f.Values {
+			matched := false
+			for _, r := range reports {
+				if i >= len(r.Scenarios) || !slices.Contains(r.Scenarios[i].Unmatched, j) {
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+			vd := o.Namespace + "/" + o.Name
+			switch f.Kind {
+			case failover.FailCluster:
+				return fmt.Errorf("--down %q: no endpoint of VirtualDestination %s runs in that cluster (they run in %s)", v, vd, strings.Join(endpointClusters(reports), ", "))
+			case failover.FailLocality:
+				return fmt.Errorf("--down-locality %q: no endpoint of VirtualDestination %s is in that locality", v, vd)
+			default:
+				return fmt.Errorf("--eject %q: no endpoint of VirtualDestination %s has that address and port", v, vd)
+			}
+		}
+	}
+	return nil
+}
+
+// endpointClusters are the clusters the reports' endpoints run in, sorted.
+func endpointClusters(reports []*failover.Report) []string {
+	seen := map[string]bool{}
+	for _, r := range reports {
+		for _, p := range r.Priorities {
+			for _, e := range p.Endpoints {
+				if e.Cluster != "" {
+					seen[e.Cluster] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -113,6 +113,11 @@ func TestBadInput(t *testing.T) {
 		{"missing file", []string{"productpage", "-f", "nope.yaml", "--locality", "r/z"}, "error: "},
 		{"no translation", []string{"nope", "-n", "bookinfo-frontends", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "--locality", "r/z"}, "error: no context holds a translation of VirtualDestination bookinfo-frontends/nope"},
 		{"bad port", args("cluster1", "--locality", "r/z", "--port", "1"), "error: context cluster1: no ServiceEntry of VirtualDestination bookinfo-frontends/productpage has port 1"},
+		// A failure that takes nothing down is a typo, not a scenario.
+		{"unknown down", args("cluster1", "--locality", "us-east-1/us-east-1a", "--down", "cluster3"), `error: --down "cluster3": no endpoint of VirtualDestination bookinfo-frontends/productpage runs in that cluster (they run in cluster1, cluster2)`},
+		{"unknown down in a list", args("cluster1", "--locality", "us-east-1/us-east-1a", "--down", "cluster2,cluster3"), `error: --down "cluster3": no endpoint of VirtualDestination bookinfo-frontends/productpage runs in that cluster (they run in cluster1, cluster2)`},
+		{"unknown down-locality", args("cluster1", "--locality", "us-east-1/us-east-1a", "--down-locality", "us-west-2"), `error: --down-locality "us-west-2": no endpoint of VirtualDestination bookinfo-frontends/productpage is in that locality`},
+		{"eject not an endpoint", args("cluster1", "--locality", "us-east-1/us-east-1a", "--eject", "1.2.3.4:9080"), `error: --eject "1.2.3.4:9080": no endpoint of VirtualDestination bookinfo-frontends/productpage has that address and port`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
