@@ -186,3 +186,44 @@ func TestHealth(t *testing.T) {
 		}
 	}
 }
+
+// TestComputeLocalityWeighted: with the locality weighted load balancer
+// (istiod sets it for distribute, and for failover rules with outlier
+// detection), Envoy picks a locality by its weight times its availability,
+// then a host in it: a down locality of weight 70 that outlier detection
+// does not eject takes 70% of the requests, whatever its host count.
+func TestComputeLocalityWeighted(t *testing.T) {
+	hosts := []Host{
+		{Address: "10.0.0.1", Port: 80, Locality: "us-east-1/a", LocalityWeight: 70, Down: true},
+		{Address: "10.0.1.1", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30},
+		{Address: "10.0.1.2", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30},
+	}
+	res := Compute(hosts, Config{LocalityWeighted: true})
+	if res.SuccessPercent != 30 {
+		t.Errorf("no outlier detection: success %v, want 30", res.SuccessPercent)
+	}
+	// Ejected, the down locality's availability is 0: everything goes to
+	// the other.
+	res = Compute(hosts, Config{LocalityWeighted: true, OutlierDetection: true, MaxEjectionPercent: 100})
+	if res.SuccessPercent != 100 {
+		t.Errorf("ejected: success %v, want 100", res.SuccessPercent)
+	}
+	// Half of a locality ejected: availability min(1, 1.4*1/2) = 0.7, so
+	// 30*0.7 = 21 against 70.
+	hosts = []Host{
+		{Address: "10.0.0.1", Port: 80, Locality: "us-east-1/a", LocalityWeight: 70},
+		{Address: "10.0.1.1", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30, Down: true},
+		{Address: "10.0.1.2", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30},
+	}
+	res = Compute(hosts, Config{LocalityWeighted: true, OutlierDetection: true, MaxEjectionPercent: 100})
+	if res.SuccessPercent != 100 {
+		t.Errorf("half ejected: success %v, want 100", res.SuccessPercent)
+	}
+	// Without the locality weighted load balancer, hosts are picked by
+	// their own weights across the level: 1 in 3 fails.
+	hosts[1].Down, hosts[0].Down = false, true
+	res = Compute(hosts, Config{})
+	if got := round1(res.SuccessPercent); got != 66.7 {
+		t.Errorf("host weighted: success %v, want 66.7", got)
+	}
+}

@@ -90,7 +90,21 @@ func (p Policy) EnvoyConfig() Config {
 			c.PanicThreshold = uint32(od.GetMinHealthPercent())
 		}
 	}
+	c.LocalityWeighted = p.localityWeighted()
 	return c
+}
+
+// localityWeighted: istiod gives the cluster Envoy's locality weighted load
+// balancer (applyLocalityLoadBalancer) for distribute, and for failover or
+// failoverPriority rules with outlier detection; not when locality load
+// balancing is disabled.
+func (p Policy) localityWeighted() bool {
+	lb := p.LocalityLB
+	if lb == nil || (lb.GetEnabled() != nil && !lb.GetEnabled().GetValue()) {
+		return false
+	}
+	return len(lb.GetDistribute()) > 0 ||
+		(p.OutlierDetection != nil && (len(lb.GetFailover()) > 0 || len(lb.GetFailoverPriority()) > 0))
 }
 
 // Setting is the locality.Setting of the policy.
@@ -277,8 +291,11 @@ func hosts(assigned []locality.Assigned, f *Failure) []Host {
 			Locality: a.Locality.String(),
 			Cluster:  a.Cluster,
 			Weight:   w,
-			Priority: a.Priority,
-			Down:     f != nil && f.Selects(a.Endpoint),
+			// istiod always sets a locality's weight (the sum of its
+			// endpoints', or distribute's).
+			LocalityWeight: max(a.LocalityWeight, 1),
+			Priority:       a.Priority,
+			Down:           f != nil && f.Selects(a.Endpoint),
 		})
 	}
 	return out

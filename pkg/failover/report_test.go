@@ -51,7 +51,21 @@ func TestPolicy(t *testing.T) {
 			Config{OverprovisioningFactor: 140, OutlierDetection: true}},
 		{"distribute", Policy{OutlierDetection: &networking.OutlierDetection{},
 			LocalityLB: &networking.LocalityLoadBalancerSetting{Distribute: []*networking.LocalityLoadBalancerSetting_Distribute{{From: "a/*", To: map[string]uint32{"a/*": 100}}}}}, false,
-			Config{OverprovisioningFactor: 140, OutlierDetection: true}},
+			Config{OverprovisioningFactor: 140, OutlierDetection: true, LocalityWeighted: true}},
+		// Locality weighted load balancing: distribute (with or without
+		// outlier detection), failover rules with outlier detection.
+		{"distribute without outlier detection", Policy{
+			LocalityLB: &networking.LocalityLoadBalancerSetting{Distribute: []*networking.LocalityLoadBalancerSetting_Distribute{{From: "a/*", To: map[string]uint32{"a/*": 100}}}}}, false,
+			Config{OverprovisioningFactor: 140, LocalityWeighted: true}},
+		{"failover rules", Policy{OutlierDetection: &networking.OutlierDetection{},
+			LocalityLB: &networking.LocalityLoadBalancerSetting{Failover: []*networking.LocalityLoadBalancerSetting_Failover{{From: "a", To: "b"}}}}, true,
+			Config{OverprovisioningFactor: 140, OutlierDetection: true, LocalityWeighted: true}},
+		{"failoverPriority", Policy{OutlierDetection: &networking.OutlierDetection{},
+			LocalityLB: &networking.LocalityLoadBalancerSetting{FailoverPriority: []string{"tier"}}}, true,
+			Config{OverprovisioningFactor: 140, OutlierDetection: true, LocalityWeighted: true}},
+		{"failover rules without outlier detection", Policy{
+			LocalityLB: &networking.LocalityLoadBalancerSetting{Failover: []*networking.LocalityLoadBalancerSetting_Failover{{From: "a", To: "b"}}}}, false,
+			Config{OverprovisioningFactor: 140}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
