@@ -124,6 +124,13 @@ func TestFailoverAndDriftWithIstiod(t *testing.T) {
 		if code != 2 || !strings.HasPrefix(errOut, "error: ") || out != "" {
 			t.Errorf("missing deployment: exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
+		// In no context of several: said once, not taken for a missing
+		// translation.
+		out, errOut, code = m.vd(t, "failover", "productpage", "-n", frontends, "--context", "cluster1,cluster2",
+			"--from", "deploy/productpage-v1-a-does-not-exist")
+		if want := "error: deploy/productpage-v1-a-does-not-exist not found in namespace bookinfo-frontends of any context read\n"; code != 2 || errOut != want || out != "" {
+			t.Errorf("deployment in no context: exit %d, stdout %q, stderr %q, want %q", code, out, errOut, want)
+		}
 		out, errOut, code = m.vd(t, "failover", "productpage", "-n", frontends, "--context", "cluster1",
 			"--from", "productpage-v1-a", "--down", "cluster1,cluster2")
 		if code != 1 || errOut != "" || !strings.Contains(out, "503: ") {

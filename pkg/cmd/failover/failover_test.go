@@ -138,3 +138,50 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestFromNotFoundInAnyContext: a --from deployment that no context has is
+// said once, also next to a context that could not be read (the others
+// hide nothing), and never taken for a missing translation.
+func TestFromNotFoundInAnyContext(t *testing.T) {
+	for _, dead := range []bool{false, true} {
+		o := &Options{Name: "productpage", Namespace: "bookinfo-frontends", FromNamespace: "bookinfo-frontends", From: "deploy/nope",
+			Filenames: append(cluster("cluster1"), cluster("cluster2")...)}
+		o.Filenames = []string{o.Filenames[1], o.Filenames[3], o.Filenames[5], o.Filenames[7]}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		worlds, err := o.fromFiles()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range worlds {
+			// As fromContexts leaves a context without the deployment.
+			w.Err = liveResolveError(errors.New("deployment bookinfo-frontends/nope not found"))
+		}
+		want := []string{"deploy/nope not found in namespace bookinfo-frontends of any context read"}
+		if dead {
+			worlds = append(worlds, &world{Context: "dead", Err: errors.New("cannot reach https://127.0.0.1:1: connection refused")})
+			want = []string{"context dead: cannot reach https://127.0.0.1:1: connection refused", want[0]}
+		}
+		reports, problems := o.reports(worlds)
+		if len(reports) != 0 || strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("dead context %v: %d reports, problems %q, want %q", dead, len(reports), problems, want)
+		}
+	}
+}
+
+// TestLiveResolveError: only a deployment or pod that is not there lets
+// the context be skipped (the source lives in another context); any other
+// failure (no ready pod, a timeout) is that context's error.
+func TestLiveResolveError(t *testing.T) {
+	for msg, skipped := range map[string]bool{
+		"deployment bookinfo-frontends/productpage-v1 not found":      true,
+		"pod bookinfo-frontends/productpage-v1-a not found":           true,
+		"deployment bookinfo-frontends/productpage-v1 has no ready pod": false,
+		"deployment bookinfo-frontends/productpage-v1: timed out":     false,
+	} {
+		if got := isNotFound(liveResolveError(errors.New(msg))); got != skipped {
+			t.Errorf("%q: skipped %v, want %v", msg, got, skipped)
+		}
+	}
+}

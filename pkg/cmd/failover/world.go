@@ -115,11 +115,14 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 	var reports []*failover.Report
 	var problems []string
 	translated := 0
+	// missing counts the contexts read where the --from source is not.
+	missing := 0
 	for _, w := range worlds {
 		label := contextLabel(w.Context)
 		if w.Err != nil {
 			if o.From != "" && len(worlds) > 1 && isNotFound(w.Err) {
 				// The --from deployment lives in another context.
+				missing++
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, w.Err))
@@ -146,6 +149,7 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 		if err != nil {
 			if o.From != "" && len(worlds) > 1 && isNotFound(err) {
 				// The pod lives in another context.
+				missing++
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, err))
@@ -158,7 +162,7 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 		}
 		reports = append(reports, rs...)
 	}
-	if o.From != "" && translated > 0 && len(reports) == 0 && len(problems) == 0 {
+	if o.From != "" && missing > 0 && len(reports) == 0 {
 		problems = append(problems, fmt.Sprintf("%s not found in namespace %s of any context read", o.target, o.FromNamespace))
 	}
 	return reports, problems
