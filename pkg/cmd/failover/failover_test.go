@@ -175,10 +175,10 @@ func TestFromNotFoundInAnyContext(t *testing.T) {
 // failure (no ready pod, a timeout) is that context's error.
 func TestLiveResolveError(t *testing.T) {
 	for msg, skipped := range map[string]bool{
-		"deployment bookinfo-frontends/productpage-v1 not found":      true,
-		"pod bookinfo-frontends/productpage-v1-a not found":           true,
+		"deployment bookinfo-frontends/productpage-v1 not found":        true,
+		"pod bookinfo-frontends/productpage-v1-a not found":             true,
 		"deployment bookinfo-frontends/productpage-v1 has no ready pod": false,
-		"deployment bookinfo-frontends/productpage-v1: timed out":     false,
+		"deployment bookinfo-frontends/productpage-v1: timed out":       false,
 	} {
 		if got := isNotFound(liveResolveError(errors.New(msg))); got != skipped {
 			t.Errorf("%q: skipped %v, want %v", msg, got, skipped)
