@@ -244,6 +244,9 @@ func Build(in Input) *Report {
 	if in.Policy.localityFailoverAsked() && in.Policy.OutlierDetection == nil {
 		r.Notes = append(r.Notes, "locality failover is asked without outlier detection: istiod assigns no priorities (every endpoint at priority 0) and Envoy never notices a failing endpoint (explain VD201)")
 	}
+	if locality.DistributeRule(in.From.Locality, in.Policy.LocalityLB) != nil {
+		r.Notes = append(r.Notes, distributeNote(assigned))
+	}
 	base := Compute(hosts(assigned, nil), cfg)
 	r.Priorities = priorities(base)
 	r.Outcome = outcome(base, len(assigned))
@@ -393,6 +396,37 @@ func scenarioNotes(f Failure, res Result, assigned []locality.Assigned, cfg Conf
 		}
 	}
 	return notes
+}
+
+// distributeNote says the share of each locality that distribute gives
+// (its weight over the sum of the weights), largest first.
+func distributeNote(assigned []locality.Assigned) string {
+	weights := map[string]uint32{}
+	var order []string
+	var total float64
+	for _, a := range assigned {
+		l := a.Locality.String()
+		if _, ok := weights[l]; !ok {
+			order = append(order, l)
+			weights[l] = a.LocalityWeight
+			total += float64(a.LocalityWeight)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if weights[order[i]] != weights[order[j]] {
+			return weights[order[i]] > weights[order[j]]
+		}
+		return order[i] < order[j]
+	})
+	parts := make([]string, len(order))
+	for i, l := range order {
+		share := 0.0
+		if total > 0 {
+			share = 100 * float64(weights[l]) / total
+		}
+		parts[i] = fmt.Sprintf("%s %s%%", l, trimFloat(round1(share)))
+	}
+	return "distribute: Envoy picks a locality by its weight: " + strings.Join(parts, ", ") + " (localities the rule does not name get no endpoint)"
 }
 
 // unmatched lists the values of the failure that select no endpoint.

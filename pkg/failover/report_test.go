@@ -85,3 +85,25 @@ func TestBuildNoEndpoint(t *testing.T) {
 		t.Errorf("no endpoint: %+v", r.Outcome)
 	}
 }
+
+// TestBuildDistributeNote: with distribute, the split between localities
+// is what the user asked for and the levels do not show it: a note does.
+func TestBuildDistributeNote(t *testing.T) {
+	eps := []locality.Endpoint{
+		{Address: "10.0.0.1", Port: 80, Locality: locality.Locality{Region: "us-east-1", Zone: "a"}},
+		{Address: "10.0.0.2", Port: 80, Locality: locality.Locality{Region: "us-east-1", Zone: "a"}},
+		{Address: "10.0.1.1", Port: 80, Locality: locality.Locality{Region: "eu-west-1", Zone: "a"}},
+		{Address: "10.0.2.1", Port: 80, Locality: locality.Locality{Region: "ap-south-1", Zone: "a"}},
+	}
+	r := Build(Input{
+		From:      locality.Source{Locality: locality.Locality{Region: "us-east-1", Zone: "a"}},
+		Endpoints: eps,
+		Policy: Policy{LocalityLB: &networking.LocalityLoadBalancerSetting{Distribute: []*networking.LocalityLoadBalancerSetting_Distribute{
+			{From: "us-east-1/*", To: map[string]uint32{"us-east-1/*": 80, "eu-west-1/*": 20}},
+		}}},
+	})
+	want := "distribute: Envoy picks a locality by its weight: us-east-1/a 80%, eu-west-1/a 20% (localities the rule does not name get no endpoint)"
+	if len(r.Notes) != 1 || r.Notes[0] != want {
+		t.Errorf("notes %q, want %q", r.Notes, want)
+	}
+}
