@@ -358,6 +358,10 @@ func (o *Options) compare(d *contextData, dump *envoy.Dump) drift.ProxyResult {
 		return drift.ProxyResult{Context: d.name, Error: "the dump has no bootstrap node: save /config_dump?include_eds (without a mask)"}
 	}
 	p := drift.ProxyOf(dump.Node)
+	if !dump.HasClusters {
+		// Without the section every cluster would read as absent.
+		return drift.ProxyResult{Context: d.name, Proxy: p, Error: "the dump has no clusters section: save /config_dump?include_eds (without a mask)"}
+	}
 	if !dump.HasEndpoints {
 		return drift.ProxyResult{Context: d.name, Proxy: p, Error: "the dump has no endpoints: save /config_dump?include_eds"}
 	}

@@ -366,3 +366,36 @@ func TestDumpFromStdin(t *testing.T) {
 		t.Errorf("got %q, want %q", out, want)
 	}
 }
+
+// TestDumpWithoutClusters: a dump saved without its clusters section (a
+// mask, a resource filter) is not compared, rather than every cluster
+// reported absent.
+func TestDumpWithoutClusters(t *testing.T) {
+	b, err := os.ReadFile(dump("cluster1", proxies[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Configs []map[string]any `json:"configs"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	kept := d.Configs[:0]
+	for _, c := range d.Configs {
+		if typ, _ := c["@type"].(string); !strings.HasSuffix(typ, "ClustersConfigDump") {
+			kept = append(kept, c)
+		}
+	}
+	d.Configs = kept
+	b, _ = json.Marshal(d)
+	path := filepath.Join(t.TempDir(), "no-clusters.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", path}, files("cluster1")...)...)
+	want := "error: " + path + ": the dump has no clusters section: save /config_dump?include_eds (without a mask)\n"
+	if r.code != 2 || r.stderr != want {
+		t.Errorf("exit %d, stderr %q, want %q\n%s", r.code, r.stderr, want, r.stdout)
+	}
+}
