@@ -46,6 +46,10 @@ func (f Failure) Selects(e locality.Endpoint) bool {
 			if e.HostPort() == v || e.Address+":"+uitoa(e.Port) == v {
 				return true
 			}
+			// A pod may be named pod/NAME:PORT whether or not it has an IP.
+			if e.Kind == "Pod" && "pod/"+e.Name+":"+uitoa(e.Port) == v {
+				return true
+			}
 		}
 	}
 	return false

@@ -10,7 +10,7 @@ import (
 )
 
 func TestFailureSelects(t *testing.T) {
-	ep := locality.Endpoint{Address: "10.0.0.1", Port: 9080, Cluster: "c1",
+	ep := locality.Endpoint{Address: "10.0.0.1", Port: 9080, Cluster: "c1", Kind: "Pod", Namespace: "ns", Name: "pp-a",
 		Locality: locality.Locality{Region: "us-east-1", Zone: "us-east-1a", SubZone: "s1"}}
 	tests := []struct {
 		f    Failure
@@ -25,6 +25,10 @@ func TestFailureSelects(t *testing.T) {
 		{Failure{FailLocality, []string{"us-east"}}, false},
 		{Failure{FailEject, []string{"10.0.0.1:9080"}}, true},
 		{Failure{FailEject, []string{"10.0.0.1:80"}}, false},
+		// A pod by its name, live (it has an IP) as from files.
+		{Failure{FailEject, []string{"pod/pp-a:9080"}}, true},
+		{Failure{FailEject, []string{"pod/pp-a:80"}}, false},
+		{Failure{FailEject, []string{"pod/pp-b:9080"}}, false},
 	}
 	for _, tt := range tests {
 		if got := tt.f.Selects(ep); got != tt.want {

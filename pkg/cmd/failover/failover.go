@@ -98,7 +98,7 @@ Failures (each flag is one scenario; comma-separated values fail together; a val
 takes no endpoint down in any context read is an error):
   --down CONTEXT            every endpoint whose workload runs in that cluster (context or cluster name)
   --down-locality R[/Z[/S]] every endpoint in that region, zone or subzone
-  --eject ADDRESS:PORT      that endpoint fails (outlier detection ejects it when it may)
+  --eject ADDRESS:PORT      that endpoint (or pod/NAME:PORT) fails (outlier detection ejects it when it may)
 
 With -f, objects are read from files: the translations and the Kubernetes objects (pods,
 nodes) of the clusters. Objects that name no context (no kubectl-vd/context annotation, no
@@ -129,7 +129,7 @@ unreachable context: the others are still shown).`,
 	f.Uint32Var(&o.Port, "port", 0, "The port of the VirtualDestination's host (default: every port)")
 	f.StringArrayVar(&o.Down, "down", nil, "Scenario: the endpoints of this cluster (context or cluster name) fail; repeatable")
 	f.StringArrayVar(&o.DownLocality, "down-locality", nil, "Scenario: the endpoints in this region[/zone[/subzone]] fail; repeatable")
-	f.StringArrayVar(&o.Eject, "eject", nil, "Scenario: the endpoint ADDRESS:PORT fails and outlier detection ejects it; repeatable")
+	f.StringArrayVar(&o.Eject, "eject", nil, "Scenario: the endpoint ADDRESS:PORT (or pod/NAME:PORT) fails and outlier detection ejects it; repeatable")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json or markdown")
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
