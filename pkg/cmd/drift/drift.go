@@ -101,8 +101,8 @@ different values for the same Envoy cluster (endpoints excepted).
 
 Live, proxies are read through a port-forward to their admin port; --proxy takes a pod or
 deploy/NAME, -l every running pod it selects, in --proxy-namespace. Offline, --dump reads
-saved /config_dump?include_eds answers and -f the translations and Kubernetes objects (pods,
-nodes); each dump is compared in the context of its CLUSTER_ID. Pods read from files without
+saved /config_dump?include_eds answers (- for standard input) and -f the translations and
+Kubernetes objects (pods, nodes); each dump is compared in the context of its CLUSTER_ID. Pods read from files without
 an IP take the address the dump's endpoints give them (by the istio workload metadata), else
 they are named pod/NAME.
 SANs expected when a DestinationRule names none are the workloads' service accounts in
