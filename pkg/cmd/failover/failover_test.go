@@ -185,3 +185,22 @@ func TestLiveResolveError(t *testing.T) {
 		}
 	}
 }
+
+// TestPortLevelHidesOutlierDetection: port-level settings replace the
+// top-level traffic policy (istiod's MergeTrafficPolicy), so outlier
+// detection set at the top does not apply to a port that has its own
+// settings; the note says why, as the rule seems to have it.
+func TestPortLevelHidesOutlierDetection(t *testing.T) {
+	r := run(t, "web", "-n", "shop", "-f", filepath.Join("testdata", "port-level"), "--locality", "us-east-1/us-east-1a")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	port80, port81, _ := strings.Cut(r.stdout, "web.global:81")
+	want := "note: the portLevelSettings for port 80 of DestinationRule shop/web-dr replace its top-level trafficPolicy: the top-level outlierDetection does not apply to this port\n"
+	if !strings.Contains(port80, want) {
+		t.Errorf("port 80: no note %q in\n%s", want, port80)
+	}
+	if strings.Contains(port81, "portLevelSettings") || !strings.Contains(port81, "outlier detection on") {
+		t.Errorf("port 81 takes the top-level policy:\n%s", port81)
+	}
+}

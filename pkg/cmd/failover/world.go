@@ -268,9 +268,18 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 					}
 				}
 				var pol failover.Policy
-				if dr := cfg.DestinationRuleFor(host, proxyNS); dr != nil {
+				var notes []string
+				dr := cfg.DestinationRuleFor(host, proxyNS)
+				if dr != nil {
 					tp := locality.Policy(&dr.Spec, port.Number, "")
 					pol = failover.Policy{LocalityLB: tp.GetLoadBalancer().GetLocalityLbSetting(), OutlierDetection: tp.GetOutlierDetection()}
+					if tp.GetOutlierDetection() == nil && dr.Spec.GetTrafficPolicy().GetOutlierDetection() != nil {
+						// Port-level settings replace the top-level ones
+						// (MergeTrafficPolicy): the rule seems to have
+						// outlier detection, this port has none.
+						notes = append(notes, fmt.Sprintf("the portLevelSettings for port %d of DestinationRule %s/%s replace its top-level trafficPolicy: the top-level outlierDetection does not apply to this port",
+							port.Number, dr.Namespace, dr.Name))
+					}
 				}
 				r := failover.Build(failover.Input{
 					Source: failover.Source{
@@ -282,6 +291,7 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 					Policy:    pol,
 					Failures:  failures,
 				})
+				r.Notes = append(r.Notes, notes...)
 				out = append(out, r)
 			}
 		}
