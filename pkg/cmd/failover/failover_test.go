@@ -204,3 +204,14 @@ func TestPortLevelHidesOutlierDetection(t *testing.T) {
 		t.Errorf("port 81 takes the top-level policy:\n%s", port81)
 	}
 }
+
+// TestDestinationRuleForAnotherHost: the VirtualDestination's
+// DestinationRule names another host (a typo): no traffic policy applies,
+// and the note says which rule was meant to.
+func TestDestinationRuleForAnotherHost(t *testing.T) {
+	r := run(t, "web", "-n", "shop", "-f", filepath.Join("testdata", "dr-host-typo"), "--locality", "us-east-1/us-east-1a", "--port", "80")
+	want := "note: no DestinationRule applies to web.global: DestinationRule shop/web-dr of the VirtualDestination is for host wbe.global\n"
+	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d, stderr %q, want the note %q in\n%s", r.code, r.stderr, want, r.stdout)
+	}
+}

@@ -280,6 +280,8 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 						notes = append(notes, fmt.Sprintf("the portLevelSettings for port %d of DestinationRule %s/%s replace its top-level trafficPolicy: the top-level outlierDetection does not apply to this port",
 							port.Number, dr.Namespace, dr.Name))
 					}
+				} else {
+					notes = append(notes, unappliedRules(cl, host, proxyNS)...)
 				}
 				r := failover.Build(failover.Input{
 					Source: failover.Source{
@@ -303,6 +305,30 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 		return nil, fmt.Errorf("no ServiceEntry of VirtualDestination %s/%s is exported to namespace %s", o.Namespace, o.Name, proxyNS)
 	}
 	return out, nil
+}
+
+// unappliedRules explains why no DestinationRule of the VirtualDestination
+// applies to the host: the rule names a host no ServiceEntry declares, or
+// is not exported to the proxy's namespace.
+func unappliedRules(cl *model.Cluster, host, proxyNS string) []string {
+	declared := map[string]bool{}
+	for _, se := range cl.ServiceEntries {
+		for _, h := range se.Hosts {
+			declared[h] = true
+		}
+	}
+	var notes []string
+	for _, d := range cl.DestinationRules {
+		switch {
+		case d.Host != host && declared[d.Host]:
+			// The rule of another host of the VirtualDestination.
+		case d.Host != host:
+			notes = append(notes, fmt.Sprintf("no DestinationRule applies to %s: DestinationRule %s/%s of the VirtualDestination is for host %s", host, d.Ref.Namespace, d.Ref.Name, d.Host))
+		case !model.ExportedTo(d.ExportTo, d.Ref.Namespace, proxyNS):
+			notes = append(notes, fmt.Sprintf("no DestinationRule applies to %s: DestinationRule %s/%s of the VirtualDestination is not exported to namespace %s", host, d.Ref.Namespace, d.Ref.Name, proxyNS))
+		}
+	}
+	return notes
 }
 
 // resolvePod names the pod of --from: the pod itself, or the first pod
