@@ -321,7 +321,7 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	if len(reports) == 0 {
 		if len(problems) == 0 {
-			return fmt.Errorf("no context holds a translation of VirtualDestination %s/%s", o.Namespace, o.Name)
+			return fmt.Errorf("no context holds a translation of VirtualDestination %s/%s%s", o.Namespace, o.Name, translatedHint(worlds))
 		}
 		return cmdutil.Exit(exitTrouble, nil)
 	}
@@ -402,4 +402,35 @@ func endpointClusters(reports []*failover.Report) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// translatedHint names the VirtualDestinations the objects read were
+// translated from (a misspelled name or namespace is the usual mistake),
+// at most ten.
+func translatedHint(worlds []*world) string {
+	seen := map[string]bool{}
+	for _, w := range worlds {
+		for _, obj := range w.Objects {
+			if obj.Obj == nil {
+				continue
+			}
+			if p, ok := source.Parent(obj); ok && p.Kind == "VirtualDestination" {
+				seen[p.Namespace+"/"+p.Name] = true
+			}
+		}
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	more := ""
+	if len(names) > 10 {
+		more = fmt.Sprintf(" and %d more", len(names)-10)
+		names = names[:10]
+	}
+	return " (translated VirtualDestinations: " + strings.Join(names, ", ") + more + ")"
 }

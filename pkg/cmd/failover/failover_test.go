@@ -215,3 +215,13 @@ func TestDestinationRuleForAnotherHost(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want the note %q in\n%s", r.code, r.stderr, want, r.stdout)
 	}
 }
+
+// TestMisspelledName: a VirtualDestination nobody translated is an error
+// that names those the contexts do hold a translation of.
+func TestMisspelledName(t *testing.T) {
+	r := run(t, "productpag", "-n", "bookinfo-frontends", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "--locality", "us-east-1/us-east-1a")
+	want := "error: no context holds a translation of VirtualDestination bookinfo-frontends/productpag (translated VirtualDestinations: bookinfo-backends/reviews, bookinfo-frontends/productpage, bookinfo-staging/productpage)\n"
+	if r.code != 2 || r.stderr != want || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q, want %q", r.code, r.stdout, r.stderr, want)
+	}
+}
