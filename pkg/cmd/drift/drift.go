@@ -346,7 +346,7 @@ func (o *Options) contextsOf(byContext map[string][]source.Object, order []strin
 			sort.Strings(d.hosts)
 		}
 		if len(d.hosts) == 0 {
-			d.err = noTranslationError{fmt.Sprintf("no ServiceEntry translated from VirtualDestination %s/%s", o.Namespace, o.Name)}
+			d.err = noTranslationError{fmt.Sprintf("no ServiceEntry translated from VirtualDestination %s/%s%s", o.Namespace, o.Name, mesh.TranslatedHint(byContext[n]))}
 		}
 	}
 	return out

@@ -399,3 +399,13 @@ func TestDumpWithoutClusters(t *testing.T) {
 		t.Errorf("exit %d, stderr %q, want %q\n%s", r.code, r.stderr, want, r.stdout)
 	}
 }
+
+// TestMisspelledName: a VirtualDestination nobody translated is an error
+// that names those the files do hold translations of.
+func TestMisspelledName(t *testing.T) {
+	r := run(t, append([]string{"productpag", "-n", "bookinfo-frontends", "--dump", dump("cluster1", proxies[0])}, files("cluster1")...)...)
+	want := "error: context cluster1: no ServiceEntry translated from VirtualDestination bookinfo-frontends/productpag (translated VirtualDestinations: bookinfo-backends/reviews, bookinfo-frontends/productpage, bookinfo-staging/productpage)\n"
+	if r.code != 2 || r.stderr != want || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q, want %q", r.code, r.stdout, r.stderr, want)
+	}
+}

@@ -22,6 +22,7 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/locality"
+	"github.com/kubectl-vd/kubectl-vd/pkg/mesh"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
@@ -404,33 +405,13 @@ func endpointClusters(reports []*failover.Report) []string {
 	return out
 }
 
+
 // translatedHint names the VirtualDestinations the objects read were
-// translated from (a misspelled name or namespace is the usual mistake),
-// at most ten.
+// translated from.
 func translatedHint(worlds []*world) string {
-	seen := map[string]bool{}
+	var objs []source.Object
 	for _, w := range worlds {
-		for _, obj := range w.Objects {
-			if obj.Obj == nil {
-				continue
-			}
-			if p, ok := source.Parent(obj); ok && p.Kind == "VirtualDestination" {
-				seen[p.Namespace+"/"+p.Name] = true
-			}
-		}
+		objs = append(objs, w.Objects...)
 	}
-	if len(seen) == 0 {
-		return ""
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	more := ""
-	if len(names) > 10 {
-		more = fmt.Sprintf(" and %d more", len(names)-10)
-		names = names[:10]
-	}
-	return " (translated VirtualDestinations: " + strings.Join(names, ", ") + more + ")"
+	return mesh.TranslatedHint(objs)
 }
