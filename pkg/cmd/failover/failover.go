@@ -405,7 +405,6 @@ func endpointClusters(reports []*failover.Report) []string {
 	return out
 }
 
-
 // translatedHint names the VirtualDestinations the objects read were
 // translated from.
 func translatedHint(worlds []*world) string {
