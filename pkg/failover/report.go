@@ -248,6 +248,10 @@ func Build(in Input) *Report {
 	if in.Policy.localityFailoverAsked() && in.Policy.OutlierDetection == nil {
 		r.Notes = append(r.Notes, "locality failover is asked without outlier detection: istiod assigns no priorities (every endpoint at priority 0) and Envoy never notices a failing endpoint (explain VD201)")
 	}
+	if n := len(assigned); cfg.OutlierDetection && n > 0 && EjectionCap(n, maxOr(cfg.MaxEjectionPercent, EnvoyMaxEjectionPercent)) == 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("maxEjectionPercent %d of %d endpoints lets outlier detection eject none: a failing endpoint keeps its share and traffic never fails over",
+			maxOr(cfg.MaxEjectionPercent, EnvoyMaxEjectionPercent), n))
+	}
 	if locality.DistributeRule(in.From.Locality, in.Policy.LocalityLB) != nil {
 		r.Notes = append(r.Notes, distributeNote(assigned))
 	}

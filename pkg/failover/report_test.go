@@ -111,3 +111,30 @@ func TestBuildDistributeNote(t *testing.T) {
 		t.Errorf("notes %q, want %q", r.Notes, want)
 	}
 }
+
+// TestBuildNoEjectionNote: with the default maxEjectionPercent of 10 and
+// fewer than 10 endpoints, outlier detection can eject none: the report
+// says so even without a failure scenario.
+func TestBuildNoEjectionNote(t *testing.T) {
+	eps := []locality.Endpoint{
+		{Address: "10.0.0.1", Port: 80, Locality: locality.Locality{Region: "r", Zone: "a"}},
+		{Address: "10.0.0.2", Port: 80, Locality: locality.Locality{Region: "r", Zone: "b"}},
+	}
+	r := Build(Input{
+		From:      locality.Source{Locality: locality.Locality{Region: "r", Zone: "a"}},
+		Endpoints: eps,
+		Policy:    Policy{OutlierDetection: &networking.OutlierDetection{}},
+	})
+	want := "maxEjectionPercent 10 of 2 endpoints lets outlier detection eject none: a failing endpoint keeps its share and traffic never fails over"
+	if len(r.Notes) != 1 || r.Notes[0] != want {
+		t.Errorf("notes %q, want %q", r.Notes, want)
+	}
+	r = Build(Input{
+		From:      locality.Source{Locality: locality.Locality{Region: "r", Zone: "a"}},
+		Endpoints: eps,
+		Policy:    Policy{OutlierDetection: &networking.OutlierDetection{MaxEjectionPercent: 50}},
+	})
+	if len(r.Notes) != 0 {
+		t.Errorf("50%% of 2 ejects one: notes %q", r.Notes)
+	}
+}
