@@ -6,6 +6,10 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"google.golang.org/protobuf/types/known/structpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	networking "istio.io/api/networking/v1alpha3"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/mesh"
 )
 
 func TestCompare(t *testing.T) {
@@ -78,5 +82,36 @@ func TestClusterName(t *testing.T) {
 	keep := KeepHosts([]string{"h.global"})
 	if !keep("outbound|80|v1|h.global") || keep("outbound|80||other") || keep("BlackHoleCluster") {
 		t.Error("KeepHosts")
+	}
+}
+
+// TestLocalityWeightedLb: istiod gives the cluster the locality weighted
+// load balancer for distribute, and for failover rules with outlier
+// detection, but not when the DestinationRule disables locality load
+// balancing (GetLocalityLbSetting returns nothing then).
+func TestLocalityWeightedLb(t *testing.T) {
+	od := &networking.OutlierDetection{Consecutive_5XxErrors: wrapperspb.UInt32(1)}
+	dist := []*networking.LocalityLoadBalancerSetting_Distribute{{From: "a/*", To: map[string]uint32{"a/*": 100}}}
+	fo := []*networking.LocalityLoadBalancerSetting_Failover{{From: "a", To: "b"}}
+	tests := []struct {
+		name string
+		lls  *networking.LocalityLoadBalancerSetting
+		od   *networking.OutlierDetection
+		want string
+	}{
+		{"none", nil, od, "false"},
+		{"distribute", &networking.LocalityLoadBalancerSetting{Distribute: dist}, nil, "true"},
+		{"failover with outlier detection", &networking.LocalityLoadBalancerSetting{Failover: fo}, od, "true"},
+		{"failover without outlier detection", &networking.LocalityLoadBalancerSetting{Failover: fo}, nil, "false"},
+		{"failoverPriority", &networking.LocalityLoadBalancerSetting{FailoverPriority: []string{"x"}}, od, "true"},
+		{"distribute disabled", &networking.LocalityLoadBalancerSetting{Enabled: wrapperspb.Bool(false), Distribute: dist}, nil, "false"},
+		{"failover disabled", &networking.LocalityLoadBalancerSetting{Enabled: wrapperspb.Bool(false), Failover: fo}, od, "false"},
+	}
+	for _, tt := range tests {
+		tp := &networking.TrafficPolicy{LoadBalancer: &networking.LoadBalancerSettings{LocalityLbSetting: tt.lls}, OutlierDetection: tt.od}
+		f := expectedCluster(networking.ServiceEntry_STATIC, tp, 80, "", "h.global", nil, nil, &mesh.Config{}, Mesh{})
+		if got := f["localityWeightedLb"]; got != tt.want {
+			t.Errorf("%s: localityWeightedLb %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

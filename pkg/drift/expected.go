@@ -117,8 +117,11 @@ func expectedCluster(res networking.ServiceEntry_Resolution, tp *networking.Traf
 	}
 	lls := lb.GetLocalityLbSetting()
 	od := tp.GetOutlierDetection()
-	f["localityWeightedLb"] = boolString(len(lls.GetDistribute()) > 0 ||
-		(od != nil && (len(lls.GetFailover()) > 0 || len(lls.GetFailoverPriority()) > 0)))
+	// A rule that disables locality load balancing leaves istiod without a
+	// setting to apply (GetLocalityLbSetting), whatever rules it holds.
+	disabled := lls.GetEnabled() != nil && !lls.GetEnabled().GetValue()
+	f["localityWeightedLb"] = boolString(!disabled && (len(lls.GetDistribute()) > 0 ||
+		(od != nil && (len(lls.GetFailover()) > 0 || len(lls.GetFailoverPriority()) > 0))))
 
 	// Connection pool.
 	cp := tp.GetConnectionPool()

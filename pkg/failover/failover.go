@@ -34,9 +34,12 @@ type Host struct {
 	Port     uint32
 	Locality string
 	// Cluster is the Kubernetes cluster whose workload answers.
-	Cluster  string
-	Weight   uint32
-	Priority uint32
+	Cluster string
+	Weight  uint32
+	// LocalityWeight is the load_balancing_weight of the host's locality
+	// (used with Config.LocalityWeighted).
+	LocalityWeight uint32
+	Priority       uint32
 	// Down: the host fails every request (the simulated failure).
 	Down bool
 }
@@ -57,6 +60,11 @@ type Config struct {
 	// MaxEjectionPercent of the cluster's hosts outlier detection may
 	// eject (0: Envoy's 10).
 	MaxEjectionPercent uint32
+	// LocalityWeighted: the cluster has Envoy's locality weighted load
+	// balancer (common_lb_config.locality_weighted_lb_config), so a level
+	// picks a locality by its weight times its availability, then a host
+	// in it.
+	LocalityWeighted bool
 }
 
 // HostState is a host as the load balancer sees it.
@@ -148,14 +156,16 @@ func Loads(health []uint32) ([]uint32, uint32) {
 }
 
 // EjectionCap is how many of n hosts outlier detection may eject at once:
-// Envoy ejects one more host while ejected*100/n < max_ejection_percent,
-// so ceil(n * max / 100), at most n.
+// Envoy ejects one more host only if (ejected+1)*100/n stays at or below
+// max_ejection_percent (DetectorImpl::ejectHost; Istio never sets
+// always_eject_one_host, which would allow a first ejection anyway), so
+// floor(n * max / 100): with the default 10%, a cluster of fewer than 10
+// hosts ejects none.
 func EjectionCap(n int, maxPercent uint32) int {
 	if maxPercent > 100 {
 		maxPercent = 100
 	}
-	c := (n*int(maxPercent) + 99) / 100
-	return min(c, n)
+	return n * int(maxPercent) / 100
 }
 
 // InPanic is Envoy's panic test of one level: the percentage of healthy
@@ -251,7 +261,7 @@ func Compute(hosts []Host, cfg Config) Result {
 	for i := range res.Levels {
 		res.Levels[i].Load = loads[i]
 	}
-	res.SuccessPercent = success(res)
+	res.SuccessPercent = success(res, cfg)
 	return res
 }
 
@@ -282,8 +292,10 @@ func panicLoads(levels []Level) []uint32 {
 
 // success is the share of requests that land on a host that is not down:
 // within a level the load balancer picks among the healthy hosts (all
-// hosts in panic), in proportion to their weights.
-func success(res Result) float64 {
+// hosts in panic), in proportion to their weights; with the locality
+// weighted load balancer it first picks a locality, by its weight times
+// its availability (Envoy's effectiveLocalityWeight).
+func success(res Result, cfg Config) float64 {
 	if res.NoHealthyHost {
 		return 0
 	}
@@ -292,22 +304,70 @@ func success(res Result) float64 {
 		if l.Load == 0 {
 			continue
 		}
-		var all, up float64
-		for _, h := range l.Hosts {
-			if !l.Panic && !h.Healthy {
-				continue
-			}
-			w := float64(max(h.Weight, 1))
-			all += w
-			if !h.Down {
-				up += w
-			}
+		if cfg.LocalityWeighted {
+			ok += float64(l.Load) * localityWeightedUp(l, cfg)
+			continue
 		}
-		if all > 0 {
+		if all, up := eligibleWeights(l.Hosts, l.Panic); all > 0 {
 			ok += float64(l.Load) * up / all
 		}
 	}
 	return ok
+}
+
+// eligibleWeights sums the weights of the hosts the load balancer may pick
+// (the healthy ones, or all in panic) and of those among them not down.
+func eligibleWeights(hosts []HostState, panic bool) (all, up float64) {
+	for _, h := range hosts {
+		if !panic && !h.Healthy {
+			continue
+		}
+		w := float64(max(h.Weight, 1))
+		all += w
+		if !h.Down {
+			up += w
+		}
+	}
+	return all, up
+}
+
+// localityWeightedUp is the share of a level's requests that reach a host
+// not down when a locality is picked first.
+func localityWeightedUp(l Level, cfg Config) float64 {
+	factor := cfg.OverprovisioningFactor
+	if factor == 0 {
+		factor = OverprovisioningFactor
+	}
+	byLocality := map[string][]HostState{}
+	var order []string
+	for _, h := range l.Hosts {
+		if _, ok := byLocality[h.Locality]; !ok {
+			order = append(order, h.Locality)
+		}
+		byLocality[h.Locality] = append(byLocality[h.Locality], h)
+	}
+	var total, up float64
+	for _, loc := range order {
+		hs := byLocality[loc]
+		all, upW := eligibleWeights(hs, l.Panic)
+		if all == 0 {
+			continue
+		}
+		eligible := 0
+		for _, h := range hs {
+			if l.Panic || h.Healthy {
+				eligible++
+			}
+		}
+		availability := min(1, float64(factor)/100*float64(eligible)/float64(len(hs)))
+		w := float64(hs[0].LocalityWeight) * availability
+		total += w
+		up += w * upW / all
+	}
+	if total == 0 {
+		return 0
+	}
+	return up / total
 }
 
 func uitoa(n uint32) string {

@@ -129,16 +129,17 @@ func TestComputeNoHealthyHost(t *testing.T) {
 	}
 }
 
-// TestEjectionCap: Envoy ejects a host while ejected*100/hosts is below
-// max_ejection_percent (DetectorImpl::ejectHost), counted over the whole
-// cluster, not per level.
+// TestEjectionCap: Envoy ejects one more host only when (ejected+1)*100/hosts
+// stays at or below max_ejection_percent (DetectorImpl::ejectHost; Istio
+// never sets always_eject_one_host), counted over the whole cluster, not per
+// level: with the default 10%, fewer than 10 hosts means no ejection at all.
 func TestEjectionCap(t *testing.T) {
 	tests := []struct {
 		n    int
 		max  uint32
 		want int
 	}{
-		{3, 100, 3}, {3, 10, 1}, {10, 10, 1}, {11, 10, 2}, {20, 10, 2}, {3, 50, 2}, {4, 50, 2}, {1, 10, 1}, {0, 10, 0}, {5, 0, 0}, {5, 200, 5},
+		{3, 100, 3}, {3, 10, 0}, {9, 10, 0}, {10, 10, 1}, {11, 10, 1}, {19, 10, 1}, {20, 10, 2}, {3, 50, 1}, {4, 50, 2}, {1, 10, 0}, {1, 100, 1}, {0, 10, 0}, {5, 0, 0}, {5, 200, 5}, {3, 34, 1}, {3, 33, 0},
 	}
 	for _, tt := range tests {
 		if got := EjectionCap(tt.n, tt.max); got != tt.want {
@@ -153,14 +154,20 @@ func TestComputeEjectionCapKeepsFailingHosts(t *testing.T) {
 		{Address: "10.0.0.2", Port: 80, Priority: 0, Down: true},
 		{Address: "10.0.1.1", Port: 80, Priority: 1},
 	}
-	// Default max_ejection_percent 10: one host of three ejected, the other
-	// keeps P0 at 70% health and takes 70% of the requests, which fail.
-	res := Compute(hosts, Config{OutlierDetection: true})
+	// max_ejection_percent 50: one host of three ejected (a second would
+	// make 66%), the other keeps P0 at 70% health and takes 70% of the
+	// requests, which fail.
+	res := Compute(hosts, Config{OutlierDetection: true, MaxEjectionPercent: 50})
 	if res.Ejected != 1 || res.NotEjected != 1 {
 		t.Fatalf("ejected %d not ejected %d", res.Ejected, res.NotEjected)
 	}
 	if res.Levels[0].Load != 70 || res.Levels[1].Load != 30 || res.SuccessPercent != 30 {
 		t.Errorf("loads %d/%d success %v", res.Levels[0].Load, res.Levels[1].Load, res.SuccessPercent)
+	}
+	// Envoy's default 10% of three hosts ejects none: P0 keeps everything.
+	res = Compute(hosts, Config{OutlierDetection: true})
+	if res.Ejected != 0 || res.NotEjected != 2 || res.Levels[0].Load != 100 || res.SuccessPercent != 0 {
+		t.Errorf("default maxEjectionPercent: %+v", res)
 	}
 	// Without outlier detection nothing is ejected: P0 keeps everything.
 	res = Compute(hosts, Config{})
@@ -177,5 +184,46 @@ func TestHealth(t *testing.T) {
 		if got := Health(tt.healthy, tt.total, OverprovisioningFactor); got != tt.want {
 			t.Errorf("Health(%d, %d) = %d, want %d", tt.healthy, tt.total, got, tt.want)
 		}
+	}
+}
+
+// TestComputeLocalityWeighted: with the locality weighted load balancer
+// (istiod sets it for distribute, and for failover rules with outlier
+// detection), Envoy picks a locality by its weight times its availability,
+// then a host in it: a down locality of weight 70 that outlier detection
+// does not eject takes 70% of the requests, whatever its host count.
+func TestComputeLocalityWeighted(t *testing.T) {
+	hosts := []Host{
+		{Address: "10.0.0.1", Port: 80, Locality: "us-east-1/a", LocalityWeight: 70, Down: true},
+		{Address: "10.0.1.1", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30},
+		{Address: "10.0.1.2", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30},
+	}
+	res := Compute(hosts, Config{LocalityWeighted: true})
+	if res.SuccessPercent != 30 {
+		t.Errorf("no outlier detection: success %v, want 30", res.SuccessPercent)
+	}
+	// Ejected, the down locality's availability is 0: everything goes to
+	// the other.
+	res = Compute(hosts, Config{LocalityWeighted: true, OutlierDetection: true, MaxEjectionPercent: 100})
+	if res.SuccessPercent != 100 {
+		t.Errorf("ejected: success %v, want 100", res.SuccessPercent)
+	}
+	// Half of a locality ejected: availability min(1, 1.4*1/2) = 0.7, so
+	// 30*0.7 = 21 against 70.
+	hosts = []Host{
+		{Address: "10.0.0.1", Port: 80, Locality: "us-east-1/a", LocalityWeight: 70},
+		{Address: "10.0.1.1", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30, Down: true},
+		{Address: "10.0.1.2", Port: 80, Locality: "eu-west-1/a", LocalityWeight: 30},
+	}
+	res = Compute(hosts, Config{LocalityWeighted: true, OutlierDetection: true, MaxEjectionPercent: 100})
+	if res.SuccessPercent != 100 {
+		t.Errorf("half ejected: success %v, want 100", res.SuccessPercent)
+	}
+	// Without the locality weighted load balancer, hosts are picked by
+	// their own weights across the level: 1 in 3 fails.
+	hosts[1].Down, hosts[0].Down = false, true
+	res = Compute(hosts, Config{})
+	if got := round1(res.SuccessPercent); got != 66.7 {
+		t.Errorf("host weighted: success %v, want 66.7", got)
 	}
 }

@@ -46,6 +46,10 @@ func (f Failure) Selects(e locality.Endpoint) bool {
 			if e.HostPort() == v || e.Address+":"+uitoa(e.Port) == v {
 				return true
 			}
+			// A pod may be named pod/NAME:PORT whether or not it has an IP.
+			if e.Kind == "Pod" && "pod/"+e.Name+":"+uitoa(e.Port) == v {
+				return true
+			}
 		}
 	}
 	return false
@@ -90,7 +94,21 @@ func (p Policy) EnvoyConfig() Config {
 			c.PanicThreshold = uint32(od.GetMinHealthPercent())
 		}
 	}
+	c.LocalityWeighted = p.localityWeighted()
 	return c
+}
+
+// localityWeighted: istiod gives the cluster Envoy's locality weighted load
+// balancer (applyLocalityLoadBalancer) for distribute, and for failover or
+// failoverPriority rules with outlier detection; not when locality load
+// balancing is disabled.
+func (p Policy) localityWeighted() bool {
+	lb := p.LocalityLB
+	if lb == nil || (lb.GetEnabled() != nil && !lb.GetEnabled().GetValue()) {
+		return false
+	}
+	return len(lb.GetDistribute()) > 0 ||
+		(p.OutlierDetection != nil && (len(lb.GetFailover()) > 0 || len(lb.GetFailoverPriority()) > 0))
 }
 
 // Setting is the locality.Setting of the policy.
@@ -193,6 +211,9 @@ type ScenarioResult struct {
 	Priorities []Priority `json:"priorities"`
 	Outcome    Outcome    `json:"outcome"`
 	Notes      []string   `json:"notes,omitempty"`
+	// Unmatched are the failure's values that select no endpoint (by
+	// index in the failure's Values).
+	Unmatched []int `json:"-"`
 }
 
 // Input is everything a report is computed from.
@@ -227,6 +248,13 @@ func Build(in Input) *Report {
 	if in.Policy.localityFailoverAsked() && in.Policy.OutlierDetection == nil {
 		r.Notes = append(r.Notes, "locality failover is asked without outlier detection: istiod assigns no priorities (every endpoint at priority 0) and Envoy never notices a failing endpoint (explain VD201)")
 	}
+	if n := len(assigned); cfg.OutlierDetection && n > 0 && EjectionCap(n, maxOr(cfg.MaxEjectionPercent, EnvoyMaxEjectionPercent)) == 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("maxEjectionPercent %d of %d endpoints lets outlier detection eject none: a failing endpoint keeps its share and traffic never fails over",
+			maxOr(cfg.MaxEjectionPercent, EnvoyMaxEjectionPercent), n))
+	}
+	if locality.DistributeRule(in.From.Locality, in.Policy.LocalityLB) != nil {
+		r.Notes = append(r.Notes, distributeNote(assigned))
+	}
 	base := Compute(hosts(assigned, nil), cfg)
 	r.Priorities = priorities(base)
 	r.Outcome = outcome(base, len(assigned))
@@ -234,6 +262,7 @@ func Build(in Input) *Report {
 		res := Compute(hosts(assigned, &f), cfg)
 		sr := ScenarioResult{Failure: f.String(), Priorities: priorities(res), Outcome: outcome(res, len(assigned))}
 		sr.Notes = scenarioNotes(f, res, assigned, cfg)
+		sr.Unmatched = unmatched(f, assigned)
 		r.Scenarios = append(r.Scenarios, sr)
 	}
 	return r
@@ -273,8 +302,11 @@ func hosts(assigned []locality.Assigned, f *Failure) []Host {
 			Locality: a.Locality.String(),
 			Cluster:  a.Cluster,
 			Weight:   w,
-			Priority: a.Priority,
-			Down:     f != nil && f.Selects(a.Endpoint),
+			// istiod always sets a locality's weight (the sum of its
+			// endpoints', or distribute's).
+			LocalityWeight: max(a.LocalityWeight, 1),
+			Priority:       a.Priority,
+			Down:           f != nil && f.Selects(a.Endpoint),
 		})
 	}
 	return out
@@ -372,6 +404,56 @@ func scenarioNotes(f Failure, res Result, assigned []locality.Assigned, cfg Conf
 		}
 	}
 	return notes
+}
+
+// distributeNote says the share of each locality that distribute gives
+// (its weight over the sum of the weights), largest first.
+func distributeNote(assigned []locality.Assigned) string {
+	weights := map[string]uint32{}
+	var order []string
+	var total float64
+	for _, a := range assigned {
+		l := a.Locality.String()
+		if _, ok := weights[l]; !ok {
+			order = append(order, l)
+			weights[l] = a.LocalityWeight
+			total += float64(a.LocalityWeight)
+		}
+	}
+	sort.SliceStable(order, func(i, j int) bool {
+		if weights[order[i]] != weights[order[j]] {
+			return weights[order[i]] > weights[order[j]]
+		}
+		return order[i] < order[j]
+	})
+	parts := make([]string, len(order))
+	for i, l := range order {
+		share := 0.0
+		if total > 0 {
+			share = 100 * float64(weights[l]) / total
+		}
+		parts[i] = fmt.Sprintf("%s %s%%", l, trimFloat(round1(share)))
+	}
+	return "distribute: Envoy picks a locality by its weight: " + strings.Join(parts, ", ") + " (localities the rule does not name get no endpoint)"
+}
+
+// unmatched lists the values of the failure that select no endpoint.
+func unmatched(f Failure, assigned []locality.Assigned) []int {
+	var out []int
+	for i, v := range f.Values {
+		one := Failure{Kind: f.Kind, Values: []string{v}}
+		found := false
+		for _, a := range assigned {
+			if one.Selects(a.Endpoint) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 func maxOr(v, def uint32) uint32 {

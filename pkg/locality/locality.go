@@ -382,6 +382,21 @@ func distribute(src Locality, groups []*group, rules []*networking.LocalityLoadB
 	return groups
 }
 
+// DistributeRule is the distribute rule istiod applies for a proxy at src
+// (the first whose from matches), or nil when none does or locality load
+// balancing is disabled.
+func DistributeRule(src Locality, lb *networking.LocalityLoadBalancerSetting) *networking.LocalityLoadBalancerSetting_Distribute {
+	if lb.GetEnabled() != nil && !lb.GetEnabled().GetValue() {
+		return nil
+	}
+	for _, rule := range lb.GetDistribute() {
+		if rule != nil && matches(src, rule.GetFrom()) {
+			return rule
+		}
+	}
+	return nil
+}
+
 func ceil(f float64) float64 {
 	i := float64(int64(f))
 	if f > i {

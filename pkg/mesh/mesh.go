@@ -9,6 +9,7 @@ package mesh
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"google.golang.org/protobuf/proto"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
@@ -180,4 +181,34 @@ func sortByName[T any](xs []T, key func(T) (string, string)) {
 		}
 		return mi < mj
 	})
+}
+
+// TranslatedHint names, for an error about a VirtualDestination nobody
+// translated, those the objects were translated from (a misspelled name or
+// namespace is the usual mistake): " (translated VirtualDestinations: NS/NAME,
+// ...)", at most ten, or "" when there is none.
+func TranslatedHint(objs []source.Object) string {
+	seen := map[string]bool{}
+	for _, obj := range objs {
+		if obj.Obj == nil {
+			continue
+		}
+		if p, ok := source.Parent(obj); ok && p.Kind == "VirtualDestination" {
+			seen[p.Namespace+"/"+p.Name] = true
+		}
+	}
+	if len(seen) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	more := ""
+	if len(names) > 10 {
+		more = fmt.Sprintf(" and %d more", len(names)-10)
+		names = names[:10]
+	}
+	return " (translated VirtualDestinations: " + strings.Join(names, ", ") + more + ")"
 }

@@ -2,12 +2,14 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -16,6 +18,8 @@ import (
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
@@ -124,6 +128,13 @@ func TestFailoverAndDriftWithIstiod(t *testing.T) {
 		if code != 2 || !strings.HasPrefix(errOut, "error: ") || out != "" {
 			t.Errorf("missing deployment: exit %d, stdout %q, stderr %q", code, out, errOut)
 		}
+		// In no context of several: said once, not taken for a missing
+		// translation.
+		out, errOut, code = m.vd(t, "failover", "productpage", "-n", frontends, "--context", "cluster1,cluster2",
+			"--from", "deploy/productpage-v1-a-does-not-exist")
+		if want := "error: deploy/productpage-v1-a-does-not-exist not found in namespace bookinfo-frontends of any context read\n"; code != 2 || errOut != want || out != "" {
+			t.Errorf("deployment in no context: exit %d, stdout %q, stderr %q, want %q", code, out, errOut, want)
+		}
 		out, errOut, code = m.vd(t, "failover", "productpage", "-n", frontends, "--context", "cluster1",
 			"--from", "productpage-v1-a", "--down", "cluster1,cluster2")
 		if code != 1 || errOut != "" || !strings.Contains(out, "503: ") {
@@ -145,6 +156,43 @@ across contexts: 1 field held differently
 `
 		if out != want {
 			t.Errorf("got\n%s\nwant\n%s", out, want)
+		}
+	})
+
+	t.Run("a dead context hides nothing else", func(t *testing.T) {
+		cfg, err := clientcmd.LoadFromFile(m.env.Kubeconfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		user := cfg.Contexts["cluster1"].AuthInfo
+		cfg.Clusters["dead"] = &clientcmdapi.Cluster{Server: "https://127.0.0.1:1", InsecureSkipTLSVerify: true}
+		cfg.Contexts["dead"] = &clientcmdapi.Context{Cluster: "dead", AuthInfo: user}
+		kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+		if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+			t.Fatal(err)
+		}
+		vd := func(args ...string) (string, string, int) {
+			ctx, cancel := context.WithTimeout(context.Background(), commandTimeout)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, vdBinary, args...)
+			cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "KUBECONFIG=" + kubeconfig}
+			return execute(t, ctx, cmd, commandTimeout)
+		}
+		const dead = "error: context dead: cannot reach https://127.0.0.1:1: connection refused\n"
+		out, errOut, code := vd("failover", "productpage", "-n", frontends, "--context", "cluster1,dead", "--request-timeout", "2s",
+			"--from", "productpage-v1-a", "--down", "cluster1")
+		if code != 2 || errOut != dead || !strings.HasPrefix(out, "productpage.global:9080 as seen by bookinfo-frontends/productpage-v1-a (us-east-1/us-east-1a) in cluster1\n") {
+			t.Errorf("failover: exit %d, stderr %q\n%s", code, errOut, out)
+		}
+		out, errOut, code = vd("failover", "productpage", "-n", frontends, "--context", "cluster1,dead", "--request-timeout", "2s",
+			"--from", "deploy/productpage-v1-a-does-not-exist")
+		if want := dead + "error: deploy/productpage-v1-a-does-not-exist not found in namespace bookinfo-frontends of any context read\n"; code != 2 || errOut != want || out != "" {
+			t.Errorf("failover, missing deployment: exit %d, stdout %q, stderr %q, want %q", code, out, errOut, want)
+		}
+		out, errOut, code = vd("drift", "productpage", "-n", frontends, "--context", "cluster1,dead", "--request-timeout", "2s", "-l", "app=productpage")
+		want := "context cluster1, proxy bookinfo-frontends/productpage-v1-a: in sync\ncontext cluster1, proxy bookinfo-frontends/productpage-v1-b: in sync\n"
+		if code != 2 || errOut != dead || out != want {
+			t.Errorf("drift: exit %d, stderr %q\n%s", code, errOut, out)
 		}
 	})
 

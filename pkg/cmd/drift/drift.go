@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"sort"
 	"strings"
@@ -100,8 +101,8 @@ different values for the same Envoy cluster (endpoints excepted).
 
 Live, proxies are read through a port-forward to their admin port; --proxy takes a pod or
 deploy/NAME, -l every running pod it selects, in --proxy-namespace. Offline, --dump reads
-saved /config_dump?include_eds answers and -f the translations and Kubernetes objects (pods,
-nodes); each dump is compared in the context of its CLUSTER_ID. Pods read from files without
+saved /config_dump?include_eds answers (- for standard input) and -f the translations and
+Kubernetes objects (pods, nodes); each dump is compared in the context of its CLUSTER_ID. Pods read from files without
 an IP take the address the dump's endpoints give them (by the istio workload metadata), else
 they are named pod/NAME.
 SANs expected when a DestinationRule names none are the workloads' service accounts in
@@ -127,7 +128,7 @@ Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2
 	f.StringVar(&o.Proxy, "proxy", "", "The proxy: a pod (NAME or pod/NAME) or deploy/NAME (its first ready pod)")
 	f.StringVarP(&o.Selector, "selector", "l", "", "The proxies: every running pod this label selector picks")
 	f.StringVar(&o.ProxyNamespace, "proxy-namespace", "", "Namespace of the proxies (default: the VirtualDestination's namespace)")
-	f.StringArrayVar(&o.Dumps, "dump", nil, "A saved /config_dump?include_eds answer to compare (offline, with -f); repeatable")
+	f.StringArrayVar(&o.Dumps, "dump", nil, "A saved /config_dump?include_eds answer to compare (offline, with -f), or - (stdin); repeatable")
 	f.IntVar(&o.AdminPort, "proxy-admin-port", o.AdminPort, "Envoy admin port of the proxies")
 	f.StringVar(&o.TrustDomain, "trust-domain", "", "Trust domain of the expected SPIFFE identities (default: the cluster's name)")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json or markdown")
@@ -345,7 +346,7 @@ func (o *Options) contextsOf(byContext map[string][]source.Object, order []strin
 			sort.Strings(d.hosts)
 		}
 		if len(d.hosts) == 0 {
-			d.err = noTranslationError{fmt.Sprintf("no ServiceEntry translated from VirtualDestination %s/%s", o.Namespace, o.Name)}
+			d.err = noTranslationError{fmt.Sprintf("no ServiceEntry translated from VirtualDestination %s/%s%s", o.Namespace, o.Name, mesh.TranslatedHint(byContext[n]))}
 		}
 	}
 	return out
@@ -357,6 +358,10 @@ func (o *Options) compare(d *contextData, dump *envoy.Dump) drift.ProxyResult {
 		return drift.ProxyResult{Context: d.name, Error: "the dump has no bootstrap node: save /config_dump?include_eds (without a mask)"}
 	}
 	p := drift.ProxyOf(dump.Node)
+	if !dump.HasClusters {
+		// Without the section every cluster would read as absent.
+		return drift.ProxyResult{Context: d.name, Proxy: p, Error: "the dump has no clusters section: save /config_dump?include_eds (without a mask)"}
+	}
 	if !dump.HasEndpoints {
 		return drift.ProxyResult{Context: d.name, Proxy: p, Error: "the dump has no endpoints: save /config_dump?include_eds"}
 	}
@@ -414,7 +419,7 @@ func (o *Options) offline() ([]drift.ProxyResult, []string, error) {
 	var results []drift.ProxyResult
 	var problems []string
 	for _, path := range o.Dumps {
-		dump, err := readDump(path, contexts)
+		dump, err := readDump(path, o.In, contexts)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: %s", path, err))
 			continue
@@ -439,17 +444,26 @@ func (o *Options) offline() ([]drift.ProxyResult, []string, error) {
 	return results, problems, nil
 }
 
-func readDump(path string, contexts []*contextData) (*envoy.Dump, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, errors.New(strings.TrimPrefix(err.Error(), "open "+path+": "))
+// readDump reads a saved dump, from stdin for "-" (a dump piped from the
+// proxy's admin port).
+func readDump(path string, stdin io.Reader, contexts []*contextData) (*envoy.Dump, error) {
+	r := stdin
+	if path != source.Stdin {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, errors.New(strings.TrimPrefix(err.Error(), "open "+path+": "))
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return nil, errors.New("is a directory, not a saved /config_dump answer")
+		}
+		r = f
 	}
-	defer f.Close()
 	var hosts []string
 	for _, d := range contexts {
 		hosts = append(hosts, d.hosts...)
 	}
-	dump, err := envoy.ReadConfigDump(f, envoy.ReadOptions{ClusterJSON: true, Endpoints: true, Node: true, Keep: drift.KeepHosts(hosts)})
+	dump, err := envoy.ReadConfigDump(r, envoy.ReadOptions{ClusterJSON: true, Endpoints: true, Node: true, Keep: drift.KeepHosts(hosts)})
 	if err != nil {
 		return nil, errors.New(admin.DescribeDecodeError(err))
 	}

@@ -289,6 +289,9 @@ func TestBadInput(t *testing.T) {
 		{"not a dump", append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", filepath.Join(examples, "bookinfo", "cluster1", "productpage-vd.yaml")}, files("cluster1")...), "error: "},
 		{"other cluster", append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", dump("cluster2", proxies[0])}, files("cluster1")...),
 			`error: ` + dump("cluster2", proxies[0]) + `: no context of the files is cluster "cluster2" (the dump's CLUSTER_ID)`},
+		{"dump is a directory", append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", istiodDumps}, files("cluster1")...),
+			"error: " + istiodDumps + ": is a directory, not a saved /config_dump answer"},
+		{"two stdins", append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", "-", "-f", "-"}, files("cluster1")...), "error: standard input can be read once"},
 		{"no translation", append([]string{"nope", "-n", "bookinfo-frontends", "--dump", d}, files("cluster1")...),
 			"error: context cluster1: no ServiceEntry translated from VirtualDestination bookinfo-frontends/nope"},
 	}
@@ -341,5 +344,68 @@ func TestSubsetCluster(t *testing.T) {
 		"  outbound|9080|v1|productpage.global: (absent) -> present\n"
 	if r.code != 1 || r.stdout != want {
 		t.Errorf("exit %d, stderr %q\n%s\nwant\n%s", r.code, r.stderr, r.stdout, want)
+	}
+}
+
+// TestDumpFromStdin: --dump - reads the dump from standard input, as a
+// dump piped from the proxy's admin port.
+func TestDumpFromStdin(t *testing.T) {
+	b, err := os.ReadFile(dump("cluster1", proxies[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	streams, in, out, errOut := genericiooptions.NewTestIOStreams()
+	in.Write(b)
+	cmd := NewCmdDrift(streams)
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	cmd.SetArgs(append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", "-"}, files("cluster1")...))
+	if err := cmd.Execute(); err != nil || errOut.Len() != 0 {
+		t.Fatalf("error %v, stderr %q", err, errOut)
+	}
+	if want := "context cluster1, proxy bookinfo-frontends/productpage-v1-a: in sync\n"; out.String() != want {
+		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
+// TestDumpWithoutClusters: a dump saved without its clusters section (a
+// mask, a resource filter) is not compared, rather than every cluster
+// reported absent.
+func TestDumpWithoutClusters(t *testing.T) {
+	b, err := os.ReadFile(dump("cluster1", proxies[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Configs []map[string]any `json:"configs"`
+	}
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatal(err)
+	}
+	kept := d.Configs[:0]
+	for _, c := range d.Configs {
+		if typ, _ := c["@type"].(string); !strings.HasSuffix(typ, "ClustersConfigDump") {
+			kept = append(kept, c)
+		}
+	}
+	d.Configs = kept
+	b, _ = json.Marshal(d)
+	path := filepath.Join(t.TempDir(), "no-clusters.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := run(t, append([]string{"productpage", "-n", "bookinfo-frontends", "--dump", path}, files("cluster1")...)...)
+	want := "error: " + path + ": the dump has no clusters section: save /config_dump?include_eds (without a mask)\n"
+	if r.code != 2 || r.stderr != want {
+		t.Errorf("exit %d, stderr %q, want %q\n%s", r.code, r.stderr, want, r.stdout)
+	}
+}
+
+// TestMisspelledName: a VirtualDestination nobody translated is an error
+// that names those the files do hold translations of.
+func TestMisspelledName(t *testing.T) {
+	r := run(t, append([]string{"productpag", "-n", "bookinfo-frontends", "--dump", dump("cluster1", proxies[0])}, files("cluster1")...)...)
+	want := "error: context cluster1: no ServiceEntry translated from VirtualDestination bookinfo-frontends/productpag (translated VirtualDestinations: bookinfo-backends/reviews, bookinfo-frontends/productpage, bookinfo-staging/productpage)\n"
+	if r.code != 2 || r.stderr != want || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q, want %q", r.code, r.stdout, r.stderr, want)
 	}
 }

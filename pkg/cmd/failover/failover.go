@@ -9,6 +9,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -20,6 +22,8 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/locality"
+	"github.com/kubectl-vd/kubectl-vd/pkg/mesh"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
 const example = `  # The priorities productpage-v1-a's Envoy gives productpage.global, and what happens when cluster1 is down
@@ -87,14 +91,15 @@ stands for the cluster behind that gateway).
 Then, for each simulated failure, where Envoy sends the requests: a level's health is its
 healthy share times the overprovisioning factor 1.4 (capped at 100%), the load spills to the
 next levels by that health, outlier detection ejects failing hosts up to maxEjectionPercent
-of the cluster (Envoy's default 10%), and a level below the panic threshold balances over
+of the cluster (Envoy's default 10%: below 10 endpoints it ejects none), and a level below the panic threshold balances over
 all its hosts. istiod sets the panic threshold to outlier detection's minHealthPercent, 0 by
 default: panic mode is off, and a cluster with no healthy host answers 503 UH.
 
-Failures (each flag is one scenario; comma-separated values fail together):
+Failures (each flag is one scenario; comma-separated values fail together; a value that
+takes no endpoint down in any context read is an error):
   --down CONTEXT            every endpoint whose workload runs in that cluster (context or cluster name)
   --down-locality R[/Z[/S]] every endpoint in that region, zone or subzone
-  --eject ADDRESS:PORT      that endpoint fails (outlier detection ejects it when it may)
+  --eject ADDRESS:PORT      that endpoint (or pod/NAME:PORT) fails (outlier detection ejects it when it may)
 
 With -f, objects are read from files: the translations and the Kubernetes objects (pods,
 nodes) of the clusters. Objects that name no context (no kubectl-vd/context annotation, no
@@ -125,7 +130,7 @@ unreachable context: the others are still shown).`,
 	f.Uint32Var(&o.Port, "port", 0, "The port of the VirtualDestination's host (default: every port)")
 	f.StringArrayVar(&o.Down, "down", nil, "Scenario: the endpoints of this cluster (context or cluster name) fail; repeatable")
 	f.StringArrayVar(&o.DownLocality, "down-locality", nil, "Scenario: the endpoints in this region[/zone[/subzone]] fail; repeatable")
-	f.StringArrayVar(&o.Eject, "eject", nil, "Scenario: the endpoint ADDRESS:PORT fails and outlier detection ejects it; repeatable")
+	f.StringArrayVar(&o.Eject, "eject", nil, "Scenario: the endpoint ADDRESS:PORT (or pod/NAME:PORT) fails and outlier detection ejects it; repeatable")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json or markdown")
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
@@ -317,9 +322,17 @@ func (o *Options) Run(ctx context.Context) error {
 	}
 	if len(reports) == 0 {
 		if len(problems) == 0 {
-			return fmt.Errorf("no context holds a translation of VirtualDestination %s/%s", o.Namespace, o.Name)
+			return fmt.Errorf("no context holds a translation of VirtualDestination %s/%s%s", o.Namespace, o.Name, translatedHint(worlds))
 		}
 		return cmdutil.Exit(exitTrouble, nil)
+	}
+	if len(problems) == 0 {
+		// With every context read, a failure value that takes no endpoint
+		// down anywhere is a mistake (a misspelled cluster, an address
+		// that is not an endpoint), not a scenario that changes nothing.
+		if err := o.checkFailuresMatch(reports); err != nil {
+			return err
+		}
 	}
 	switch o.Output {
 	case "json":
@@ -341,4 +354,63 @@ func (o *Options) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// checkFailuresMatch fails on the first failure value that selects no
+// endpoint in any report.
+func (o *Options) checkFailuresMatch(reports []*failover.Report) error {
+	for i, f := range o.failures {
+		for j, v := range f.Values {
+			matched := false
+			for _, r := range reports {
+				if i >= len(r.Scenarios) || !slices.Contains(r.Scenarios[i].Unmatched, j) {
+					matched = true
+					break
+				}
+			}
+			if matched {
+				continue
+			}
+			vd := o.Namespace + "/" + o.Name
+			switch f.Kind {
+			case failover.FailCluster:
+				return fmt.Errorf("--down %q: no endpoint of VirtualDestination %s runs in that cluster (they run in %s)", v, vd, strings.Join(endpointClusters(reports), ", "))
+			case failover.FailLocality:
+				return fmt.Errorf("--down-locality %q: no endpoint of VirtualDestination %s is in that locality", v, vd)
+			default:
+				return fmt.Errorf("--eject %q: no endpoint of VirtualDestination %s has that address and port", v, vd)
+			}
+		}
+	}
+	return nil
+}
+
+// endpointClusters are the clusters the reports' endpoints run in, sorted.
+func endpointClusters(reports []*failover.Report) []string {
+	seen := map[string]bool{}
+	for _, r := range reports {
+		for _, p := range r.Priorities {
+			for _, e := range p.Endpoints {
+				if e.Cluster != "" {
+					seen[e.Cluster] = true
+				}
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// translatedHint names the VirtualDestinations the objects read were
+// translated from.
+func translatedHint(worlds []*world) string {
+	var objs []source.Object
+	for _, w := range worlds {
+		objs = append(objs, w.Objects...)
+	}
+	return mesh.TranslatedHint(objs)
 }

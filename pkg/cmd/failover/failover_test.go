@@ -113,6 +113,11 @@ func TestBadInput(t *testing.T) {
 		{"missing file", []string{"productpage", "-f", "nope.yaml", "--locality", "r/z"}, "error: "},
 		{"no translation", []string{"nope", "-n", "bookinfo-frontends", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "--locality", "r/z"}, "error: no context holds a translation of VirtualDestination bookinfo-frontends/nope"},
 		{"bad port", args("cluster1", "--locality", "r/z", "--port", "1"), "error: context cluster1: no ServiceEntry of VirtualDestination bookinfo-frontends/productpage has port 1"},
+		// A failure that takes nothing down is a typo, not a scenario.
+		{"unknown down", args("cluster1", "--locality", "us-east-1/us-east-1a", "--down", "cluster3"), `error: --down "cluster3": no endpoint of VirtualDestination bookinfo-frontends/productpage runs in that cluster (they run in cluster1, cluster2)`},
+		{"unknown down in a list", args("cluster1", "--locality", "us-east-1/us-east-1a", "--down", "cluster2,cluster3"), `error: --down "cluster3": no endpoint of VirtualDestination bookinfo-frontends/productpage runs in that cluster (they run in cluster1, cluster2)`},
+		{"unknown down-locality", args("cluster1", "--locality", "us-east-1/us-east-1a", "--down-locality", "us-west-2"), `error: --down-locality "us-west-2": no endpoint of VirtualDestination bookinfo-frontends/productpage is in that locality`},
+		{"eject not an endpoint", args("cluster1", "--locality", "us-east-1/us-east-1a", "--eject", "1.2.3.4:9080"), `error: --eject "1.2.3.4:9080": no endpoint of VirtualDestination bookinfo-frontends/productpage has that address and port`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -131,5 +136,92 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("stdout %q", r.stdout)
 			}
 		})
+	}
+}
+
+// TestFromNotFoundInAnyContext: a --from deployment that no context has is
+// said once, also next to a context that could not be read (the others
+// hide nothing), and never taken for a missing translation.
+func TestFromNotFoundInAnyContext(t *testing.T) {
+	for _, dead := range []bool{false, true} {
+		o := &Options{Name: "productpage", Namespace: "bookinfo-frontends", FromNamespace: "bookinfo-frontends", From: "deploy/nope",
+			Filenames: append(cluster("cluster1"), cluster("cluster2")...)}
+		o.Filenames = []string{o.Filenames[1], o.Filenames[3], o.Filenames[5], o.Filenames[7]}
+		if err := o.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		worlds, err := o.fromFiles()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range worlds {
+			// As fromContexts leaves a context without the deployment.
+			w.Err = liveResolveError(errors.New("deployment bookinfo-frontends/nope not found"))
+		}
+		want := []string{"deploy/nope not found in namespace bookinfo-frontends of any context read"}
+		if dead {
+			worlds = append(worlds, &world{Context: "dead", Err: errors.New("cannot reach https://127.0.0.1:1: connection refused")})
+			want = []string{"context dead: cannot reach https://127.0.0.1:1: connection refused", want[0]}
+		}
+		reports, problems := o.reports(worlds)
+		if len(reports) != 0 || strings.Join(problems, "\n") != strings.Join(want, "\n") {
+			t.Errorf("dead context %v: %d reports, problems %q, want %q", dead, len(reports), problems, want)
+		}
+	}
+}
+
+// TestLiveResolveError: only a deployment or pod that is not there lets
+// the context be skipped (the source lives in another context); any other
+// failure (no ready pod, a timeout) is that context's error.
+func TestLiveResolveError(t *testing.T) {
+	for msg, skipped := range map[string]bool{
+		"deployment bookinfo-frontends/productpage-v1 not found":        true,
+		"pod bookinfo-frontends/productpage-v1-a not found":             true,
+		"deployment bookinfo-frontends/productpage-v1 has no ready pod": false,
+		"deployment bookinfo-frontends/productpage-v1: timed out":       false,
+	} {
+		if got := isNotFound(liveResolveError(errors.New(msg))); got != skipped {
+			t.Errorf("%q: skipped %v, want %v", msg, got, skipped)
+		}
+	}
+}
+
+// TestPortLevelHidesOutlierDetection: port-level settings replace the
+// top-level traffic policy (istiod's MergeTrafficPolicy), so outlier
+// detection set at the top does not apply to a port that has its own
+// settings; the note says why, as the rule seems to have it.
+func TestPortLevelHidesOutlierDetection(t *testing.T) {
+	r := run(t, "web", "-n", "shop", "-f", filepath.Join("testdata", "port-level"), "--locality", "us-east-1/us-east-1a")
+	if r.code != 0 || r.stderr != "" {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	port80, port81, _ := strings.Cut(r.stdout, "web.global:81")
+	want := "note: the portLevelSettings for port 80 of DestinationRule shop/web-dr replace its top-level trafficPolicy: the top-level outlierDetection does not apply to this port\n"
+	if !strings.Contains(port80, want) {
+		t.Errorf("port 80: no note %q in\n%s", want, port80)
+	}
+	if strings.Contains(port81, "portLevelSettings") || !strings.Contains(port81, "outlier detection on") {
+		t.Errorf("port 81 takes the top-level policy:\n%s", port81)
+	}
+}
+
+// TestDestinationRuleForAnotherHost: the VirtualDestination's
+// DestinationRule names another host (a typo): no traffic policy applies,
+// and the note says which rule was meant to.
+func TestDestinationRuleForAnotherHost(t *testing.T) {
+	r := run(t, "web", "-n", "shop", "-f", filepath.Join("testdata", "dr-host-typo"), "--locality", "us-east-1/us-east-1a", "--port", "80")
+	want := "note: no DestinationRule applies to web.global: DestinationRule shop/web-dr of the VirtualDestination is for host wbe.global\n"
+	if r.code != 0 || r.stderr != "" || !strings.Contains(r.stdout, want) {
+		t.Errorf("exit %d, stderr %q, want the note %q in\n%s", r.code, r.stderr, want, r.stdout)
+	}
+}
+
+// TestMisspelledName: a VirtualDestination nobody translated is an error
+// that names those the contexts do hold a translation of.
+func TestMisspelledName(t *testing.T) {
+	r := run(t, "productpag", "-n", "bookinfo-frontends", "-f", filepath.Join(examples, "bookinfo", "cluster1"), "--locality", "us-east-1/us-east-1a")
+	want := "error: no context holds a translation of VirtualDestination bookinfo-frontends/productpag (translated VirtualDestinations: bookinfo-backends/reviews, bookinfo-frontends/productpage, bookinfo-staging/productpage)\n"
+	if r.code != 2 || r.stderr != want || r.stdout != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q, want %q", r.code, r.stdout, r.stderr, want)
 	}
 }

@@ -3,6 +3,7 @@ package failover
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
@@ -39,11 +40,22 @@ func (o *Options) fromContexts(ctx context.Context) ([]*world, error) {
 			}
 			pod, err := admin.ResolvePod(ctx, c, o.FromNamespace, o.target)
 			if err != nil {
-				w.Err = notFoundError{err.Error()}
+				w.Err = liveResolveError(err)
 				continue
 			}
 			w.Pod = pod
 		}
 	}
 	return worlds, nil
+}
+
+// liveResolveError keeps "not found" (the source may live in another
+// context, which reports skips) apart from every other failure to resolve
+// the --from deployment (no ready pod, a timeout), which is that context's
+// error. admin.ResolvePod says "not found" only in its message.
+func liveResolveError(err error) error {
+	if strings.HasSuffix(err.Error(), " not found") {
+		return notFoundError{err.Error()}
+	}
+	return err
 }

@@ -115,11 +115,14 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 	var reports []*failover.Report
 	var problems []string
 	translated := 0
+	// missing counts the contexts read where the --from source is not.
+	missing := 0
 	for _, w := range worlds {
 		label := contextLabel(w.Context)
 		if w.Err != nil {
 			if o.From != "" && len(worlds) > 1 && isNotFound(w.Err) {
 				// The --from deployment lives in another context.
+				missing++
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, w.Err))
@@ -146,6 +149,7 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 		if err != nil {
 			if o.From != "" && len(worlds) > 1 && isNotFound(err) {
 				// The pod lives in another context.
+				missing++
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("context %s: %s", label, err))
@@ -158,7 +162,7 @@ func (o *Options) reports(worlds []*world) ([]*failover.Report, []string) {
 		}
 		reports = append(reports, rs...)
 	}
-	if o.From != "" && translated > 0 && len(reports) == 0 && len(problems) == 0 {
+	if o.From != "" && missing > 0 && len(reports) == 0 {
 		problems = append(problems, fmt.Sprintf("%s not found in namespace %s of any context read", o.target, o.FromNamespace))
 	}
 	return reports, problems
@@ -264,9 +268,20 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 					}
 				}
 				var pol failover.Policy
-				if dr := cfg.DestinationRuleFor(host, proxyNS); dr != nil {
+				var notes []string
+				dr := cfg.DestinationRuleFor(host, proxyNS)
+				if dr != nil {
 					tp := locality.Policy(&dr.Spec, port.Number, "")
 					pol = failover.Policy{LocalityLB: tp.GetLoadBalancer().GetLocalityLbSetting(), OutlierDetection: tp.GetOutlierDetection()}
+					if tp.GetOutlierDetection() == nil && dr.Spec.GetTrafficPolicy().GetOutlierDetection() != nil {
+						// Port-level settings replace the top-level ones
+						// (MergeTrafficPolicy): the rule seems to have
+						// outlier detection, this port has none.
+						notes = append(notes, fmt.Sprintf("the portLevelSettings for port %d of DestinationRule %s/%s replace its top-level trafficPolicy: the top-level outlierDetection does not apply to this port",
+							port.Number, dr.Namespace, dr.Name))
+					}
+				} else {
+					notes = append(notes, unappliedRules(cl, host, proxyNS)...)
 				}
 				r := failover.Build(failover.Input{
 					Source: failover.Source{
@@ -278,6 +293,7 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 					Policy:    pol,
 					Failures:  failures,
 				})
+				r.Notes = append(r.Notes, notes...)
 				out = append(out, r)
 			}
 		}
@@ -289,6 +305,30 @@ func (o *Options) contextReports(w *world, cl *model.Cluster, cfg *mesh.Config, 
 		return nil, fmt.Errorf("no ServiceEntry of VirtualDestination %s/%s is exported to namespace %s", o.Namespace, o.Name, proxyNS)
 	}
 	return out, nil
+}
+
+// unappliedRules explains why no DestinationRule of the VirtualDestination
+// applies to the host: the rule names a host no ServiceEntry declares, or
+// is not exported to the proxy's namespace.
+func unappliedRules(cl *model.Cluster, host, proxyNS string) []string {
+	declared := map[string]bool{}
+	for _, se := range cl.ServiceEntries {
+		for _, h := range se.Hosts {
+			declared[h] = true
+		}
+	}
+	var notes []string
+	for _, d := range cl.DestinationRules {
+		switch {
+		case d.Host != host && declared[d.Host]:
+			// The rule of another host of the VirtualDestination.
+		case d.Host != host:
+			notes = append(notes, fmt.Sprintf("no DestinationRule applies to %s: DestinationRule %s/%s of the VirtualDestination is for host %s", host, d.Ref.Namespace, d.Ref.Name, d.Host))
+		case !model.ExportedTo(d.ExportTo, d.Ref.Namespace, proxyNS):
+			notes = append(notes, fmt.Sprintf("no DestinationRule applies to %s: DestinationRule %s/%s of the VirtualDestination is not exported to namespace %s", host, d.Ref.Namespace, d.Ref.Name, proxyNS))
+		}
+	}
+	return notes
 }
 
 // resolvePod names the pod of --from: the pod itself, or the first pod
