@@ -145,7 +145,7 @@ func TestBadInput(t *testing.T) {
 func TestFromNotFoundInAnyContext(t *testing.T) {
 	for _, dead := range []bool{false, true} {
 		o := &Options{Name: "productpage", Namespace: "bookinfo-frontends", FromNamespace: "bookinfo-frontends", From: "deploy/nope",
-			Filenames: append(cluster("cluster1"), cluster("cluster2")...)}
+			FilenameOptions: cmdutil.FilenameOptions{Filenames: append(cluster("cluster1"), cluster("cluster2")...)}}
 		o.Filenames = []string{o.Filenames[1], o.Filenames[3], o.Filenames[5], o.Filenames[7]}
 		if err := o.Validate(); err != nil {
 			t.Fatal(err)
