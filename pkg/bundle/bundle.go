@@ -216,8 +216,33 @@ func (b *Bundle) ExplainInput(contexts []string, name, namespace string) (model.
 	return in, problems, warnings
 }
 
+// proxyMatches tells whether a saved proxy is what the user names in
+// namespace ("" for any).
+func proxyMatches(p Proxy, namespace string, t admin.Target) bool {
+	if namespace != "" && p.Namespace != namespace {
+		return false
+	}
+	return p.Target == t.String() || (t.Kind == "pod" && p.Pod == t.Name)
+}
+
+// ProxyContexts are the contexts, in the bundle's order, where a proxy
+// matching t in namespace ("" for any) was saved.
+func (b *Bundle) ProxyContexts(namespace string, t admin.Target) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, c := range b.Manifest.Contexts {
+		for _, p := range b.Manifest.Proxies {
+			if p.Context == c.Name && proxyMatches(p, namespace, t) && !seen[c.Name] {
+				seen[c.Name] = true
+				out = append(out, c.Name)
+			}
+		}
+	}
+	return out
+}
+
 // FindProxy finds the proxy saved in a context for what the user names
-// (a pod, deploy/NAME, -l SELECTOR) in namespace.
+// (a pod, deploy/NAME, -l SELECTOR) in namespace ("" for any).
 func (b *Bundle) FindProxy(context, namespace string, t admin.Target) (Proxy, error) {
 	var here []string
 	for _, p := range b.Manifest.Proxies {
@@ -225,10 +250,7 @@ func (b *Bundle) FindProxy(context, namespace string, t admin.Target) (Proxy, er
 			continue
 		}
 		here = append(here, p.Namespace+"/"+proxyLabel(p))
-		if p.Namespace != namespace {
-			continue
-		}
-		if p.Target == t.String() || (t.Kind == "pod" && p.Pod == t.Name) {
+		if proxyMatches(p, namespace, t) {
 			if p.Error != "" {
 				return p, fmt.Errorf("%s could not be read when the bundle was taken: %s", t, p.Error)
 			}
@@ -240,7 +262,11 @@ func (b *Bundle) FindProxy(context, namespace string, t admin.Target) (Proxy, er
 		sort.Strings(here)
 		held = strings.Join(here, ", ")
 	}
-	return Proxy{}, fmt.Errorf("bundle %s holds no proxy %s in namespace %s of context %s (it holds %s)", b.Path, t, namespace, context, held)
+	where := "in namespace " + namespace + " of context " + context
+	if namespace == "" {
+		where = "in context " + context
+	}
+	return Proxy{}, fmt.Errorf("bundle %s holds no proxy %s %s (it holds %s)", b.Path, t, where, held)
 }
 
 func proxyLabel(p Proxy) string {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
 
+	cmdbundle "github.com/kubectl-vd/kubectl-vd/pkg/cmd/bundle"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/clusters"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
@@ -65,6 +66,7 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		cmdexplain.NewCmdExplain(streams),
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
+		cmdbundle.NewCmdBundle(streams),
 		completion.NewCmdCompletion(streams),
 		cmdversion.NewCmdVersion(streams),
 	)

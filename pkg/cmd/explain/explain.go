@@ -20,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain/render"
@@ -64,6 +65,9 @@ type Options struct {
 	Output           string
 	FailOn           string
 	Color            string
+	Bundle           bundlecmd.Flag
+
+	bundle *bundlecmd.Source
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
@@ -136,6 +140,7 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
+	o.Bundle.AddTo(cmd)
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
@@ -175,7 +180,12 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		return cmdutil.UsageErrorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
 	var err error
-	if len(o.Filenames) > 0 {
+	if o.Bundle.Given() {
+		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+			return err
+		}
+		o.contexts = o.bundle.Contexts
+	} else if len(o.Filenames) > 0 {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
@@ -194,6 +204,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	switch {
 	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
 		o.Namespace = *o.Flags.Namespace
+	case o.bundle != nil:
+		o.Namespace = o.bundle.Namespace
 	case len(o.Filenames) > 0:
 		o.Namespace = "default"
 	default:
@@ -245,6 +257,9 @@ func (o *Options) Run(ctx context.Context) error {
 		if in, elsewhere, err = o.fromFiles(); err != nil {
 			return err
 		}
+	} else if o.bundle != nil {
+		in, problems, warnings = o.bundle.ExplainInput(o.contexts, o.Name, o.Namespace)
+		elsewhere = otherNamespaces(in.Objects, o.Name, o.Namespace)
 	} else {
 		in, problems, warnings = o.fromContexts(ctx)
 		if ctx.Err() != nil {
