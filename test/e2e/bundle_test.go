@@ -359,3 +359,152 @@ func TestBundleErrors(t *testing.T) {
 		}
 	}
 }
+
+// keyInRoutes puts the planted key in the route configuration istiod
+// sends to every sidecar of cluster1 (two request headers: PEM on one
+// line, and base64), and a Secret holding it next to the proxies.
+func keyInRoutes() []byte {
+	oneLine := "-----BEGIN PRIVATE KEY-----" + plantedKeyBody + "-----END PRIVATE KEY-----"
+	b64 := base64.StdEncoding.EncodeToString([]byte(plantedKey))
+	return []byte(fmt.Sprintf(`apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: keytest
+  namespace: bookinfo-frontends
+spec:
+  hosts:
+  - keytest.example.com
+  location: MESH_EXTERNAL
+  resolution: DNS
+  ports:
+  - number: 80
+    name: http
+    protocol: HTTP
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: keytest
+  namespace: bookinfo-frontends
+spec:
+  hosts:
+  - keytest.example.com
+  http:
+  - headers:
+      request:
+        set:
+          x-planted-key: %q
+          x-planted-key-b64: %q
+    route:
+    - destination:
+        host: keytest.example.com
+---
+apiVersion: v1
+kind: Secret
+metadata:
+  name: planted
+  namespace: bookinfo-frontends
+stringData:
+  tls.key: %q
+  note: %s
+`, oneLine, b64, plantedKey, secretMarker))
+}
+
+func TestBundleWithIstiodProxies(t *testing.T) {
+	m := startIstiodMesh(t)
+	if err := m.env.ApplyYAML("cluster1", keyInRoutes()); err != nil {
+		t.Fatal(err)
+	}
+	// Until istiod's routes with the key reach the proxy.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		out := m.vdOK(t, "clusters", "productpage-v1-a", "-n", frontends, "--context", "cluster1", "--fqdn", "keytest.example.com")
+		if strings.Contains(out, "keytest.example.com") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("keytest.example.com never reached the proxy:\n%s", out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	file := filepath.Join(t.TempDir(), "productpage.tar.gz")
+	out := m.vdOK(t, "bundle", "productpage", "-n", frontends, "--context", "cluster1,cluster2", "--proxy", "productpage-v1-a", "--proxy-namespace", frontends, "-o", file)
+	if !strings.Contains(out, ": 2 contexts of 2, ") || !strings.Contains(out, ", 2 proxies, ") {
+		t.Errorf("bundle: %q", out)
+	}
+	entries := bundleEntries(t, file)
+	assertNoKey(t, entries)
+	for name, data := range entries {
+		if bytes.Contains(data, []byte("kind: Secret")) {
+			t.Errorf("%s holds a Secret", name)
+		}
+	}
+	man := readBundleManifest(t, entries)
+	var scrubbed []string
+	for _, s := range man.Scrubbed {
+		scrubbed = append(scrubbed, strings.TrimSpace(fmt.Sprintf("%s %d %s", s.File, s.Keys, strings.Join(s.Objects, ","))))
+	}
+	// The key was in the VirtualService (every VirtualService is saved, as
+	// explain reads them) and in cluster1's proxy's routes (both headers).
+	want := "contexts/1-cluster1/objects.yaml 2 VirtualService bookinfo-frontends/keytest\n" +
+		"proxies/1-cluster1-bookinfo-frontends-productpage-v1-a/config_dump.json 2"
+	if strings.Join(scrubbed, "\n") != want {
+		t.Errorf("scrubbed:\n%s\nwant:\n%s", strings.Join(scrubbed, "\n"), want)
+	}
+	// The Kubernetes objects the VirtualDestination selects.
+	objects := string(entries["contexts/1-cluster1/objects.yaml"])
+	for _, want := range []string{"kind: Service\n", "kind: EndpointSlice\n", "kind: Pod\n", "kind: Node\n", "name: productpage-v1-a\n", "name: cluster1-worker\n"} {
+		if !strings.Contains(objects, want) {
+			t.Errorf("cluster1's objects hold no %q", want)
+		}
+	}
+	assertGolden(t, "bundle-istiod-manifest", normalizeManifest(entries["manifest.json"]))
+
+	ipNames := func(s string) string {
+		for _, c := range []string{"cluster1", "cluster2"} {
+			for _, pod := range []string{"productpage-v1-a", "productpage-v1-b"} {
+				s = strings.ReplaceAll(s, m.podIP(t, c, frontends, pod)+":", "<"+c+"/"+pod+">:")
+			}
+		}
+		var lines []string
+		for _, l := range strings.Split(strings.TrimSuffix(s, "\n"), "\n") {
+			lines = append(lines, strings.Join(strings.Fields(l), " "))
+		}
+		return strings.Join(lines, "\n") + "\n"
+	}
+	vd := []string{"--vd", "productpage", "--vd-namespace", frontends}
+	for _, c := range []struct {
+		name string
+		args []string
+	}{
+		{"clusters", []string{"clusters", "productpage-v1-a", "-n", frontends}},
+		{"clusters-wide-vd", append([]string{"clusters", "productpage-v1-a", "-n", frontends, "-o", "wide"}, vd...)},
+		{"clusters-json-vd", append([]string{"clusters", "productpage-v1-a", "-n", frontends, "-o", "json"}, vd...)},
+		{"endpoints", []string{"endpoints", "productpage-v1-a", "-n", frontends}},
+		{"endpoints-wide-vd", append([]string{"endpoints", "productpage-v1-a", "-n", frontends, "-o", "wide"}, vd...)},
+		{"endpoints-yaml-vd", append([]string{"endpoints", "productpage-v1-a", "-n", frontends, "-o", "yaml"}, vd...)},
+		{"explain", []string{"explain", "productpage", "-n", frontends}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			live := m.vdOK(t, append(append([]string(nil), c.args...), "--context", "cluster1,cluster2")...)
+			offline, stderr, code := m.vd(t, append(append([]string(nil), c.args...), "--bundle", file)...)
+			if code != 0 || stderr != "" || offline != live {
+				t.Errorf("--bundle: exit %d, stderr %q\n%s\nlive:\n%s", code, stderr, offline, live)
+			}
+			if c.name == "endpoints-wide-vd" || c.name == "clusters-wide-vd" {
+				assertGolden(t, "bundle-istiod-"+c.name, ipNames(offline))
+			}
+		})
+	}
+	// The proxy of one context, named as it was saved.
+	live := m.vdOK(t, "endpoints", "productpage-v1-a", "-n", frontends, "--context", "cluster2")
+	offline, stderr, code := m.vd(t, "endpoints", "pod/productpage-v1-a", "--bundle", file, "--context", "cluster2")
+	if code != 0 || offline != live {
+		t.Errorf("one context: exit %d, stderr %q\n%s\nlive:\n%s", code, stderr, offline, live)
+	}
+	_, stderr, code = m.vd(t, "endpoints", "productpage-v1-b", "--bundle", file)
+	if code != 2 || stderr != "error: bundle "+file+" holds no proxy pod/productpage-v1-b\n" {
+		t.Errorf("a proxy not in the bundle: exit %d, stderr %q", code, stderr)
+	}
+}
