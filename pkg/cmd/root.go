@@ -30,6 +30,7 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
+	cmdreport "github.com/kubectl-vd/kubectl-vd/pkg/cmd/report"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 )
 
@@ -67,6 +68,7 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
 		cmdbundle.NewCmdBundle(streams),
+		cmdreport.NewCmdReport(streams),
 		completion.NewCmdCompletion(streams),
 		cmdversion.NewCmdVersion(streams),
 	)
