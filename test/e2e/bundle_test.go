@@ -262,6 +262,25 @@ func TestBundleReadsBackAsLive(t *testing.T) {
 			}
 		})
 	}
+	// The report reads the same from the bundle as live, but for where
+	// and when it was read.
+	liveReport, stderr, code := runVD(t, "report", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,cluster2")
+	if code != 0 || stderr != "" {
+		t.Fatalf("report: exit %d, stderr %q", code, stderr)
+	}
+	mdFile := filepath.Join(dir, "report.md")
+	if out, stderr, code := runVD(t, "report", "productpage", "--bundle", file, "-o", mdFile); code != 0 || stderr != "" || out != "" {
+		t.Fatalf("report --bundle: exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+	bundleReport, _ := os.ReadFile(mdFile)
+	if withoutReadLine(string(bundleReport)) != withoutReadLine(liveReport) {
+		t.Errorf("report --bundle:\n%s\nlive:\n%s", bundleReport, liveReport)
+	}
+	if !strings.HasPrefix(strings.Split(string(bundleReport), "\n")[2], "Read from bundle "+file+", at ") {
+		t.Errorf("report --bundle header: %q", strings.Split(string(bundleReport), "\n")[2])
+	}
+	assertGolden(t, "bundle-report", withoutReadLine(string(bundleReport)))
+
 	// One context of the bundle, picked as live.
 	wantOut, _, _ := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster2", "-o", "yaml")
 	gotOut, _, code := runVD(t, "find", "productpage", "-n", "bookinfo-frontends", "--context", "cluster2", "--bundle", file, "-o", "yaml")
@@ -272,6 +291,16 @@ func TestBundleReadsBackAsLive(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, `holds no context "cluster3" (it holds cluster1, cluster2)`) {
 		t.Errorf("--context not in the bundle: exit %d, stderr %q", code, stderr)
 	}
+}
+
+// withoutReadLine drops the line of a report saying where and when it
+// was read.
+func withoutReadLine(s string) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > 2 && strings.HasPrefix(lines[2], "Read from ") {
+		lines = append(lines[:2:2], lines[3:]...)
+	}
+	return strings.Join(lines, "\n")
 }
 
 var markdownAges = regexp.MustCompile(`\| (\d+[smhd])+ +\|`)
@@ -497,6 +526,16 @@ func TestBundleWithIstiodProxies(t *testing.T) {
 			}
 		})
 	}
+	report, stderr, code := m.vd(t, "report", "productpage", "--bundle", file)
+	if code != 0 || stderr != "" {
+		t.Fatalf("report --bundle: exit %d, stderr %q", code, stderr)
+	}
+	for _, want := range []string{"### cluster1: pod bookinfo-frontends/productpage-v1-a\n", "| 172.23.0.6:15443 | HEALTHY | OK            | outbound\\|9080\\|\\|productpage.global | eu-west-1/eu-west-1a | 2 "} {
+		if !strings.Contains(report, want) {
+			t.Errorf("report --bundle holds no %q:\n%s", want, report)
+		}
+	}
+
 	// The proxy of one context, named as it was saved.
 	live := m.vdOK(t, "endpoints", "productpage-v1-a", "-n", frontends, "--context", "cluster2")
 	offline, stderr, code := m.vd(t, "endpoints", "pod/productpage-v1-a", "--bundle", file, "--context", "cluster2")
