@@ -16,10 +16,9 @@ const Scrubbed = "[private key scrubbed by kubectl-vd bundle]"
 // matched to the end of its base64 text.
 var pemPrivateKey = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----(?:[\s\S]*?-----END [A-Z0-9 ]*PRIVATE KEY-----|[A-Za-z0-9+/=\s\\n]*)`)
 
-// base64Run is a run of base64 text long enough to hold a PEM header:
-// Envoy's config dumps and Kubernetes objects carry key files as base64
-// (inline_bytes, ConfigMap binaryData, annotations).
-var base64Run = regexp.MustCompile(`[A-Za-z0-9+/]{40,}={0,2}`)
+// minBase64Run is the shortest base64 text checked: enough to hold a PEM
+// header ("-----BEGIN PRIVATE KEY-----" is 40 characters in base64).
+const minBase64Run = 40
 
 var beginMarker = []byte("-----BEGIN ")
 var privateKeyMarker = []byte("PRIVATE KEY-----")
@@ -34,22 +33,74 @@ func scrub(data []byte) ([]byte, int) {
 			return []byte(Scrubbed)
 		})
 	}
-	data = base64Run.ReplaceAllFunc(data, func(run []byte) []byte {
-		if !encodesPrivateKey(run) {
-			return run
-		}
-		n++
-		return []byte(Scrubbed)
-	})
-	return data, n
+	data, m := scrubBase64(data)
+	return data, n + m
 }
 
-// encodesPrivateKey reports whether a base64 run decodes to text holding a
-// PEM private key.
+// scrubBase64 replaces the runs of base64 text that decode to a PEM
+// private key. Envoy's config dumps and Kubernetes objects carry key files
+// as base64 (inline_bytes, binaryData, annotations), on one line or
+// wrapped: a run goes on across line breaks, raw or escaped (\n in JSON),
+// so that the lines after the first of a wrapped key go too. A scanner
+// rather than a regular expression: dumps are tens of MB.
+func scrubBase64(data []byte) ([]byte, int) {
+	var out []byte
+	n, last := 0, 0
+	for i := 0; i < len(data); {
+		if !isBase64(data[i]) {
+			i++
+			continue
+		}
+		j, chars := i, 0
+		for j < len(data) {
+			switch c := data[j]; {
+			case isBase64(c) || c == '=':
+				j++
+				chars++
+				continue
+			case c == '\n' || c == '\r':
+				j++
+				continue
+			case c == '\\' && j+1 < len(data) && (data[j+1] == 'n' || data[j+1] == 'r'):
+				j += 2
+				continue
+			}
+			break
+		}
+		if chars >= minBase64Run && encodesPrivateKey(data[i:j]) {
+			out = append(out, data[last:i]...)
+			out = append(out, Scrubbed...)
+			last = j
+			n++
+		}
+		i = j
+	}
+	if n == 0 {
+		return data, 0
+	}
+	return append(out, data[last:]...), n
+}
+
+func isBase64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+}
+
+// encodesPrivateKey reports whether a base64 run (line breaks, raw or
+// escaped, left in) decodes to text holding a PEM private key.
 func encodesPrivateKey(run []byte) bool {
+	clean := make([]byte, 0, len(run))
+	for i := 0; i < len(run); i++ {
+		switch c := run[i]; {
+		case c == '\n' || c == '\r':
+		case c == '\\' && i+1 < len(run):
+			i++
+		default:
+			clean = append(clean, c)
+		}
+	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
-		dec := make([]byte, enc.DecodedLen(len(run)))
-		k, err := enc.Decode(dec, run)
+		dec := make([]byte, enc.DecodedLen(len(clean)))
+		k, err := enc.Decode(dec, clean)
 		if err != nil && k == 0 {
 			continue
 		}

@@ -194,7 +194,7 @@ func TestBundleReadsBackAsLive(t *testing.T) {
 	if code != 0 || stderr != "" {
 		t.Fatalf("bundle: exit %d, stderr %q", code, stderr)
 	}
-	if !strings.HasPrefix(stdout, "bundle "+file+": bookinfo-frontends/productpage: 2 contexts of 2, ") {
+	if !strings.HasPrefix(stdout, "bundle "+file+": bookinfo-frontends/productpage, 2 of 2 contexts read, ") {
 		t.Errorf("bundle: stdout %q", stdout)
 	}
 	entries := bundleEntries(t, file)
@@ -327,7 +327,7 @@ func TestBundleNeverHoldsSecretsOrPrivateKeys(t *testing.T) {
 	if code != 1 || !strings.HasPrefix(stderr, "error: context dead: ") || strings.Count(stderr, "\n") != 1 {
 		t.Fatalf("bundle with a dead context: exit %d, stderr %q", code, stderr)
 	}
-	if want := "bundle " + file + ": bundle-test/keyed: 2 contexts of 3, "; !strings.HasPrefix(stdout, want) || !strings.HasSuffix(stdout, ", 4 private keys scrubbed\n") {
+	if want := "bundle " + file + ": bundle-test/keyed, 2 of 3 contexts read, "; !strings.HasPrefix(stdout, want) || !strings.HasSuffix(stdout, ", 4 private keys scrubbed\n") {
 		t.Errorf("bundle: stdout %q, want %q... 4 private keys scrubbed", stdout, want)
 	}
 	entries := bundleEntries(t, file)
@@ -459,7 +459,7 @@ func TestBundleWithIstiodProxies(t *testing.T) {
 
 	file := filepath.Join(t.TempDir(), "productpage.tar.gz")
 	out := m.vdOK(t, "bundle", "productpage", "-n", frontends, "--context", "cluster1,cluster2", "--proxy", "productpage-v1-a", "--proxy-namespace", frontends, "-o", file)
-	if !strings.Contains(out, ": 2 contexts of 2, ") || !strings.Contains(out, ", 2 proxies, ") {
+	if !strings.Contains(out, ", 2 of 2 contexts read, ") || !strings.Contains(out, ", 2 proxies, ") {
 		t.Errorf("bundle: %q", out)
 	}
 	entries := bundleEntries(t, file)

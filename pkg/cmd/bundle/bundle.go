@@ -312,8 +312,8 @@ func (o *Options) summary(m bundle.Manifest) {
 	for _, s := range m.Scrubbed {
 		keys += s.Keys
 	}
-	fmt.Fprintf(w, "bundle %s: %s/%s: %s of %d, %s, %s, %s scrubbed\n", name, m.Parent.Namespace, m.Parent.Name,
-		plural(read, "context"), len(m.Contexts), plural(objects, "object"), plural(proxies, "proxy"), plural(keys, "private key"))
+	fmt.Fprintf(w, "bundle %s: %s/%s, %d of %s read, %s, %s, %s scrubbed\n", name, m.Parent.Namespace, m.Parent.Name,
+		read, plural(len(m.Contexts), "context"), plural(objects, "object"), plural(proxies, "proxy"), plural(keys, "private key"))
 }
 
 func plural(n int, what string) string {
