@@ -379,6 +379,10 @@ func TestBundleErrors(t *testing.T) {
 		{[]string{"diff", "productpage", "--bundle", filepath.Join(dir, "missing.tar.gz")}, 2, "error: cannot read bundle " + filepath.Join(dir, "missing.tar.gz") + ": no such file or directory\n"},
 		{[]string{"clusters", "productpage-v1", "--bundle", good}, 2, "error: bundle " + good + " holds no proxy pod/productpage-v1\n"},
 		{[]string{"find", "productpage", "--bundle", good, "-f", good}, 1, "error: --bundle and -f both name what to read: give one of them. See 'kubectl vd find -h' for help and examples\n"},
+		{[]string{"report", "productpage", "--bundle", notGzip}, 2, "error: " + notGzip + " is not a kubectl-vd bundle: not a gzip-compressed tar archive\n"},
+		{[]string{"report", "productpage", "--bundle", good, "--url", "productpage.global"}, 2, "error: invalid --url \"productpage.global\": give http://HOST[:PORT]/PATH. See 'kubectl vd report -h' for help and examples\n"},
+		{[]string{"report", "productpage", "--context", "cluster1", "-f", good}, 2, "error: --context and --all-contexts choose live clusters; -f reads files. See 'kubectl vd report -h' for help and examples\n"},
+		{[]string{"bundle", "productpage", "--context", "cluster1", "-o", good, "-l", "a in (b"}, 2, "error: --proxy-selector: invalid selector \"a in (b\": unable to parse requirement: found '', expected: ',' or ')'. See 'kubectl vd bundle -h' for help and examples\n"},
 		{[]string{"bundle", "productpage", "--context", "cluster1"}, 2, "error: give the archive to write with -o FILE.tar.gz (- for standard output). See 'kubectl vd bundle -h' for help and examples\n"},
 		{[]string{"bundle", "productpage", "--context", "cluster1", "-o", dir}, 2, "error: -o " + dir + " is a directory: give the archive's file name. See 'kubectl vd bundle -h' for help and examples\n"},
 	} {

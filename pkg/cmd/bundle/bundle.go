@@ -119,7 +119,7 @@ func NewCmdBundle(streams genericiooptions.IOStreams) *cobra.Command {
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, ...); default: any")
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringArrayVar(&o.Proxies, "proxy", nil, "Save the admin answers of this proxy in every context: POD, pod/NAME or deploy/NAME; repeatable")
-	f.StringArrayVar(&o.ProxySelectors, "proxy-selector", nil, "Save the admin answers of the first ready pod this label selector picks; repeatable")
+	f.StringArrayVarP(&o.ProxySelectors, "proxy-selector", "l", nil, "Save the admin answers of the first ready pod this label selector picks (-l as in clusters and endpoints); repeatable")
 	f.StringVar(&o.ProxyNamespace, "proxy-namespace", "", "Namespace of the proxies (default: the context's namespace)")
 	f.IntVar(&o.AdminPort, "proxy-admin-port", o.AdminPort, "Envoy admin port of the proxies")
 	f.StringVarP(&o.Output, "output", "o", "", "The archive to write (FILE.tar.gz; - for standard output)")
