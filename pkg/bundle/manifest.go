@@ -82,7 +82,8 @@ type Context struct {
 	Warnings []string `json:"warnings,omitempty"`
 	// Missing are the parents and Kubernetes objects that could not be read.
 	Missing []string `json:"missing,omitempty"`
-	// Objects is the number of objects saved; File is their entry.
+	// Objects is the number of objects saved; File is their entry (none
+	// when no object was saved).
 	Objects int    `json:"objects"`
 	File    string `json:"file,omitempty"`
 	// Unserved are the --resources values no resource of the context

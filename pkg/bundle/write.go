@@ -56,7 +56,9 @@ func Write(w io.Writer, c *Contents) (Manifest, error) {
 		objs := append([]source.Object(nil), c.Objects[ctx.Name]...)
 		ctx.Objects = len(objs)
 		ctx.File = ""
-		if ctx.Error != "" && len(objs) == 0 {
+		if len(objs) == 0 {
+			// Nothing read (or nothing to read): no file, as an empty
+			// List is not a file of objects.
 			continue
 		}
 		ctx.File = fmt.Sprintf("contexts/%d-%s/%s", i+1, safeName(ctx.Name), objectsFile)
