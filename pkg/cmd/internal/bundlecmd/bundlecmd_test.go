@@ -86,3 +86,27 @@ func TestOpen(t *testing.T) {
 		})
 	}
 }
+
+// A file that is not a bundle is one line and exit status 2.
+func TestOpenBadBundle(t *testing.T) {
+	dir := t.TempDir()
+	good, err := os.ReadFile(writeBundle(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{
+		"yaml.tar.gz":      []byte("apiVersion: v1\nkind: List\n"),
+		"truncated.tar.gz": good[:len(good)/2],
+		"one-line.tar.gz":  []byte("not a bundle\n"),
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := (&Flag{Path: p}).Open(kube.NewFlags(), nil)
+		var exit *cmdutil.ExitError
+		if !errors.As(err, &exit) || exit.Code != ExitBadBundle || strings.Contains(err.Error(), "\n") || !strings.HasPrefix(err.Error(), p+" is not a kubectl-vd bundle: ") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
