@@ -369,6 +369,14 @@ func TestBundleErrors(t *testing.T) {
 	data, _ := os.ReadFile(good)
 	truncated := filepath.Join(dir, "truncated.tar.gz")
 	os.WriteFile(truncated, data[:len(data)/2], 0o644)
+	// A report of a dead context and a live one: the report shows both,
+	// says which could not be read, and exits 1.
+	stdout, stderr, code := runVD(t, "report", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,dead")
+	if code != 1 || !strings.HasPrefix(stderr, "error: context dead: cannot reach ") || strings.Count(stderr, "\n") != 1 ||
+		!regexp.MustCompile(`\| dead +\| - +\| - +\| not read: cannot reach https://127\.0\.0\.1:\d+: connection refused \|`).MatchString(stdout) ||
+		!strings.Contains(stdout, "### dead\n\nNot read: cannot reach ") || !strings.Contains(stdout, "### cluster1\n\n| KIND ") {
+		t.Errorf("report with a dead context: exit %d, stderr %q\n%s", code, stderr, stdout)
+	}
 	for _, c := range []struct {
 		args []string
 		code int

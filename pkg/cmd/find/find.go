@@ -145,6 +145,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		o.Output = "jsonpath"
 	}
 	if o.Bundle.Given() {
+		if o.AllResources {
+			return cmdutil.UsageErrorf("--all-resources reads live clusters: a bundle holds the Istio resources")
+		}
 		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
 			return err
 		}
