@@ -181,6 +181,20 @@ func isTranslation(o source.Object) bool {
 	return strings.HasSuffix(o.Group(), "istio.io")
 }
 
+// HoldsKind reports whether the bundle holds the translations of parents
+// of a kind: every kind unless it was taken with --kind.
+func (b *Bundle) HoldsKind(kind string) bool {
+	if len(b.Manifest.Parent.Kinds) == 0 {
+		return true
+	}
+	for _, k := range b.Manifest.Parent.Kinds {
+		if k == kind {
+			return true
+		}
+	}
+	return false
+}
+
 // ExplainInput gives what explain read live for the VirtualDestination
 // name/namespace in contexts, with the problems (contexts that could not
 // be read) and warnings (parts that could not) it printed.

@@ -369,6 +369,19 @@ func TestBundleErrors(t *testing.T) {
 	data, _ := os.ReadFile(good)
 	truncated := filepath.Join(dir, "truncated.tar.gz")
 	os.WriteFile(truncated, data[:len(data)/2], 0o644)
+	// A bundle of RouteTable parents holds no chain to explain.
+	rt := filepath.Join(dir, "rt.tar.gz")
+	if _, stderr, code := runVD(t, "bundle", "productpage", "-n", "bookinfo-frontends", "--kind", "rt", "--context", "cluster1", "-o", rt); code != 0 {
+		t.Fatalf("bundle --kind rt: exit %d: %s", code, stderr)
+	}
+	if out, _, code := runVD(t, "find", "productpage", "--bundle", rt, "-o", "name"); code != 0 || out != "virtualservice.networking.istio.io/routetable-productpage-bookinfo-frontends-cluster1-gateways\n" {
+		t.Errorf("find --bundle of RouteTables: exit %d, %q", code, out)
+	}
+	if _, stderr, code := runVD(t, "explain", "productpage", "--bundle", rt); code != 2 ||
+		stderr != "error: bundle "+rt+" holds the translations of RouteTable parents only (taken with --kind): explain reads a VirtualDestination's\n" {
+		t.Errorf("explain --bundle of RouteTables: exit %d, stderr %q", code, stderr)
+	}
+
 	// A report of a dead context and a live one: the report shows both,
 	// says which could not be read, and exits 1.
 	stdout, stderr, code := runVD(t, "report", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1,dead")

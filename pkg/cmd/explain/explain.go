@@ -184,6 +184,9 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
 			return err
 		}
+		if !o.bundle.HoldsKind(model.KindVirtualDestination) {
+			return fmt.Errorf("bundle %s holds the translations of %s parents only (taken with --kind): explain reads a VirtualDestination's", o.Bundle.Path, strings.Join(o.bundle.Manifest.Parent.Kinds, ", "))
+		}
 		o.contexts = o.bundle.Contexts
 	} else if len(o.Filenames) > 0 {
 		if o.Flags.AllContexts {
