@@ -27,8 +27,10 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
 	cmddiff "github.com/kubectl-vd/kubectl-vd/pkg/cmd/diff"
+	cmddrift "github.com/kubectl-vd/kubectl-vd/pkg/cmd/drift"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/endpoints"
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
+	cmdfailover "github.com/kubectl-vd/kubectl-vd/pkg/cmd/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	cmdreport "github.com/kubectl-vd/kubectl-vd/pkg/cmd/report"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
@@ -65,6 +67,8 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		find.NewCmdFind(streams),
 		cmddiff.NewCmdDiff(streams),
 		cmdexplain.NewCmdExplain(streams),
+		cmdfailover.NewCmdFailover(streams),
+		cmddrift.NewCmdDrift(streams),
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
 		cmdbundle.NewCmdBundle(streams),

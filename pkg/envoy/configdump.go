@@ -1,6 +1,7 @@
 package envoy
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"sync"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -26,6 +28,7 @@ const (
 
 	legacyClustersConfigDumpType  = "envoy.admin.v2alpha.ClustersConfigDump"
 	legacyEndpointsConfigDumpType = "envoy.admin.v2alpha.EndpointsConfigDump"
+	bootstrapConfigDumpType       = "envoy.admin.v3.BootstrapConfigDump"
 )
 
 // ClusterSummary is what the cluster table shows of one Envoy cluster.
@@ -56,6 +59,12 @@ type ReadOptions struct {
 	ClusterJSON bool
 	// Endpoints reads the EDS section (present with ?include_eds).
 	Endpoints bool
+	// Keep, when set, keeps only the clusters and endpoint assignments of
+	// the cluster names it accepts: the others are skipped without being
+	// decoded, so reading a few clusters of a large dump stays cheap.
+	Keep func(name string) bool
+	// Node reads the proxy's node from the bootstrap section.
+	Node bool
 }
 
 // Dump is what ReadConfigDump took from a config dump.
@@ -69,6 +78,9 @@ type Dump struct {
 	// Endpoints are the EDS assignments (dynamic, then static) when asked.
 	Endpoints    []*endpointv3.ClusterLoadAssignment
 	HasEndpoints bool
+	// Node is the bootstrap's node (its id, locality and metadata) when
+	// asked and present.
+	Node *corev3.Node
 	// Sections lists the section types met, in order.
 	Sections []string
 	// Notes name the values of the EDS section that Envoy's schema does not
@@ -196,6 +208,30 @@ func readConfigs(d *jsonscan.Decoder, dump *Dump, opts ReadOptions) error {
 						return readClusterEntry(d, list, list == &dynamic, opts, fmt.Sprintf("%s[%d]", section, j))
 					})
 				}, nil
+			case bootstrapConfigDumpType:
+				if !opts.Node {
+					return skipFields, nil
+				}
+				return func(key []byte, d *jsonscan.Decoder) error {
+					if string(key) != "bootstrap" {
+						return d.Skip()
+					}
+					return objectField(d, func(key []byte) error {
+						if string(key) != "node" {
+							return d.Skip()
+						}
+						raw, err := d.Capture()
+						if err != nil {
+							return err
+						}
+						node := &corev3.Node{}
+						if err := unmarshal.Unmarshal(raw, node); err != nil {
+							return fmt.Errorf("bootstrap node: %w", err)
+						}
+						dump.Node = node
+						return nil
+					})
+				}, nil
 			case EndpointsConfigDumpType, legacyEndpointsConfigDumpType:
 				if !opts.Endpoints {
 					return skipFields, nil
@@ -212,7 +248,7 @@ func readConfigs(d *jsonscan.Decoder, dump *Dump, opts ReadOptions) error {
 						return d.Skip()
 					}
 					return arrayField(d, func(j int) error {
-						return readEndpointEntry(d, list, &dump.Notes)
+						return readEndpointEntry(d, list, &dump.Notes, opts.Keep)
 					})
 				}, nil
 			}
@@ -280,7 +316,13 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 		if opts.ClusterJSON {
 			var start int64
 			var err error
-			if raw, start, err = d.CaptureAt(); err != nil {
+			capture := d.CaptureAt
+			if opts.Keep != nil {
+				// Most clusters are skipped: capture them into a reused
+				// buffer, and copy those kept.
+				capture = d.CaptureTemp
+			}
+			if raw, start, err = capture(); err != nil {
 				return err
 			}
 			src = jsonscan.NewBytesAt(raw, start)
@@ -288,6 +330,12 @@ func readClusterEntry(d *jsonscan.Decoder, list *[]ClusterSummary, dynamic bool,
 		c, err := readClusterSummary(src, entry)
 		if err != nil {
 			return fmt.Errorf("cluster %d: %w", len(*list)+1, err)
+		}
+		if opts.Keep != nil {
+			if !opts.Keep(c.Name) {
+				return nil
+			}
+			raw = bytes.Clone(raw)
 		}
 		c.Dynamic = dynamic
 		c.Raw = raw
@@ -410,7 +458,7 @@ func readIstioConfig(d *jsonscan.Decoder, c *ClusterSummary) error {
 }
 
 // readEndpointEntry reads one StaticEndpointConfig or DynamicEndpointConfig.
-func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssignment, notes *[]Note) error {
+func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssignment, notes *[]Note, keep func(string) bool) error {
 	if null, err := skipNull(d); null || err != nil {
 		return err
 	}
@@ -421,9 +469,24 @@ func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssig
 		if null, err := skipNull(d); null || err != nil {
 			return err
 		}
-		raw, err := d.Capture()
+		capture := d.CaptureAt
+		if keep != nil {
+			// The assignment is decoded into its own values: a reused
+			// buffer will do.
+			capture = d.CaptureTemp
+		}
+		raw, _, err := capture()
 		if err != nil {
 			return err
+		}
+		if keep != nil {
+			name, err := clusterLoadName(raw)
+			if err != nil {
+				return err
+			}
+			if !keep(name) {
+				return nil
+			}
 		}
 		cla, err := DecodeClusterLoad(raw)
 		if err != nil {
@@ -439,4 +502,26 @@ func readEndpointEntry(d *jsonscan.Decoder, list *[]*endpointv3.ClusterLoadAssig
 		}
 		return nil
 	})
+}
+
+// clusterLoadName reads only the cluster_name of a ClusterLoadAssignment's
+// JSON, to skip the assignments a reader does not keep without decoding
+// them.
+func clusterLoadName(raw []byte) (string, error) {
+	var name string
+	d := jsonscan.NewBytesAt(raw, 0)
+	err := d.Object(func(key []byte) error {
+		if is(key, "cluster_name", "clusterName") {
+			k, err := d.Peek()
+			if err != nil {
+				return err
+			}
+			if k == jsonscan.String {
+				name, err = d.String()
+				return err
+			}
+		}
+		return d.Skip()
+	})
+	return name, err
 }

@@ -305,3 +305,25 @@ func TestLocalityString(t *testing.T) {
 	}
 	_ = corev3.HealthStatus_HEALTHY
 }
+
+func TestReadConfigDumpKeepAndNode(t *testing.T) {
+	f, err := os.Open("testdata/istiod/cluster1.bookinfo-frontends.productpage-v1-a.config_dump.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	keep := func(name string) bool { return name == "outbound|9080||productpage.global" }
+	d, err := ReadConfigDump(f, ReadOptions{ClusterJSON: true, Endpoints: true, Keep: keep, Node: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Clusters) != 1 || d.Clusters[0].Name != "outbound|9080||productpage.global" || d.Clusters[0].Raw == nil {
+		t.Errorf("clusters kept: %+v", d.Clusters)
+	}
+	if len(d.Endpoints) != 1 || d.Endpoints[0].GetClusterName() != "outbound|9080||productpage.global" {
+		t.Errorf("endpoints kept: %d", len(d.Endpoints))
+	}
+	if d.Node == nil || d.Node.GetMetadata().GetFields()["LABELS"].GetStructValue().GetFields()["topology.kubernetes.io/zone"].GetStringValue() != "us-east-1a" || d.Node.GetMetadata().GetFields()["CLUSTER_ID"].GetStringValue() != "cluster1" {
+		t.Errorf("node: %v", d.Node)
+	}
+}

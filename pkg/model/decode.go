@@ -18,9 +18,10 @@ import (
 
 var unmarshalSpec = protojson.UnmarshalOptions{DiscardUnknown: true}
 
-// decodeSpec decodes an object's spec into an Istio message through its
-// JSON form, as the API server stores it.
-func decodeSpec(o source.Object, msg proto.Message) error {
+// DecodeSpec decodes an object's spec into an Istio message through its
+// JSON form, as the API server stores it, accepting Go durations where
+// Istio does. Errors are one line.
+func DecodeSpec(o source.Object, msg proto.Message) error {
 	spec, ok := o.Obj.Object["spec"]
 	if !ok || spec == nil {
 		return nil
@@ -84,7 +85,7 @@ func refOf(o source.Object) Ref {
 
 func newServiceEntry(o source.Object) ServiceEntry {
 	se := ServiceEntry{Ref: refOf(o), Object: o, Spec: &networkingv1.ServiceEntry{}}
-	if err := decodeSpec(o, se.Spec); err != nil {
+	if err := DecodeSpec(o, se.Spec); err != nil {
 		se.Error = err.Error()
 		return se
 	}
@@ -105,7 +106,7 @@ func newServiceEntry(o source.Object) ServiceEntry {
 
 func newWorkloadEntry(o source.Object) WorkloadEntry {
 	we := WorkloadEntry{Ref: refOf(o), Object: o, Spec: &networkingv1.WorkloadEntry{}}
-	if err := decodeSpec(o, we.Spec); err != nil {
+	if err := DecodeSpec(o, we.Spec); err != nil {
 		we.Error = err.Error()
 		return we
 	}
@@ -122,7 +123,7 @@ func newWorkloadEntry(o source.Object) WorkloadEntry {
 
 func newDestinationRule(o source.Object) DestinationRule {
 	dr := DestinationRule{Ref: refOf(o), Object: o, Spec: &networkingv1.DestinationRule{}}
-	if err := decodeSpec(o, dr.Spec); err != nil {
+	if err := DecodeSpec(o, dr.Spec); err != nil {
 		dr.Error = err.Error()
 		return dr
 	}
@@ -273,7 +274,7 @@ func newVirtualService(o source.Object) VirtualService {
 	if p, ok := source.Parent(o); ok {
 		vs.Parent = &p
 	}
-	if err := decodeSpec(o, vs.Spec); err != nil {
+	if err := DecodeSpec(o, vs.Spec); err != nil {
 		vs.Error = err.Error()
 		return vs
 	}

@@ -28,10 +28,16 @@ type Query struct {
 	// SearchNamespaces are read one by one when a cluster-wide list is
 	// forbidden, in addition to Namespace.
 	SearchNamespaces []string
+	// Everything lists every object of the resources, translated or not
+	// (a whole mesh configuration), instead of one parent's translations.
+	Everything bool
 }
 
 // Selector is the label selector the API servers evaluate for the query.
 func (q Query) Selector() labels.Selector {
+	if q.Everything {
+		return labels.Everything()
+	}
 	sel := labels.NewSelector()
 	add := func(key string, op selection.Operator, vals ...string) {
 		r, err := labels.NewRequirement(key, op, vals)

@@ -7,7 +7,10 @@
 // output is the one a full decoding with go-control-plane's types gives,
 // and prints a table with the ratios to istioctl's figures on the same
 // sizes (measured on a 20,000-cluster dump: clusters 2.2 s / 350 MiB,
-// endpoints 4.7 s / 550 MiB).
+// endpoints 4.7 s / 550 MiB). With --drift (the default) it also measures
+// `kubectl vd drift --dump` on a 20,000-cluster dump next to `istioctl
+// proxy-config all --file` (5.1 s / 385 MiB) and failover's computation for
+// 1,000 endpoints in 50 localities (target 100 ms); see drift.go.
 //
 //	go run ./test/cmd/envoybench --bin bin/kubectl-vd
 package main
@@ -34,14 +37,15 @@ import (
 )
 
 var (
-	bin      = flag.String("bin", "bin/kubectl-vd", "the kubectl-vd binary to measure")
-	runs     = flag.Int("runs", 3, "runs of each command; the median wall time is reported")
-	sizes    = flag.String("clusters", "5000,20000", "cluster counts to generate")
-	dumpSrc  = flag.String("dump", "pkg/envoy/testdata/failover-sidecar-productpage.config_dump.json", "config dump whose clusters are replicated")
-	statSrc  = flag.String("clusters-json", "pkg/envoy/testdata/failover-sidecar-productpage.clusters.json", "/clusters answer whose 3-host clusters are replicated")
-	keep     = flag.String("keep", "", "write the generated files to this folder and keep them")
-	noVerify = flag.Bool("no-verify", false, "skip checking the output against a full decoding")
-	indentBy = flag.String("indent", " ", "indentation of the generated JSON (sizes close to the reference inputs with one space)")
+	bin        = flag.String("bin", "bin/kubectl-vd", "the kubectl-vd binary to measure")
+	runs       = flag.Int("runs", 3, "runs of each command; the median wall time is reported")
+	sizes      = flag.String("clusters", "5000,20000", "cluster counts to generate")
+	dumpSrc    = flag.String("dump", "pkg/envoy/testdata/failover-sidecar-productpage.config_dump.json", "config dump whose clusters are replicated")
+	statSrc    = flag.String("clusters-json", "pkg/envoy/testdata/failover-sidecar-productpage.clusters.json", "/clusters answer whose 3-host clusters are replicated")
+	keep       = flag.String("keep", "", "write the generated files to this folder and keep them")
+	noVerify   = flag.Bool("no-verify", false, "skip checking the output against a full decoding")
+	driftBench = flag.Bool("drift", true, "also measure drift on a 20,000-cluster dump and failover's computation")
+	indentBy   = flag.String("indent", " ", "indentation of the generated JSON (sizes close to the reference inputs with one space)")
 )
 
 // reference is istioctl on the 20,000-cluster inputs.
@@ -140,6 +144,13 @@ func run() error {
 			rows = append(rows, r)
 		}
 	}
+	if *driftBench {
+		r, err := driftRow(helper, dir, abs, 20000)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, r)
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(w, "CASE\tINPUT\tWALL\tMAX RSS\tISTIOCTL\tWALL RATIO\tRSS RATIO\tOUTPUT")
 	failed := false
@@ -152,12 +163,17 @@ func run() error {
 		}
 		fmt.Fprintf(w, "%s\t%.1f MB\t%.3f s\t%.1f MiB\t%s\t%s\t%s\t%s\n", r.name, float64(r.size)/1e6,
 			r.m.wall.Seconds(), float64(r.m.maxRSS)/1024, ref, wr, rr, r.output)
-		if r.output == "DIFFERENT" {
+		if r.output == "DIFFERENT" || r.output == "drifted" {
 			failed = true
 		}
 	}
 	if err := w.Flush(); err != nil {
 		return err
+	}
+	if *driftBench {
+		d := failoverCompute()
+		fmt.Printf("\nfailover, 1,000 endpoints in 50 localities, 3 failures: %.1f ms (target %d ms, ratio %.3f)\n",
+			float64(d.Microseconds())/1000, failoverGoal.Milliseconds(), d.Seconds()/failoverGoal.Seconds())
 	}
 	if failed {
 		return fmt.Errorf("an output differs from the full decoding")

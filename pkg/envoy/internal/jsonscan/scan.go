@@ -78,6 +78,8 @@ type Decoder struct {
 	capturing bool
 	capStart  int
 	capBuf    []byte
+	temp      bool
+	tempBuf   []byte
 
 	scratch []byte
 	keyBuf  []byte
@@ -816,6 +818,15 @@ func (d *Decoder) CaptureAt() ([]byte, int64, error) {
 	return b, start, err
 }
 
+// CaptureTemp is CaptureAt into a buffer the decoder reuses: the result is
+// valid until the next capture, so that a reader that keeps few of many
+// values does not allocate for each.
+func (d *Decoder) CaptureTemp() ([]byte, int64, error) {
+	d.temp = true
+	defer func() { d.temp = false }()
+	return d.CaptureAt()
+}
+
 func (d *Decoder) capture() ([]byte, error) {
 	if d.capturing {
 		return nil, errors.New("jsonscan: nested capture")
@@ -835,9 +846,17 @@ func (d *Decoder) capture() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := make([]byte, 0, len(d.capBuf)+d.pos-d.capStart)
+	var out []byte
+	if d.temp {
+		out = d.tempBuf[:0]
+	} else {
+		out = make([]byte, 0, len(d.capBuf)+d.pos-d.capStart)
+	}
 	out = append(out, d.capBuf...)
 	out = append(out, d.buf[d.capStart:d.pos]...)
+	if d.temp {
+		d.tempBuf = out
+	}
 	if cap(d.capBuf) > 1<<20 {
 		d.capBuf = nil
 	}

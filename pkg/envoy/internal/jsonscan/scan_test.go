@@ -207,3 +207,34 @@ func TestKeyAtBufferEnd(t *testing.T) {
 		}
 	}
 }
+
+// TestCaptureTempReusesItsBuffer: each value is right when read, across
+// buffer refills, and the next capture reuses the same memory.
+func TestCaptureTempReusesItsBuffer(t *testing.T) {
+	doc := `[{"a":"` + strings.Repeat("y", 2*bufSize) + `"},{"b":[1,2]},{"c":3}]`
+	want := []string{`{"a":"` + strings.Repeat("y", 2*bufSize) + `"}`, `{"b":[1,2]}`, `{"c":3}`}
+	for name, mk := range readers(doc) {
+		d := mk()
+		var got []string
+		var first []byte
+		err := d.Array(func(i int) error {
+			b, _, err := d.CaptureTemp()
+			if i == 1 {
+				first = b
+			}
+			got = append(got, string(b))
+			return err
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: value %d = %.40q, want %.40q", name, i, got[i], want[i])
+			}
+		}
+		if name != "bytes" && string(first) == `{"b":[1,2]}` {
+			t.Errorf("%s: the second capture was not overwritten by the third (buffer not reused)", name)
+		}
+	}
+}

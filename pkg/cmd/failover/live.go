@@ -1,0 +1,49 @@
+package failover
+
+import (
+	"context"
+	"errors"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+// fromContexts reads every selected context concurrently (pkg/source's
+// mesh read: Istio's networking objects and the pods, nodes, services they
+// select); a context that fails keeps its error and does not stop the
+// others.
+func (o *Options) fromContexts(ctx context.Context) ([]*world, error) {
+	namespaces := []string{o.Namespace}
+	if o.FromNamespace != o.Namespace {
+		namespaces = append(namespaces, o.FromNamespace)
+	}
+	results := source.MeshConfigs(ctx, o.Flags, o.contexts, namespaces)
+	worlds := make([]*world, len(results))
+	for i, r := range results {
+		w := &world{Context: r.Context, Objects: r.Objects}
+		worlds[i] = w
+		if r.Err != nil {
+			w.Err = errors.New(source.Describe(r.Err))
+			continue
+		}
+		for _, g := range r.Gaps {
+			// Part of the context could not be read: what is shown may
+			// miss endpoints, so the run ends with exit status 2.
+			w.Gaps = append(w.Gaps, source.Describe(g))
+		}
+		if o.From != "" && o.target.Kind == "deployment" {
+			c, err := o.Flags.Cluster(r.Context)
+			if err != nil {
+				w.Err = err
+				continue
+			}
+			pod, err := admin.ResolvePod(ctx, c, o.FromNamespace, o.target)
+			if err != nil {
+				w.Err = notFoundError{err.Error()}
+				continue
+			}
+			w.Pod = pod
+		}
+	}
+	return worlds, nil
+}
