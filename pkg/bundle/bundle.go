@@ -151,6 +151,9 @@ func (b *Bundle) Objects(context string) []source.Object {
 // and each context's error and gaps as they were read.
 func (b *Bundle) Translations(contexts []string, q source.Query) []source.ContextResult {
 	matches := q.Matcher()
+	// A bundle taken with --kind holds the other kinds' translations only
+	// as part of the mesh configuration: they were not looked up.
+	taken := source.Query{ParentKinds: b.Manifest.Parent.Kinds}.Matcher()
 	var out []source.ContextResult
 	for _, name := range contexts {
 		c, _ := b.Context(name)
@@ -165,11 +168,42 @@ func (b *Bundle) Translations(contexts []string, q source.Query) []source.Contex
 		}
 		resources := source.NewResourceFilter(q.Resources)
 		for _, o := range b.objects[name] {
-			if isTranslation(o) && matches(o) && (len(q.Resources) == 0 || resources.Keep(o)) {
+			if isTranslation(o) && matches(o) && taken(o) && (len(q.Resources) == 0 || resources.Keep(o)) {
 				res.Objects = append(res.Objects, o)
 			}
 		}
 		source.Sort(res.Objects)
+		out = append(out, res)
+	}
+	return out
+}
+
+// MeshConfigs gives what source.MeshConfigs gave live in each of contexts
+// (what drift and failover read): every object of source.MeshResources,
+// and the parts that could not be read as gaps. A context whose mesh
+// configuration could not be read is a result with Err.
+func (b *Bundle) MeshConfigs(contexts []string) []source.ContextResult {
+	var out []source.ContextResult
+	for _, name := range contexts {
+		c, _ := b.Context(name)
+		res := source.ContextResult{Context: name}
+		switch {
+		case c.Error != "":
+			res.Err = errors.New(c.Error)
+		case !c.Mesh:
+			res.Err = fmt.Errorf("the mesh configuration of context %s could not be read when bundle %s was taken", name, b.Path)
+		default:
+			for _, g := range c.MeshGaps {
+				res.Gaps = append(res.Gaps, errors.New(g))
+			}
+			mesh := source.NewResourceFilter(source.MeshResources)
+			for _, o := range b.objects[name] {
+				if mesh.Keep(o) {
+					res.Objects = append(res.Objects, o)
+				}
+			}
+			source.Sort(res.Objects)
+		}
 		out = append(out, res)
 	}
 	return out

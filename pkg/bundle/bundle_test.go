@@ -328,3 +328,38 @@ func BenchmarkScrubConfigDump(b *testing.B) {
 		}
 	}
 }
+
+// What drift and failover read: every object of source.MeshResources of a
+// context whose mesh configuration was read, an error for the others.
+func TestMeshConfigs(t *testing.T) {
+	c := testContents()
+	c.Manifest.Contexts[0].Mesh = true
+	c.Manifest.Contexts[0].MeshGaps = []string{"cannot list pods in kube-system: forbidden"}
+	cm := object("cluster1", "ConfigMap", "bookinfo-frontends", "settings", nil, nil)
+	cm.Obj.SetAPIVersion("v1")
+	pod := object("cluster1", "Pod", "bookinfo-frontends", "productpage-v1-a", nil, nil)
+	pod.Obj.SetAPIVersion("v1")
+	c.Objects["cluster1"] = append(c.Objects["cluster1"], cm, pod)
+	var buf bytes.Buffer
+	if _, err := Write(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Read("b.tar.gz", &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := b.MeshConfigs([]string{"cluster1", "dead", "arn:aws:eks:eu-west-1:1:cluster/c2"})
+	var kinds []string
+	for _, o := range res[0].Objects {
+		kinds = append(kinds, o.Kind()+"/"+o.Name())
+	}
+	if got := strings.Join(kinds, " "); got != "DestinationRule/dr Pod/productpage-v1-a ServiceEntry/se VirtualService/unrelated" || len(res[0].Gaps) != 1 || res[0].Err != nil {
+		t.Errorf("cluster1: %s, gaps %v, err %v", got, res[0].Gaps, res[0].Err)
+	}
+	if res[1].Err == nil || res[1].Err.Error() != "cannot reach https://127.0.0.1:1: connection refused" {
+		t.Errorf("dead: %v", res[1].Err)
+	}
+	if res[2].Err == nil || !strings.Contains(res[2].Err.Error(), "the mesh configuration of context arn:aws:eks:eu-west-1:1:cluster/c2 could not be read") {
+		t.Errorf("c2: %v", res[2].Err)
+	}
+}

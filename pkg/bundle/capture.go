@@ -97,7 +97,7 @@ func (m Manifest) Failed() []string {
 		for _, g := range c.Gaps {
 			out = append(out, fmt.Sprintf("context %s: %s", c.Name, g))
 		}
-		for _, w := range append(append([]string(nil), c.Warnings...), c.Missing...) {
+		for _, w := range append(append(append([]string(nil), c.Warnings...), c.MeshGaps...), c.Missing...) {
 			out = append(out, fmt.Sprintf("context %s: %s", c.Name, w))
 		}
 	}
@@ -164,6 +164,7 @@ func captureContext(ctx context.Context, f *kube.Flags, name string, o CaptureOp
 	r.readExplainExtras(ctx, o)
 	r.readParents(ctx, res.Objects, o)
 	r.readKubernetes(ctx)
+	r.readMesh(ctx, f, o)
 	info.Missing = r.missing
 	return info, r.objs
 }
@@ -420,6 +421,23 @@ func (r *reader) readKubernetes(ctx context.Context) {
 		node.SetKind("Node")
 		r.add(source.Object{Context: r.c.Context, Resource: "nodes", Obj: node})
 	}
+}
+
+// readMesh reads what drift and failover read (source.MeshConfigs): every
+// Istio networking object and every Service, EndpointSlice, Pod and Node
+// (never a Secret), so that they can read a bundle as they read a context.
+func (r *reader) readMesh(ctx context.Context, f *kube.Flags, o CaptureOptions) {
+	namespaces := uniqueStrings(append([]string{o.Namespace}, o.SearchNamespaces...))
+	res := source.MeshConfigs(ctx, f, []string{r.c.Context}, namespaces)[0]
+	if res.Err != nil {
+		r.miss("cannot read the mesh configuration (what drift and failover read): %s", source.Describe(res.Err))
+		return
+	}
+	r.info.Mesh = true
+	for _, g := range res.Gaps {
+		r.info.MeshGaps = append(r.info.MeshGaps, source.Describe(g))
+	}
+	r.add(res.Objects...)
 }
 
 // listServices reads the Services of namespace ns (all namespaces when

@@ -80,6 +80,11 @@ type Context struct {
 	// Warnings are the other parts explain reads that could not be read
 	// (the VirtualDestination, VirtualServices).
 	Warnings []string `json:"warnings,omitempty"`
+	// Mesh tells whether the mesh configuration was read (what drift and
+	// failover read: source.MeshResources in every namespace); MeshGaps
+	// are the parts of it that could not be.
+	Mesh     bool     `json:"mesh"`
+	MeshGaps []string `json:"meshGaps,omitempty"`
 	// Missing are the parents and Kubernetes objects that could not be read.
 	Missing []string `json:"missing,omitempty"`
 	// Objects is the number of objects saved; File is their entry (none
