@@ -551,6 +551,28 @@ func TestBundleWithIstiodProxies(t *testing.T) {
 			}
 		})
 	}
+	// failover and drift read the mesh configuration and the proxies the
+	// bundle saved as they read them live.
+	for _, args := range [][]string{
+		{"failover", "productpage", "-n", frontends, "--from", "productpage-v1-a", "--down", "cluster1"},
+		{"failover", "productpage", "-n", frontends, "--from", "productpage-v1-a", "--down", "cluster2", "-o", "json"},
+		{"drift", "productpage", "-n", frontends, "--proxy", "productpage-v1-a"},
+		{"drift", "productpage", "-n", frontends, "-l", "app=productpage", "-o", "json"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			liveOut, liveErr, liveCode := m.vd(t, append(append([]string(nil), args...), "--context", "cluster1,cluster2")...)
+			if args[0] == "drift" && args[4] == "-l" {
+				// Live, -l reads every running pod; the bundle saved
+				// productpage-v1-a only.
+				liveOut, liveErr, liveCode = m.vd(t, append(append([]string(nil), args[:4]...), "--proxy", "productpage-v1-a", "-o", "json", "--context", "cluster1,cluster2")...)
+			}
+			out, errOut, code := m.vd(t, append(append([]string(nil), args...), "--bundle", file)...)
+			if out != liveOut || errOut != liveErr || code != liveCode || liveOut == "" {
+				t.Errorf("--bundle: exit %d, stderr %q\n%s\nlive: exit %d, stderr %q\n%s", code, errOut, out, liveCode, liveErr, liveOut)
+			}
+		})
+	}
+
 	report, stderr, code := m.vd(t, "report", "productpage", "--bundle", file)
 	if code != 0 || stderr != "" {
 		t.Fatalf("report --bundle: exit %d, stderr %q", code, stderr)
