@@ -1,7 +1,8 @@
 // Package bundle writes and reads kubectl-vd bundles: one deterministic
 // tar.gz of what the other commands read for one parent in every context
 // (the Gloo parents, their translations, the Kubernetes objects these
-// select, Envoy admin answers of some proxies), with a manifest of where
+// select, the mesh configuration, Envoy admin answers of some proxies),
+// with a manifest of where
 // and when it was read and what could not be. Every command reads a bundle
 // as it reads clusters (--bundle FILE) and prints what it printed live.
 //

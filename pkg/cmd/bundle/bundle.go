@@ -34,7 +34,9 @@ every selected context, to read it later without the clusters (every command tak
                                     Kubernetes objects they select: the Services of the
                                     VirtualDestination's services and of the hosts naming a
                                     Service, their EndpointSlices, the pods these Services and
-                                    the ServiceEntries' workloadSelectors select, and their nodes
+                                    the ServiceEntries' workloadSelectors select, and their nodes;
+                                    and the mesh configuration failover and drift read (every
+                                    Istio networking object, Service, EndpointSlice, Pod, Node)
   proxies/N-CONTEXT-NS-POD/         config_dump.json (/config_dump?include_eds) and clusters.json
                                     (/clusters?format=json) of each --proxy, through a
                                     port-forward to the pod's admin port

@@ -1,8 +1,10 @@
 // Package bundlecmd is --bundle FILE, the same on every command. A command
 // adopts it in three lines: Flag.AddTo in NewCmdX, Flag.Open in Complete
 // (which resolves --context, --all-contexts and -n against the bundle),
-// and, where it read clusters, the Source's Translations, ExplainInput,
-// Objects or FindProxy in place of the live reads.
+// and, where it read clusters, the Source's Translations (for
+// source.TranslationsOf), MeshConfigs (for source.MeshConfigs),
+// ExplainInput, Objects or FindProxy and ProxySource (for an admin.Pod) in
+// place of the live reads.
 package bundlecmd
 
 import (
