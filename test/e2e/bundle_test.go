@@ -320,6 +320,15 @@ func TestBundleNeverHoldsSecretsOrPrivateKeys(t *testing.T) {
 		if err := testEnv.ApplyYAML(c, keyedObjects(c)); err != nil {
 			t.Fatal(err)
 		}
+		// The other tests list every parent: the keyed one goes (its
+		// namespace stays, Terminating without a controller otherwise).
+		t.Cleanup(func() {
+			for _, ref := range []string{"serviceentries.networking.istio.io/bundle-test/keyed-" + c, "secrets/bundle-test/planted"} {
+				if err := testEnv.Delete(c, ref); err != nil {
+					t.Errorf("cleaning up %s: %v", ref, err)
+				}
+			}
+		})
 	}
 	file := filepath.Join(t.TempDir(), "keyed.tar.gz")
 	// A dead context is named, and never hides the others.
