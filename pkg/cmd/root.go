@@ -33,6 +33,7 @@ import (
 	cmdfailover "github.com/kubectl-vd/kubectl-vd/pkg/cmd/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
 	cmdreport "github.com/kubectl-vd/kubectl-vd/pkg/cmd/report"
+	cmdtrace "github.com/kubectl-vd/kubectl-vd/pkg/cmd/trace"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 )
 
@@ -73,6 +74,7 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		endpoints.NewCmdEndpoints(streams),
 		cmdbundle.NewCmdBundle(streams),
 		cmdreport.NewCmdReport(streams),
+		cmdtrace.NewCmdTrace(streams),
 		completion.NewCmdCompletion(streams),
 		cmdversion.NewCmdVersion(streams),
 	)

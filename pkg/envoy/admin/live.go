@@ -68,6 +68,12 @@ func (p *Pod) Clusters(ctx context.Context, keepJSON bool) ([]envoy.ClusterStatu
 	return cs, err
 }
 
+// Get sends GET /path to the admin API and hands the body to read, for
+// readers of their own (a route trace streams the config dump twice).
+func (p *Pod) Get(ctx context.Context, path string, read func(io.Reader) error) error {
+	return p.get(ctx, path, read)
+}
+
 // Close stops the port-forward.
 func (p *Pod) Close() {
 	p.mu.Lock()

@@ -10,7 +10,11 @@
 // endpoints 4.7 s / 550 MiB). With --drift (the default) it also measures
 // `kubectl vd drift --dump` on a 20,000-cluster dump next to `istioctl
 // proxy-config all --file` (5.1 s / 385 MiB) and failover's computation for
-// 1,000 endpoints in 50 localities (target 100 ms); see drift.go.
+// 1,000 endpoints in 50 localities (target 100 ms); see drift.go. With
+// --trace (the default) it measures `kubectl vd trace` from a whole
+// 20,000-cluster proxy dump (listeners, routes, EDS) next to the same
+// istioctl figure, and a configuration trace among 2,000 VirtualServices
+// of 10 routes; see trace.go.
 //
 //	go run ./test/cmd/envoybench --bin bin/kubectl-vd
 package main
@@ -73,6 +77,8 @@ type row struct {
 	m           measure
 	ref         *measure
 	output      string
+	// target is the goal printed when there is no reference.
+	target string
 }
 
 func run() error {
@@ -151,11 +157,21 @@ func run() error {
 		}
 		rows = append(rows, r)
 	}
+	if *traceBench {
+		tr, err := traceRows(gen, helper, dir, abs)
+		if err != nil {
+			return err
+		}
+		rows = append(rows, tr...)
+	}
 	w := tabwriter.NewWriter(os.Stdout, 0, 8, 3, ' ', 0)
 	fmt.Fprintln(w, "CASE\tINPUT\tWALL\tMAX RSS\tISTIOCTL\tWALL RATIO\tRSS RATIO\tOUTPUT")
 	failed := false
 	for _, r := range rows {
 		ref, wr, rr := "-", "-", "-"
+		if r.target != "" {
+			ref = r.target
+		}
 		if r.ref != nil {
 			ref = fmt.Sprintf("%.1f s / %d MiB", r.ref.wall.Seconds(), r.ref.maxRSS>>10)
 			wr = fmt.Sprintf("%.3f", r.m.wall.Seconds()/r.ref.wall.Seconds())

@@ -1,0 +1,187 @@
+package routing
+
+import (
+	"testing"
+	"time"
+
+	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
+	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+func exact(s string) *networkingv1alpha3.StringMatch {
+	return &networkingv1alpha3.StringMatch{MatchType: &networkingv1alpha3.StringMatch_Exact{Exact: s}}
+}
+func prefix(s string) *networkingv1alpha3.StringMatch {
+	return &networkingv1alpha3.StringMatch{MatchType: &networkingv1alpha3.StringMatch_Prefix{Prefix: s}}
+}
+func regex(s string) *networkingv1alpha3.StringMatch {
+	return &networkingv1alpha3.StringMatch{MatchType: &networkingv1alpha3.StringMatch_Regex{Regex: s}}
+}
+
+func vs(ns, name string, created int, hosts, gateways []string, http ...*networkingv1alpha3.HTTPRoute) *networkingv1.VirtualService {
+	v := &networkingv1.VirtualService{}
+	v.Namespace, v.Name = ns, name
+	v.CreationTimestamp = metav1.NewTime(time.Unix(int64(created), 0))
+	v.Spec.Hosts, v.Spec.Gateways, v.Spec.Http = hosts, gateways, http
+	return v
+}
+
+func route(name string, ms ...*networkingv1alpha3.HTTPMatchRequest) *networkingv1alpha3.HTTPRoute {
+	return &networkingv1alpha3.HTTPRoute{Name: name, Match: ms}
+}
+
+func TestHostMatches(t *testing.T) {
+	// Istio's host matching: "*" is every host; "*.example.com" one or
+	// more leading labels; other hosts are compared whole, ignoring case.
+	tests := []struct {
+		cfg, host string
+		want      bool
+	}{
+		{"*", "productpage.global", true},
+		{"*.global", "productpage.global", true},
+		{"*.global", "a.b.global", true},
+		{"*.global", "global", false},
+		{"*.example.com", "example.com", false},
+		{"productpage.global", "Productpage.Global", true},
+		{"productpage.global", "reviews.global", false},
+	}
+	for _, tt := range tests {
+		if got := HostMatches(tt.cfg, tt.host); got != tt.want {
+			t.Errorf("HostMatches(%q, %q) = %v, want %v", tt.cfg, tt.host, got, tt.want)
+		}
+	}
+	if got := ResolveShortName("reviews", "bookinfo"); got != "reviews.bookinfo.svc.cluster.local" {
+		t.Errorf("short name: %s", got)
+	}
+	if got := ResolveShortName("reviews.global", "bookinfo"); got != "reviews.global" {
+		t.Errorf("dotted name: %s", got)
+	}
+}
+
+func TestVisibleAndBound(t *testing.T) {
+	sidecar := Proxy{Namespace: "bookinfo-frontends"}
+	gw := Proxy{Namespace: "istio-gateways", Router: true, Gateways: []string{"istio-gateways/gw"}}
+	local := vs("istio-gateways", "local", 1, []string{"*"}, []string{"gw"}, route("r"))
+	local.Spec.ExportTo = []string{"."}
+	mesh := vs("bookinfo-frontends", "mesh", 2, []string{"productpage"}, nil, route("r"))
+	exported := vs("other", "exported", 3, []string{"productpage.bookinfo-frontends.svc.cluster.local"}, nil, route("r"))
+	exported.Spec.ExportTo = []string{"istio-gateways"}
+	all := []*networkingv1.VirtualService{local, mesh, exported}
+
+	// exportTo "." keeps a VirtualService in its namespace; gateways bind
+	// it to those proxies; no gateways means "mesh" (sidecars only).
+	if got := VirtualServicesFor(all, sidecar, "productpage.bookinfo-frontends.svc.cluster.local"); len(got) != 1 || got[0].VS != mesh {
+		t.Errorf("sidecar: %v", got)
+	}
+	if got := VirtualServicesFor(all, gw, "productpage.bookinfo-frontends.svc.cluster.local"); len(got) != 1 || got[0].VS != local {
+		t.Errorf("gateway: %v", got)
+	}
+	if got := VirtualServicesFor(all, Proxy{Namespace: "elsewhere", Router: true, Gateways: []string{"istio-gateways/gw"}}, "x"); len(got) != 0 {
+		t.Errorf("exportTo . seen from elsewhere: %v", got)
+	}
+}
+
+func TestMostSpecificHostAndMerge(t *testing.T) {
+	gw := Proxy{Namespace: "istio-gateways", Router: true, Gateways: []string{"istio-gateways/gw"}}
+	wild := vs("istio-gateways", "a-wild", 1, []string{"*"}, []string{"gw"}, route("wild"))
+	wild2 := vs("istio-gateways", "b-wild", 2, []string{"*"}, []string{"gw"}, route("wild2"))
+	suffix := vs("istio-gateways", "suffix", 3, []string{"*.global"}, []string{"gw"}, route("suffix"))
+	exactVS := vs("istio-gateways", "exact", 4, []string{"productpage.global"}, []string{"gw"}, route("exact"))
+	all := []*networkingv1.VirtualService{exactVS, suffix, wild2, wild}
+	check := func(host string, want ...string) {
+		t.Helper()
+		got := VirtualServicesFor(all, gw, host)
+		var names []string
+		for _, c := range got {
+			names = append(names, c.VS.Name)
+		}
+		if len(names) != len(want) {
+			t.Fatalf("%s: %v, want %v", host, names, want)
+		}
+		for i := range want {
+			if names[i] != want[i] {
+				t.Fatalf("%s: %v, want %v", host, names, want)
+			}
+		}
+	}
+	check("productpage.global", "exact")     // an exact host beats wildcards
+	check("reviews.global", "suffix")        // the longest wildcard next
+	check("example.com", "a-wild", "b-wild") // "*": merged in creation order
+}
+
+func TestMatches(t *testing.T) {
+	v := vs("istio-gateways", "vs", 1, []string{"*"}, []string{"gw"})
+	gw := Proxy{Namespace: "istio-gateways", Router: true, Gateways: []string{"istio-gateways/gw"}, Labels: map[string]string{"istio": "ingressgateway", "app": "istio-ingressgateway"}}
+	req := func(path string, headers ...string) Request {
+		h := map[string]string{}
+		for i := 0; i+1 < len(headers); i += 2 {
+			h[headers[i]] = headers[i+1]
+		}
+		return Request{Host: "productpage.global", Port: 80, Path: path, Method: "GET", Scheme: "http", Headers: h}
+	}
+	tests := []struct {
+		name string
+		m    *networkingv1alpha3.HTTPMatchRequest
+		req  Request
+		want bool
+	}{
+		// uri exact compares the whole path (query excluded).
+		{"exact", &networkingv1alpha3.HTTPMatchRequest{Uri: exact("/productpage")}, req("/productpage"), true},
+		{"exact trailing slash", &networkingv1alpha3.HTTPMatchRequest{Uri: exact("/productpage")}, req("/productpage/"), false},
+		{"exact with query", &networkingv1alpha3.HTTPMatchRequest{Uri: exact("/productpage")}, req("/productpage?u=normal"), true},
+		{"exact case", &networkingv1alpha3.HTTPMatchRequest{Uri: exact("/productpage")}, req("/ProductPage"), false},
+		{"ignoreUriCase", &networkingv1alpha3.HTTPMatchRequest{Uri: exact("/productpage"), IgnoreUriCase: true}, req("/ProductPage"), true},
+		// uri prefix is a string prefix: /static matches /staticx.
+		{"prefix", &networkingv1alpha3.HTTPMatchRequest{Uri: prefix("/static")}, req("/static/x.css"), true},
+		{"prefix no separator", &networkingv1alpha3.HTTPMatchRequest{Uri: prefix("/static")}, req("/staticx"), true},
+		// a prefix ending in "/" becomes path_separated_prefix.
+		{"prefix slash self", &networkingv1alpha3.HTTPMatchRequest{Uri: prefix("/static/")}, req("/static"), true},
+		{"prefix slash other", &networkingv1alpha3.HTTPMatchRequest{Uri: prefix("/static/")}, req("/staticx"), false},
+		// regex: RE2, full match.
+		{"regex full", &networkingv1alpha3.HTTPMatchRequest{Uri: regex("/api/v[0-9]+/products")}, req("/api/v1/products"), true},
+		{"regex partial", &networkingv1alpha3.HTTPMatchRequest{Uri: regex("/api")}, req("/api/v1/products"), false},
+		// headers: value match, {} = present; withoutHeaders {} = absent.
+		{"header exact", &networkingv1alpha3.HTTPMatchRequest{Headers: map[string]*networkingv1alpha3.StringMatch{"end-user": exact("jason")}}, req("/", "End-User", "jason"), true},
+		{"header exact other", &networkingv1alpha3.HTTPMatchRequest{Headers: map[string]*networkingv1alpha3.StringMatch{"end-user": exact("jason")}}, req("/", "end-user", "bob"), false},
+		{"header missing", &networkingv1alpha3.HTTPMatchRequest{Headers: map[string]*networkingv1alpha3.StringMatch{"end-user": exact("jason")}}, req("/"), false},
+		{"header present", &networkingv1alpha3.HTTPMatchRequest{Headers: map[string]*networkingv1alpha3.StringMatch{"x": {}}}, req("/", "x", "1"), true},
+		{"header prefix", &networkingv1alpha3.HTTPMatchRequest{Headers: map[string]*networkingv1alpha3.StringMatch{"x": prefix("ab")}}, req("/", "x", "abc"), true},
+		{"without absent", &networkingv1alpha3.HTTPMatchRequest{WithoutHeaders: map[string]*networkingv1alpha3.StringMatch{"x": {}}}, req("/"), true},
+		{"without present", &networkingv1alpha3.HTTPMatchRequest{WithoutHeaders: map[string]*networkingv1alpha3.StringMatch{"x": {}}}, req("/", "x", "1"), false},
+		{"without value other", &networkingv1alpha3.HTTPMatchRequest{WithoutHeaders: map[string]*networkingv1alpha3.StringMatch{"x": exact("a")}}, req("/", "x", "b"), true},
+		{"method", &networkingv1alpha3.HTTPMatchRequest{Method: exact("POST")}, req("/"), false},
+		{"port", &networkingv1alpha3.HTTPMatchRequest{Port: 443}, req("/"), false},
+		{"port same", &networkingv1alpha3.HTTPMatchRequest{Port: 80}, req("/"), true},
+		{"sourceLabels", &networkingv1alpha3.HTTPMatchRequest{SourceLabels: map[string]string{"istio": "ingressgateway"}}, req("/"), true},
+		{"sourceLabels other", &networkingv1alpha3.HTTPMatchRequest{SourceLabels: map[string]string{"app": "reviews"}}, req("/"), false},
+		{"gateways other", &networkingv1alpha3.HTTPMatchRequest{Gateways: []string{"mesh"}}, req("/"), false},
+		{"query exact", &networkingv1alpha3.HTTPMatchRequest{QueryParams: map[string]*networkingv1alpha3.StringMatch{"u": exact("normal")}}, req("/p?u=normal"), true},
+		{"query other", &networkingv1alpha3.HTTPMatchRequest{QueryParams: map[string]*networkingv1alpha3.StringMatch{"u": exact("normal")}}, req("/p?u=test"), false},
+		{"query missing", &networkingv1alpha3.HTTPMatchRequest{QueryParams: map[string]*networkingv1alpha3.StringMatch{"u": exact("normal")}}, req("/p"), false},
+	}
+	for _, tt := range tests {
+		got, err := Matches(tt.m, v, gw, tt.req)
+		if err != nil {
+			t.Errorf("%s: %v", tt.name, err)
+		}
+		if got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestFirstRouteWins(t *testing.T) {
+	gw := Proxy{Namespace: "ns", Router: true, Gateways: []string{"ns/gw"}}
+	v := vs("ns", "vs", 1, []string{"*"}, []string{"gw"},
+		route("exact", &networkingv1alpha3.HTTPMatchRequest{Uri: exact("/productpage")}),
+		route("prefix", &networkingv1alpha3.HTTPMatchRequest{Uri: prefix("/")}),
+		route("never", &networkingv1alpha3.HTTPMatchRequest{Uri: prefix("/productpage")}))
+	c := VirtualServicesFor([]*networkingv1.VirtualService{v}, gw, "x")
+	for path, want := range map[string]string{"/productpage": "exact", "/productpage/": "prefix", "/": "prefix"} {
+		s, err := FirstRoute(c, gw, Request{Host: "x", Port: 80, Path: path})
+		if err != nil || s == nil || s.Route.Name != want {
+			t.Errorf("%s: %+v %v, want %s", path, s, err, want)
+		}
+	}
+}

@@ -1,0 +1,211 @@
+// Package trace follows one HTTP request from a proxy twice: through the
+// Istio configuration (the VirtualServices, DestinationRules, services and
+// endpoints istiod would read, and the priorities it would assign), and
+// through what the proxy holds (its listeners, route configurations,
+// clusters and EDS), then says whether both agree. A proxy that is stale or
+// that rejected an update shows as a difference.
+package trace
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/locality"
+)
+
+// Request is the HTTP request traced.
+type Request struct {
+	URL    string
+	Scheme string
+	// Host is the URL's host, as written.
+	Host string
+	// Port is the URL's port, or 80 (443 for https).
+	Port      uint32
+	PortGiven bool
+	// Path is the path and query.
+	Path    string
+	Method  string
+	Headers map[string]string
+}
+
+// Authority is the Host header the request carries.
+func (r Request) Authority() string {
+	if r.PortGiven {
+		return r.Host + ":" + strconv.Itoa(int(r.Port))
+	}
+	return r.Host
+}
+
+// ParseRequest reads the URL (http://HOST[:PORT]/PATH[?QUERY]), the
+// method and "Name: value" headers.
+func ParseRequest(raw, method string, headers []string) (Request, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return Request{}, fmt.Errorf("invalid URL %q: %s", raw, unwrapURLError(err))
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return Request{}, fmt.Errorf("invalid URL %q: use http://HOST[:PORT]/PATH", raw)
+	}
+	if u.Hostname() == "" {
+		return Request{}, fmt.Errorf("invalid URL %q: no host", raw)
+	}
+	if u.User != nil || u.Fragment != "" {
+		return Request{}, fmt.Errorf("invalid URL %q: no user or fragment in a traced URL", raw)
+	}
+	r := Request{URL: raw, Scheme: u.Scheme, Host: strings.ToLower(u.Hostname()), Port: 80, Method: strings.ToUpper(method), Headers: map[string]string{}}
+	if u.Scheme == "https" {
+		r.Port = 443
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.ParseUint(p, 10, 16)
+		if err != nil || n == 0 {
+			return Request{}, fmt.Errorf("invalid URL %q: port %q", raw, p)
+		}
+		r.Port, r.PortGiven = uint32(n), true
+	}
+	r.Path = u.EscapedPath()
+	if r.Path == "" {
+		r.Path = "/"
+	}
+	if u.RawQuery != "" {
+		r.Path += "?" + u.RawQuery
+	}
+	if r.Method == "" {
+		r.Method = "GET"
+	}
+	for _, h := range headers {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+			return Request{}, fmt.Errorf("invalid header %q: use -H 'Name: value'", h)
+		}
+		r.Headers[strings.ToLower(name)] = strings.TrimSpace(value)
+	}
+	return r, nil
+}
+
+func unwrapURLError(err error) string {
+	if ue, ok := err.(*url.Error); ok {
+		return ue.Err.Error()
+	}
+	return err.Error()
+}
+
+// Source is the proxy the request leaves from.
+type Source struct {
+	// Kind is "sidecar" or "gateway".
+	Kind      string
+	Namespace string
+	Name      string
+	Locality  locality.Locality
+	Labels    map[string]string
+	// Cluster is the Istio cluster of the proxy when known.
+	Cluster string
+	Network string
+}
+
+// String names the source as the outputs show it.
+func (s Source) String() string {
+	out := s.Kind + " " + s.Namespace + "/" + s.Name
+	if l := s.Locality.String(); l != "" {
+		out += " (" + l + ")"
+	}
+	return out
+}
+
+// Endpoint is one endpoint of a destination.
+type Endpoint struct {
+	Address  string `json:"address"`
+	Port     uint32 `json:"port"`
+	Locality string `json:"locality"`
+	Priority uint32 `json:"priority"`
+	Weight   uint32 `json:"weight"`
+	Health   string `json:"health,omitempty"`
+}
+
+func (e Endpoint) hostPort() string {
+	if strings.Contains(e.Address, ":") {
+		return "[" + e.Address + "]:" + strconv.Itoa(int(e.Port))
+	}
+	return e.Address + ":" + strconv.Itoa(int(e.Port))
+}
+
+// Destination is one destination of the route, with its Envoy cluster and
+// endpoints.
+type Destination struct {
+	Host         string     `json:"host"`
+	Subset       string     `json:"subset"`
+	Port         uint32     `json:"port"`
+	Weight       uint32     `json:"weight"`
+	EnvoyCluster string     `json:"envoyCluster"`
+	Endpoints    []Endpoint `json:"endpoints"`
+	// DestinationRule (NS/NAME) in scope, and the ServiceEntry or Service
+	// the host is, on the configuration side; the DestinationRule the
+	// cluster's metadata names on the proxy side.
+	DestinationRule string `json:"destinationRule,omitempty"`
+	Service         string `json:"service,omitempty"`
+}
+
+// Trace is one side of a trace.
+type Trace struct {
+	Routed bool `json:"routed"`
+	// Reason says what happened: routed, a redirect, a direct response, or
+	// why the request is not routed.
+	Reason         string        `json:"reason"`
+	VirtualService string        `json:"virtualService"`
+	Route          string        `json:"route"`
+	Destinations   []Destination `json:"destinations"`
+	// Steps the proxy side went through.
+	Listener    string `json:"listener,omitempty"`
+	RouteConfig string `json:"routeConfig,omitempty"`
+	VirtualHost string `json:"virtualHost,omitempty"`
+	// Rewrite, Fault and Action describe what the route does besides
+	// forwarding.
+	Rewrite string `json:"rewrite,omitempty"`
+	Fault   string `json:"fault,omitempty"`
+	// Notes are what the trace could not evaluate.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Result is the trace of one context.
+type Result struct {
+	Context     string   `json:"context"`
+	Source      string   `json:"source"`
+	Config      *Trace   `json:"config"`
+	Proxy       *Trace   `json:"proxy"`
+	Agree       bool     `json:"agree"`
+	Differences []string `json:"differences"`
+	// Error is why this context could not be traced.
+	Error string `json:"error,omitempty"`
+}
+
+// Routed tells whether the request is routed and both sides agree.
+func (r *Result) Routed() bool {
+	if r.Error != "" {
+		return false
+	}
+	for _, t := range []*Trace{r.Config, r.Proxy} {
+		if t != nil && !t.Routed {
+			return false
+		}
+	}
+	return r.Agree
+}
+
+// sortEndpoints orders endpoints by priority, then locality, then
+// address:port, as istiod orders them.
+func sortEndpoints(eps []Endpoint) {
+	sort.SliceStable(eps, func(i, j int) bool {
+		a, b := eps[i], eps[j]
+		if a.Priority != b.Priority {
+			return a.Priority < b.Priority
+		}
+		if a.Locality != b.Locality {
+			return a.Locality < b.Locality
+		}
+		return a.hostPort() < b.hostPort()
+	})
+}
