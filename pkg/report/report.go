@@ -43,9 +43,11 @@ type TraceRequest struct {
 }
 
 // TraceSection is the hook of the trace of a URL: it writes the body of
-// the report's Trace section (Markdown). It is nil in a build without the
-// trace feature, and the section then says so; the trace package sets it
-// when it is built in.
+// the report's Trace section (Markdown). While it is nil the section says
+// the trace is not available. It is meant to be set where pkg/trace can be
+// imported (pkg/cmd/report), from the request: with a bundle,
+// Bundle.MeshConfigs for the configuration and the saved proxies
+// (Bundle.ProxySource) for the proxy side, as kubectl vd trace does live.
 var TraceSection func(ctx context.Context, w io.Writer, req TraceRequest) error
 
 // TraceUnavailable is the Trace section of a build without the trace
