@@ -44,10 +44,8 @@ type TraceRequest struct {
 
 // TraceSection is the hook of the trace of a URL: it writes the body of
 // the report's Trace section (Markdown). While it is nil the section says
-// the trace is not available. It is meant to be set where pkg/trace can be
-// imported (pkg/cmd/report), from the request: with a bundle,
-// Bundle.MeshConfigs for the configuration and the saved proxies
-// (Bundle.ProxySource) for the proxy side, as kubectl vd trace does live.
+// the trace is not available. pkg/cmd/report sets it (pkg/trace on the
+// bundle's mesh configuration and saved proxies).
 var TraceSection func(ctx context.Context, w io.Writer, req TraceRequest) error
 
 // TraceUnavailable is the Trace section of a build without the trace

@@ -592,6 +592,21 @@ func TestBundleWithIstiodProxies(t *testing.T) {
 		}
 	}
 
+	// The report's trace of a URL, from the proxies the bundle saved, is
+	// what kubectl vd trace prints live from those proxies.
+	withTrace, stderr, code := m.vd(t, "report", "productpage", "--bundle", file, "--url", "http://productpage.global:9080/")
+	if code != 0 || stderr != "" {
+		t.Fatalf("report --url: exit %d, stderr %q", code, stderr)
+	}
+	liveTrace, stderr, code := m.vd(t, "trace", "http://productpage.global:9080/", "--from", "productpage-v1-a", "-n", frontends, "--context", "cluster1,cluster2", "-o", "markdown")
+	if code != 0 || stderr != "" {
+		t.Fatalf("trace: exit %d, stderr %q", code, stderr)
+	}
+	section := "## Trace of http://productpage.global:9080/\n\n"
+	if i := strings.Index(withTrace, section); i < 0 || withTrace[i+len(section):] != liveTrace {
+		t.Errorf("report's trace section:\n%s\nlive trace:\n%s", withTrace[max(i, 0):], liveTrace)
+	}
+
 	// The proxy of one context, named as it was saved.
 	live := m.vdOK(t, "endpoints", "productpage-v1-a", "-n", frontends, "--context", "cluster2")
 	offline, stderr, code := m.vd(t, "endpoints", "pod/productpage-v1-a", "--bundle", file, "--context", "cluster2")
