@@ -39,7 +39,8 @@ issue or a pull request:
   Chain         explain's Mermaid diagram of the chain
   Endpoints     per proxy saved in the bundle (kubectl vd bundle --proxy), the endpoints of
                 the chain's hosts with locality, priority and weight
-  Trace         with --url, the trace of that URL (when the build has the trace command)
+  Trace         with --url and --bundle, kubectl vd trace's trace of that URL from the first
+                proxy the bundle saved in each context
 
 The objects are read from the selected contexts (as a bundle held in memory), from a bundle
 (--bundle FILE), or from files (-f, as find -f and explain -f read them).
