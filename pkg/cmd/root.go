@@ -22,6 +22,7 @@ import (
 	"k8s.io/klog/v2"
 	"k8s.io/klog/v2/textlogger"
 
+	cmdbundle "github.com/kubectl-vd/kubectl-vd/pkg/cmd/bundle"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/clusters"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/completion"
@@ -31,6 +32,7 @@ import (
 	cmdexplain "github.com/kubectl-vd/kubectl-vd/pkg/cmd/explain"
 	cmdfailover "github.com/kubectl-vd/kubectl-vd/pkg/cmd/failover"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/find"
+	cmdreport "github.com/kubectl-vd/kubectl-vd/pkg/cmd/report"
 	cmdtrace "github.com/kubectl-vd/kubectl-vd/pkg/cmd/trace"
 	cmdversion "github.com/kubectl-vd/kubectl-vd/pkg/cmd/version"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -71,6 +73,8 @@ or policy, across one or many clusters, down to the Envoy clusters and endpoints
 		cmddrift.NewCmdDrift(streams),
 		clusters.NewCmdClusters(streams),
 		endpoints.NewCmdEndpoints(streams),
+		cmdbundle.NewCmdBundle(streams),
+		cmdreport.NewCmdReport(streams),
 		cmdtrace.NewCmdTrace(streams),
 		completion.NewCmdCompletion(streams),
 		cmdversion.NewCmdVersion(streams),

@@ -235,7 +235,7 @@ func shellComplete(t *testing.T, env []string, shell, setup, line string) []stri
 // zsh and fish scripts complete `kubectl-vd ...` too.
 func TestCompletionZshAndFish(t *testing.T) {
 	env := completionEnv(t)
-	subcommands := []string{"clusters", "completion", "diff", "drift", "endpoints", "explain", "failover", "find", "help", "trace", "version"}
+	subcommands := []string{"bundle", "clusters", "completion", "diff", "drift", "endpoints", "explain", "failover", "find", "help", "report", "trace", "version"}
 	contexts := []string{"cluster1", "cluster1-limited", "cluster2", "cluster2-limited", "cluster3", "cluster3-limited", "dead"}
 	namespaces := []string{"bookinfo-backends", "bookinfo-frontends", "bookinfo-staging"}
 	setups := map[string]map[string]string{

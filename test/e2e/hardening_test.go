@@ -360,6 +360,8 @@ func TestCtrlCEndsEveryCommand(t *testing.T) {
 		{"diff", "productpage", "-n", "bookinfo-frontends", "--context", "cluster1"},
 		{"explain", "productpage", "-n", "bookinfo-frontends"},
 		{"clusters", "deploy/productpage-v1", "-n", envoyNS},
+		{"bundle", "productpage", "-n", "bookinfo-frontends", "-o", "-"},
+		{"report", "productpage", "-n", "bookinfo-frontends"},
 	} {
 		t.Run(args[0], func(t *testing.T) {
 			cmd := exec.Command(vdBinary, append(append([]string{"--kubeconfig", kubeconfig}, args...), "--context", "slow", "--request-timeout", "60s")...)

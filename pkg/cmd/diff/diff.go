@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	engine "github.com/kubectl-vd/kubectl-vd/pkg/diff"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -62,6 +63,9 @@ type Options struct {
 	Brief        bool
 	Output       string
 	Color        string
+	Bundle       bundlecmd.Flag
+
+	bundle *bundlecmd.Source
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
@@ -146,6 +150,7 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.BoolVarP(&o.Brief, "brief", "q", false, "Print the summary only")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: json (the changed fields of every object), markdown (tables to paste into an issue)")
 	f.StringVar(&o.Color, "color", o.Color, "Colour the diff: auto (on a terminal unless NO_COLOR is set), always or never")
+	o.Bundle.AddTo(cmd)
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
@@ -185,7 +190,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(o.Filenames) > 0 {
+	if o.Bundle.Given() {
+		if o.AllResources {
+			return cmdutil.UsageErrorf("--all-resources reads live clusters: a bundle holds the Istio resources")
+		}
+		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+			return err
+		}
+		o.contexts = o.bundle.Contexts
+	} else if len(o.Filenames) > 0 {
 		if o.From != "" {
 			return errors.New("--from and -f cannot be used together: --from compares a snapshot with a live context, -f compares files")
 		}
@@ -206,6 +219,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
 		o.Namespace = *o.Flags.Namespace
+	} else if o.bundle != nil {
+		o.Namespace = o.bundle.Namespace
 	} else if len(o.Filenames) > 0 {
 		o.Namespace = "default"
 	} else if o.Namespace, err = o.Flags.DefaultNamespace(o.contexts); err != nil {
@@ -359,7 +374,12 @@ func (o *Options) sides(ctx context.Context) (a, b engine.Side, warnings []strin
 // live reads the selected contexts concurrently. A context that cannot be
 // read at all is an error; parts that could not be read are warnings.
 func (o *Options) live(ctx context.Context) ([]engine.Side, []string, error) {
-	results := source.TranslationsOf(ctx, o.Flags, o.contexts, o.query)
+	var results []source.ContextResult
+	if o.bundle != nil {
+		results = o.bundle.Translations(o.contexts, o.query)
+	} else {
+		results = source.TranslationsOf(ctx, o.Flags, o.contexts, o.query)
+	}
 	if err := source.UnknownResources(results, o.Resources); err != nil {
 		return nil, nil, err
 	}

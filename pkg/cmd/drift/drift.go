@@ -21,6 +21,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/drift"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy"
@@ -65,7 +66,9 @@ type Options struct {
 	AdminPort      int
 	TrustDomain    string
 	Output         string
+	Bundle         bundlecmd.Flag
 
+	bundle   *bundlecmd.Source
 	target   admin.Target
 	contexts []string
 
@@ -132,6 +135,7 @@ Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2
 	f.IntVar(&o.AdminPort, "proxy-admin-port", o.AdminPort, "Envoy admin port of the proxies")
 	f.StringVar(&o.TrustDomain, "trust-domain", "", "Trust domain of the expected SPIFFE identities (default: the cluster's name)")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json or markdown")
+	o.Bundle.AddTo(cmd)
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
 	// The pods of -n (the proxy is not the command's argument: the
@@ -188,6 +192,11 @@ func (o *Options) Complete(args []string) error {
 		if err := source.CheckPaths(append(append([]string{}, o.Filenames...), o.Dumps...)); err != nil {
 			return err
 		}
+	} else if o.Bundle.Given() {
+		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+			return err
+		}
+		o.contexts = o.bundle.Contexts
 	} else {
 		if len(o.Filenames) > 0 {
 			return cmdutil.UsageErrorf("-f goes with --dump: live proxies are compared with their cluster's translation")
@@ -202,6 +211,8 @@ func (o *Options) Complete(args []string) error {
 	switch {
 	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
 		o.Namespace = *o.Flags.Namespace
+	case o.bundle != nil:
+		o.Namespace = o.bundle.Namespace
 	case len(o.Dumps) > 0:
 		o.Namespace = "default"
 	default:
@@ -544,7 +555,12 @@ func (o *Options) live(ctx context.Context) ([]drift.ProxyResult, []string, erro
 	if o.ProxyNamespace != o.Namespace {
 		namespaces = append(namespaces, o.ProxyNamespace)
 	}
-	res := source.MeshConfigs(ctx, o.Flags, o.contexts, namespaces)
+	var res []source.ContextResult
+	if o.bundle != nil {
+		res = o.bundle.MeshConfigs(o.contexts)
+	} else {
+		res = source.MeshConfigs(ctx, o.Flags, o.contexts, namespaces)
+	}
 	byContext := map[string][]source.Object{}
 	errs := map[string]error{}
 	var order []string
@@ -610,11 +626,20 @@ func (o *Options) live(ctx context.Context) ([]drift.ProxyResult, []string, erro
 }
 
 func (o *Options) liveProxy(ctx context.Context, d *contextData, pod string) drift.ProxyResult {
-	c, err := o.Flags.Cluster(d.name)
-	if err != nil {
-		return drift.ProxyResult{Context: d.name, Proxy: drift.Proxy{Namespace: o.ProxyNamespace, Name: pod}, Error: err.Error()}
+	var src admin.Source
+	if o.bundle != nil {
+		saved, err := o.bundle.FindProxy(d.name, o.ProxyNamespace, admin.Target{Kind: "pod", Name: pod})
+		if err != nil {
+			return drift.ProxyResult{Context: d.name, Proxy: drift.Proxy{Namespace: o.ProxyNamespace, Name: pod}, Error: err.Error()}
+		}
+		src = o.bundle.ProxySource(saved)
+	} else {
+		c, err := o.Flags.Cluster(d.name)
+		if err != nil {
+			return drift.ProxyResult{Context: d.name, Proxy: drift.Proxy{Namespace: o.ProxyNamespace, Name: pod}, Error: err.Error()}
+		}
+		src = &admin.Pod{Cluster: c, Namespace: o.ProxyNamespace, Name: pod, AdminPort: o.AdminPort}
 	}
-	src := &admin.Pod{Cluster: c, Namespace: o.ProxyNamespace, Name: pod, AdminPort: o.AdminPort}
 	defer src.Close()
 	dump, err := src.ConfigDump(ctx, dumpPath, envoy.ReadOptions{ClusterJSON: true, Endpoints: true, Node: true, Keep: drift.KeepHosts(d.hosts)})
 	if err != nil {
@@ -627,6 +652,14 @@ func (o *Options) liveProxy(ctx context.Context, d *contextData, pod string) dri
 // deployment's first ready pod) or every running pod -l selects.
 func (o *Options) selectPods(ctx context.Context, d *contextData) ([]string, error) {
 	if o.target.Selector == "" {
+		if o.target.Kind == "deployment" && o.bundle != nil {
+			// The pod the bundle saved for the deployment.
+			saved, err := o.bundle.FindProxy(d.name, o.ProxyNamespace, o.target)
+			if err != nil {
+				return nil, err
+			}
+			return []string{saved.Pod}, nil
+		}
 		if o.target.Kind == "deployment" {
 			c, err := o.Flags.Cluster(d.name)
 			if err != nil {
@@ -655,6 +688,19 @@ func (o *Options) selectPods(ctx context.Context, d *contextData) ([]string, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("no running pod in namespace %s matches %s", o.ProxyNamespace, o.target.Selector)
+	}
+	if o.bundle != nil {
+		// Of those, the proxies the bundle saved.
+		var saved []string
+		for _, p := range out {
+			if _, err := o.bundle.FindProxy(d.name, o.ProxyNamespace, admin.Target{Kind: "pod", Name: p}); err == nil {
+				saved = append(saved, p)
+			}
+		}
+		if len(saved) == 0 {
+			return nil, fmt.Errorf("bundle %s holds no proxy of the pods %s selects in namespace %s", o.Bundle.Path, o.target.Selector, o.ProxyNamespace)
+		}
+		out = saved
 	}
 	return out, nil
 }

@@ -20,6 +20,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
 	"github.com/kubectl-vd/kubectl-vd/pkg/explain/render"
@@ -69,6 +70,9 @@ type Options struct {
 	Color            string
 	Suppress         []string
 	AllNamespaces    bool
+	Bundle           bundlecmd.Flag
+
+	bundle *bundlecmd.Source
 
 	// IsTerminal tells whether a writer is a terminal (colour in auto mode);
 	// Getenv reads NO_COLOR. Tests replace both.
@@ -155,6 +159,7 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	f.BoolVarP(&o.AllNamespaces, "all-namespaces", "A", false, "Without NAME: explain the VirtualDestinations of every namespace")
 	f.StringArrayVar(&o.Suppress, "suppress", nil, "Do not report findings of CODE (VD, IST or KIA code), or only those naming KIND/NAMESPACE/NAME (* wildcards): CODE or CODE=KIND/NAMESPACE/NAME; repeatable. The annotation "+explain.SuppressAnnotation+`: "CODE,CODE" on an object does the same for the findings naming it`)
 	f.StringVar(&o.Color, "color", o.Color, "Colour the text: auto (on a terminal unless NO_COLOR is set), always or never")
+	o.Bundle.AddTo(cmd)
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
@@ -201,7 +206,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		return cmdutil.UsageErrorf("explain takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
 	var err error
-	if len(o.Filenames) > 0 {
+	if o.Bundle.Given() {
+		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+			return err
+		}
+		if !o.bundle.HoldsKind(model.KindVirtualDestination) {
+			return fmt.Errorf("bundle %s holds the translations of %s parents only (taken with --kind): explain reads a VirtualDestination's", o.Bundle.Path, strings.Join(o.bundle.Manifest.Parent.Kinds, ", "))
+		}
+		o.contexts = o.bundle.Contexts
+	} else if len(o.Filenames) > 0 {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
@@ -222,6 +235,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		o.Namespace = ""
 	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
 		o.Namespace = *o.Flags.Namespace
+	case o.bundle != nil:
+		o.Namespace = o.bundle.Namespace
 	case len(o.Filenames) > 0:
 		o.Namespace = "default"
 	default:
@@ -291,6 +306,9 @@ func (o *Options) Run(ctx context.Context) error {
 		if in, elsewhere, err = o.fromFiles(); err != nil {
 			return err
 		}
+	} else if o.bundle != nil {
+		in, problems, warnings = o.bundle.ExplainInput(o.contexts, o.Name, o.Namespace)
+		elsewhere = otherNamespaces(in.Objects, o.Name, o.Namespace)
 	} else {
 		in, problems, warnings = o.fromContexts(ctx)
 		if ctx.Err() != nil {

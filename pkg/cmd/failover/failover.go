@@ -17,6 +17,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
 	"github.com/kubectl-vd/kubectl-vd/pkg/failover"
@@ -60,7 +61,9 @@ type Options struct {
 	DownLocality  []string
 	Eject         []string
 	Output        string
+	Bundle        bundlecmd.Flag
 
+	bundle   *bundlecmd.Source
 	target   admin.Target
 	source   locality.Locality
 	failures []failover.Failure
@@ -132,6 +135,7 @@ unreachable context: the others are still shown).`,
 	f.StringArrayVar(&o.DownLocality, "down-locality", nil, "Scenario: the endpoints in this region[/zone[/subzone]] fail; repeatable")
 	f.StringArrayVar(&o.Eject, "eject", nil, "Scenario: the endpoint ADDRESS:PORT (or pod/NAME:PORT) fails and outlier detection ejects it; repeatable")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json or markdown")
+	o.Bundle.AddTo(cmd)
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
@@ -169,7 +173,12 @@ func (o *Options) Complete(args []string) error {
 		return cmdutil.UsageErrorf("failover takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
 	}
 	var err error
-	if len(o.Filenames) > 0 {
+	if o.Bundle.Given() {
+		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+			return err
+		}
+		o.contexts = o.bundle.Contexts
+	} else if len(o.Filenames) > 0 {
 		if o.Flags.AllContexts {
 			return cmdutil.UsageErrorf("--all-contexts reads live clusters: with -f, pick contexts of the files with --context")
 		}
@@ -188,6 +197,8 @@ func (o *Options) Complete(args []string) error {
 	switch {
 	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
 		o.Namespace = *o.Flags.Namespace
+	case o.bundle != nil:
+		o.Namespace = o.bundle.Namespace
 	case len(o.Filenames) > 0:
 		o.Namespace = "default"
 	default:

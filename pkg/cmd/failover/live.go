@@ -18,7 +18,12 @@ func (o *Options) fromContexts(ctx context.Context) ([]*world, error) {
 	if o.FromNamespace != o.Namespace {
 		namespaces = append(namespaces, o.FromNamespace)
 	}
-	results := source.MeshConfigs(ctx, o.Flags, o.contexts, namespaces)
+	var results []source.ContextResult
+	if o.bundle != nil {
+		results = o.bundle.MeshConfigs(o.contexts)
+	} else {
+		results = source.MeshConfigs(ctx, o.Flags, o.contexts, namespaces)
+	}
 	worlds := make([]*world, len(results))
 	for i, r := range results {
 		w := &world{Context: r.Context, Objects: r.Objects}
@@ -32,7 +37,15 @@ func (o *Options) fromContexts(ctx context.Context) ([]*world, error) {
 			// miss endpoints, so the run ends with exit status 2.
 			w.Gaps = append(w.Gaps, source.Describe(g))
 		}
-		if o.From != "" && o.target.Kind == "deployment" {
+		if o.From != "" && o.target.Kind == "deployment" && o.bundle != nil {
+			// The pod the bundle saved for the deployment.
+			p, err := o.bundle.FindProxy(r.Context, o.FromNamespace, o.target)
+			if err != nil {
+				w.Err = notFoundError{err.Error()}
+				continue
+			}
+			w.Pod = p.Pod
+		} else if o.From != "" && o.target.Kind == "deployment" {
 			c, err := o.Flags.Cluster(r.Context)
 			if err != nil {
 				w.Err = err

@@ -19,6 +19,7 @@ import (
 	cliprinters "k8s.io/cli-runtime/pkg/printers"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
 	"github.com/kubectl-vd/kubectl-vd/pkg/printers"
@@ -62,8 +63,10 @@ type Options struct {
 	PrintFlags *genericclioptions.PrintFlags
 	NoHeaders  bool
 	Watch      bool
+	Bundle     bundlecmd.Flag
 
 	// Completed state.
+	bundle   *bundlecmd.Source
 	query    source.Query
 	contexts []string                    // live contexts
 	picks    []string                    // contexts picked in files with --context
@@ -132,6 +135,7 @@ the last.`,
 	o.PrintFlags.TemplatePrinterFlags.AddFlags(cmd)
 	cmd.Flags().BoolVar(&o.NoHeaders, "no-headers", false, "Do not print table headers")
 	cmd.Flags().BoolVarP(&o.Watch, "watch", "w", false, "After the listing, stream changes to translated objects until interrupted")
+	o.Bundle.AddTo(cmd)
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
@@ -161,7 +165,15 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err := o.validateOutput(); err != nil {
 		return cmdutil.Usage(err)
 	}
-	if len(o.Filenames) == 0 {
+	if o.Bundle.Given() {
+		if o.AllResources {
+			return cmdutil.UsageErrorf("--all-resources reads live clusters: a bundle holds the Istio resources")
+		}
+		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+			return err
+		}
+		o.contexts, o.Now = o.bundle.Contexts, o.bundle.Now
+	} else if len(o.Filenames) == 0 {
 		if err := o.Flags.ValidateTimeout(); err != nil {
 			return err
 		}
@@ -179,6 +191,8 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	}
 	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
 		o.Namespace = *o.Flags.Namespace
+	} else if o.bundle != nil {
+		o.Namespace = o.bundle.Namespace
 	} else if !o.AllNamespaces {
 		if len(o.Filenames) > 0 {
 			o.Namespace = "default"
@@ -223,6 +237,9 @@ func (o *Options) Validate() error {
 	}
 	if o.Watch && len(o.Filenames) > 0 {
 		return errors.New("--watch reads live clusters: it cannot be used with -f")
+	}
+	if o.Watch && o.bundle != nil {
+		return errors.New("--watch reads live clusters: it cannot be used with --bundle")
 	}
 	if o.Watch && o.Name == "" {
 		return errors.New("--watch needs a parent NAME")
@@ -290,6 +307,13 @@ func (o *Options) Run(ctx context.Context) error {
 func (o *Options) lookup(ctx context.Context) ([]source.ContextResult, error) {
 	if len(o.Filenames) > 0 {
 		return o.readFiles()
+	}
+	if o.bundle != nil {
+		results := o.bundle.Translations(o.contexts, o.query)
+		if err := source.UnknownResources(results, o.Resources); err != nil {
+			return nil, err
+		}
+		return results, nil
 	}
 	tables := o.Output == "" || o.Output == "wide" || o.Output == "tree" || o.Output == "markdown" || o.Name == ""
 	results := source.TranslationsOf(ctx, o.Flags, o.contexts, o.query, source.Options{Tables: tables})
@@ -388,7 +412,8 @@ func (o *Options) print(results []source.ContextResult) error {
 		return nil
 	}
 	opts := printers.TableOptions{Wide: o.Output == "wide", NoHeaders: o.NoHeaders, Markdown: o.Output == "markdown"}
-	if len(o.Filenames) > 0 {
+	if len(o.Filenames) > 0 || o.bundle != nil {
+		// Ages as of the bundle's capture time, as they read live.
 		return printers.ObjectTables(w, objs, opts, metav1.NewTime(o.Now()))
 	}
 	return printers.Tables(w, results, opts)

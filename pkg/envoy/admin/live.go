@@ -321,3 +321,15 @@ func (s *errorSink) last() string {
 	}
 	return ""
 }
+
+// Fetch returns the body of GET /path as the proxy answered it, for
+// callers that save answers (bundles) rather than decode them.
+func (p *Pod) Fetch(ctx context.Context, path string) ([]byte, error) {
+	var body []byte
+	err := p.get(ctx, path, func(r io.Reader) error {
+		var err error
+		body, err = io.ReadAll(r)
+		return err
+	})
+	return body, err
+}

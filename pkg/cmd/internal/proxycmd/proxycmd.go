@@ -16,6 +16,7 @@ import (
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
+	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/bundlecmd"
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/internal/complete"
 	"github.com/kubectl-vd/kubectl-vd/pkg/envoy/admin"
 	"github.com/kubectl-vd/kubectl-vd/pkg/kube"
@@ -32,8 +33,11 @@ type Options struct {
 	VD           string
 	VDNamespace  string
 	Translations []string
+	Bundle       bundlecmd.Flag
 
 	// Set by Complete.
+	bundle   *bundlecmd.Source
+	proxyNS  string // the proxy's namespace in the bundle, "" for any
 	Target   admin.Target
 	contexts []string
 	// vdNamespace is the VirtualDestination's namespace when known before
@@ -58,6 +62,7 @@ func (o *Options) AddFlags(cmd *cobra.Command, what string) {
 	fs.StringVar(&o.VD, "vd", "", "Keep only what belongs to the hosts of this VirtualDestination (read from its ServiceEntries)")
 	fs.StringVar(&o.VDNamespace, "vd-namespace", "", "Namespace of the --vd VirtualDestination (default: the pod's namespace, or default with -f)")
 	fs.StringSliceVar(&o.Translations, "translations", nil, "With -f and --vd: files (find -o yaml snapshots) holding the VirtualDestination's ServiceEntries")
+	o.Bundle.AddTo(cmd)
 	cmd.ValidArgsFunction = complete.Pods(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
 	_ = cmd.RegisterFlagCompletionFunc("vd", complete.ParentNames(o.Flags))
@@ -75,6 +80,9 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 	arg := ""
 	if len(args) == 1 {
 		arg = args[0]
+	}
+	if o.Bundle.Given() {
+		return o.completeBundle(cmdName, arg)
 	}
 	if o.Offline() {
 		if arg != "" || o.Selector != "" {
@@ -181,6 +189,14 @@ func (o *Options) ContextColumn() bool { return len(o.contexts) > 1 }
 func (o *Options) Run(ctx context.Context, fn func(ctx context.Context, p Proxy) (any, error)) []Result {
 	if ctx == nil {
 		ctx = context.Background()
+	}
+	if o.bundle != nil {
+		results := make([]Result, len(o.contexts))
+		for i, name := range o.contexts {
+			v, err := o.runBundle(ctx, name, fn)
+			results[i] = Result{Context: name, Value: v, Err: err}
+		}
+		return results
 	}
 	if o.Offline() {
 		p := Proxy{Source: &admin.Files{Paths: o.Filenames, Stdin: o.In}}
@@ -317,4 +333,69 @@ func unstructuredStrings(obj map[string]any, fields ...string) ([]string, bool, 
 	}
 	sort.Strings(out)
 	return out, true, nil
+}
+
+// completeBundle resolves the proxy and the contexts in a bundle: the
+// contexts picked with --context, else those where the bundle holds the
+// proxy; the proxy's namespace is -n, else the one it was saved in.
+func (o *Options) completeBundle(cmdName, arg string) error {
+	if arg == "" && o.Selector == "" {
+		return cmdutil.UsageErrorf("%s needs a pod (NAME, pod/NAME, deploy/NAME) or -l SELECTOR saved in the bundle", cmdName)
+	}
+	if len(o.Translations) > 0 {
+		return errors.New("--translations is for -f; with --bundle, the ServiceEntries are read from the bundle")
+	}
+	t, err := admin.ParseTarget(arg, o.Selector)
+	if err != nil {
+		return err
+	}
+	o.Target = t
+	if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
+		return err
+	}
+	if o.Flags.Namespace != nil && *o.Flags.Namespace != "" {
+		o.proxyNS = *o.Flags.Namespace
+	}
+	o.contexts = o.bundle.Contexts
+	if len(o.Flags.ContextNames()) == 0 && !o.Flags.AllContexts {
+		o.contexts = o.bundle.ProxyContexts(o.proxyNS, t)
+		if len(o.contexts) == 0 {
+			where := ""
+			if o.proxyNS != "" {
+				where = " in namespace " + o.proxyNS
+			}
+			return cmdutil.Exit(bundlecmd.ExitBadBundle, fmt.Errorf("bundle %s holds no proxy %s%s", o.Bundle.Path, t, where))
+		}
+	}
+	o.vdNamespace = o.VDNamespace
+	return nil
+}
+
+// runBundle reads the proxy saved in one context of the bundle.
+func (o *Options) runBundle(ctx context.Context, name string, fn func(ctx context.Context, p Proxy) (any, error)) (any, error) {
+	if c, ok := o.bundle.Context(name); ok && c.Error != "" {
+		return nil, errors.New(c.Error)
+	}
+	saved, err := o.bundle.FindProxy(name, o.proxyNS, o.Target)
+	if err != nil {
+		return nil, err
+	}
+	p := Proxy{Context: name, Source: o.bundle.ProxySource(saved)}
+	if o.VD != "" {
+		vdns := o.vdNamespace
+		if vdns == "" {
+			vdns = saved.Namespace
+		}
+		matches := vdQuery(o.VD, vdns).Matcher()
+		var ses []source.Object
+		for _, obj := range o.bundle.Objects(name) {
+			if obj.Kind() == "ServiceEntry" && matches(obj) {
+				ses = append(ses, obj)
+			}
+		}
+		if p.Hosts = hostsOf(ses); len(p.Hosts) == 0 {
+			return nil, fmt.Errorf("no ServiceEntry translated from VirtualDestination %s/%s", vdns, o.VD)
+		}
+	}
+	return fn(ctx, p)
 }
