@@ -8,7 +8,6 @@ package routing
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -39,6 +38,9 @@ type Request struct {
 	// Host is the host of the URL, resolved to its FQDN when it is a short
 	// name of a service (ResolveHost).
 	Host string
+	// Authority is the Host header as sent: the host, with ":PORT" when
+	// the URL names a port ("" stands for Host).
+	Authority string
 	// Port is the port the request is sent to: the service port for a
 	// sidecar, the Gateway server's port for a gateway.
 	Port    uint32
@@ -320,7 +322,7 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 		path = path[:i]
 	}
 	if u := m.GetUri(); u != nil {
-		ok, err := uriMatch(u, path, m.GetIgnoreUriCase())
+		ok, err := uriMatch(u, vs, path, m.GetIgnoreUriCase())
 		if err != nil || !ok {
 			return false, err
 		}
@@ -342,7 +344,7 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 		if !present {
 			return false, nil
 		}
-		if isEmpty(sm) {
+		if presence(sm) {
 			continue
 		}
 		ok, err := StringMatches(sm, v, false)
@@ -352,12 +354,15 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 	}
 	for name, sm := range m.GetWithoutHeaders() {
 		v, present := header(req.Headers, name)
-		if !present {
+		if presence(sm) {
+			// present_match, inverted: the header must be absent.
+			if present {
+				return false, nil
+			}
 			continue
 		}
-		if isEmpty(sm) {
-			return false, nil
-		}
+		// istiod sets treat_missing_header_as_empty on the inverted value
+		// match: an absent header is compared as "".
 		ok, err := StringMatches(sm, v, false)
 		if err != nil {
 			return false, err
@@ -369,14 +374,14 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 	if len(m.GetQueryParams()) > 0 {
 		q := query(req.Path)
 		for name, sm := range m.GetQueryParams() {
-			vals, present := q[name]
+			v, present := q[name]
 			if !present {
 				return false, nil
 			}
-			if isEmpty(sm) {
+			if presence(sm) {
 				continue
 			}
-			ok, err := StringMatches(sm, vals[0], false)
+			ok, err := StringMatches(sm, v, false)
 			if err != nil || !ok {
 				return false, err
 			}
@@ -385,19 +390,37 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 	return true, nil
 }
 
-func authority(req Request) string { return req.Host }
+func authority(req Request) string {
+	if req.Authority != "" {
+		return req.Authority
+	}
+	return req.Host
+}
+
+// RouteSemanticsAnnotation marks the VirtualServices istiod makes of
+// Ingresses ("ingress") and Gateway API routes ("gateway"): only their uri
+// prefixes are path-separated.
+const RouteSemanticsAnnotation = "internal.istio.io/route-semantics"
 
 // uriMatch: exact and regex on the path without query; a prefix is a
-// plain string prefix, except that istiod turns a prefix ending in "/"
-// (other than "/") into Envoy's path_separated_prefix of the prefix without
-// it, which matches that path itself too.
-func uriMatch(u *networkingv1alpha3.StringMatch, path string, ignoreCase bool) (bool, error) {
-	if p, ok := u.GetMatchType().(*networkingv1alpha3.StringMatch_Prefix); ok && len(p.Prefix) > 1 && strings.HasSuffix(p.Prefix, "/") {
-		base := strings.TrimSuffix(p.Prefix, "/")
-		if ignoreCase {
-			path, base = strings.ToLower(path), strings.ToLower(base)
+// plain string prefix ("/api/" does not take "/api"), except in the
+// VirtualServices istiod makes of Ingresses and Gateway API routes, whose
+// prefixes other than "/" become Envoy's path_separated_prefix of the
+// prefix without its trailing "/" (taking that path itself too).
+// ignoreUriCase applies to exact and prefix only, as Envoy's
+// case_sensitive does not change safe_regex.
+func uriMatch(u *networkingv1alpha3.StringMatch, vs *networkingv1.VirtualService, path string, ignoreCase bool) (bool, error) {
+	switch t := u.GetMatchType().(type) {
+	case *networkingv1alpha3.StringMatch_Prefix:
+		if sem := vs.GetAnnotations()[RouteSemanticsAnnotation]; (sem == "ingress" || sem == "gateway") && t.Prefix != "/" {
+			base := strings.TrimSuffix(t.Prefix, "/")
+			if ignoreCase {
+				path, base = strings.ToLower(path), strings.ToLower(base)
+			}
+			return path == base || strings.HasPrefix(path, base+"/"), nil
 		}
-		return path == base || strings.HasPrefix(path, base+"/"), nil
+	case *networkingv1alpha3.StringMatch_Regex:
+		ignoreCase = false
 	}
 	return StringMatches(u, path, ignoreCase)
 }
@@ -430,8 +453,15 @@ func StringMatches(sm *networkingv1alpha3.StringMatch, v string, ignoreCase bool
 	return true, nil
 }
 
-func isEmpty(sm *networkingv1alpha3.StringMatch) bool {
-	return sm == nil || sm.GetMatchType() == nil
+// presence tells whether istiod makes a header or query parameter match a
+// present_match: an empty StringMatch, or the regex "*" (not RE2; Istio
+// reads it as "any value").
+func presence(sm *networkingv1alpha3.StringMatch) bool {
+	if sm == nil || sm.GetMatchType() == nil {
+		return true
+	}
+	r, ok := sm.GetMatchType().(*networkingv1alpha3.StringMatch_Regex)
+	return ok && r.Regex == "*"
 }
 
 // header finds a request header; Istio's header names are lower case and
@@ -445,13 +475,28 @@ func header(h map[string]string, name string) (string, bool) {
 	return "", false
 }
 
-func query(path string) url.Values {
+// query gives each parameter's first value as sent, as Envoy's route
+// matching reads the query string: split on "&", then on the first "=",
+// nothing percent-decoded; a name without "=" has the value "".
+func query(path string) map[string]string {
+	out := map[string]string{}
 	_, q, ok := strings.Cut(path, "?")
 	if !ok {
-		return url.Values{}
+		return out
 	}
-	v, _ := url.ParseQuery(q)
-	return v
+	if i := strings.IndexByte(q, '#'); i >= 0 {
+		q = q[:i]
+	}
+	for _, kv := range strings.Split(q, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if _, seen := out[k]; !seen {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Destination is one destination of a route, resolved.
@@ -464,11 +509,15 @@ type Destination struct {
 
 // Destinations of a selected route: hosts resolved in the VirtualService's
 // namespace, the port the route names or else the request's (portFor can
-// give the only port of a service), weights as written (one destination
-// without a weight has 100).
+// give the only port of a service), weights as written. As istiod builds
+// the route, a destination of weight 0 among others is left out, and a
+// single destination left takes all the traffic (weight 100).
 func Destinations(s *Selected, reqPort uint32, portFor func(host string) uint32) []Destination {
 	var out []Destination
 	for _, d := range s.Route.GetRoute() {
+		if d.GetWeight() == 0 && len(s.Route.GetRoute()) > 1 {
+			continue
+		}
 		dst := d.GetDestination()
 		h := ResolveShortName(dst.GetHost(), s.VS.Namespace)
 		port := dst.GetPort().GetNumber()
@@ -483,6 +532,9 @@ func Destinations(s *Selected, reqPort uint32, portFor func(host string) uint32)
 			w = 100
 		}
 		out = append(out, Destination{Host: h, Subset: dst.GetSubset(), Port: port, Weight: w})
+	}
+	if len(out) == 1 {
+		out[0].Weight = 100
 	}
 	return out
 }

@@ -33,7 +33,7 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 	} else {
 		host = resolve(cfg, req.Host, src.Namespace)
 	}
-	rreq := routing.Request{Host: host, Port: req.Port, Path: req.Path, Method: req.Method, Scheme: req.Scheme, Headers: req.Headers}
+	rreq := routing.Request{Host: host, Authority: req.Authority(), Port: req.Port, Path: req.Path, Method: req.Method, Scheme: req.Scheme, Headers: req.Headers}
 	cands := routing.VirtualServicesFor(cfg.VirtualServices, p, host)
 	if len(cands) == 0 {
 		if p.Router {

@@ -120,6 +120,13 @@ func TestMatches(t *testing.T) {
 		{"query exact", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "normal"}}}}), Request{Path: "/p?u=normal"}, true},
 		{"query exact other", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "normal"}}}}), Request{Path: "/p?u=test"}, false},
 		{"query present", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_PresentMatch{PresentMatch: true}}), Request{Path: "/p"}, false},
+		// Envoy's route matching reads the query string without decoding
+		// it, and compares the first value of a repeated parameter.
+		{"query encoded", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "a b"}}}}), Request{Path: "/p?u=a%20b"}, false},
+		{"query encoded raw", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "a%20b"}}}}), Request{Path: "/p?u=a%20b"}, true},
+		{"query repeated", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "b"}}}}), Request{Path: "/p?u=a&u=b"}, false},
+		{"query bad escape", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_PresentMatch{PresentMatch: true}}), Request{Path: "/p?x=%zz&u=1"}, true},
+		{"query semicolon", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "1;2"}}}}), Request{Path: "/p?u=1;2"}, true},
 	}
 	for _, tt := range tests {
 		got, why := Matches(tt.m, tt.req)
