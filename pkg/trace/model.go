@@ -76,15 +76,32 @@ func ParseRequest(raw, method string, headers []string) (Request, error) {
 	if r.Method == "" {
 		r.Method = "GET"
 	}
+	if !isToken(r.Method) {
+		return Request{}, fmt.Errorf("invalid method %q: an HTTP method is a token (GET, POST, ...)", method)
+	}
 	for _, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		if !ok || !isToken(name) {
 			return Request{}, fmt.Errorf("invalid header %q: use -H 'Name: value'", h)
 		}
 		r.Headers[strings.ToLower(name)] = strings.TrimSpace(value)
 	}
 	return r, nil
+}
+
+// isToken tells whether s is an HTTP token (RFC 9110 tchar), as a method
+// and a header name must be.
+func isToken(s string) bool {
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune("!#$%&'*+-.^_`|~", c):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func unwrapURLError(err error) string {

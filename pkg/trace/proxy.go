@@ -76,11 +76,16 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	rd, err := envoy.ReadRouteDump(rc, q)
 	rc.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &DumpError{Err: err}
 	}
 	node = rd.Node
 	if node == nil {
-		return nil, nil, fmt.Errorf("the config dump has no bootstrap node (was it taken with /config_dump?)")
+		return nil, nil, &DumpError{Err: fmt.Errorf("the config dump has no bootstrap node (was it taken with /config_dump?)")}
+	}
+	if node.Type != "" && node.Type != "sidecar" && node.Type != "router" {
+		// A waypoint (or another kind) routes by other listeners than a
+		// sidecar's port listeners: tracing it as one would be wrong.
+		return nil, nil, &DumpError{Err: fmt.Errorf("the proxy is a %s (node %s); trace follows requests from sidecars and gateways", node.Type, node.ID)}
 	}
 	t := &Trace{Destinations: []Destination{}}
 	cfg := pickRouteConfig(rd, node, req, opts)
@@ -136,7 +141,7 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	cd, err := envoy.ReadClusterData(rc, names)
 	rc.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &DumpError{Err: err}
 	}
 	for _, c := range a.Clusters {
 		if c.Name == PassthroughCluster {
@@ -178,6 +183,13 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	}
 	return t, node, nil
 }
+
+// DumpError is a config dump that cannot be read as a proxy's: it breaks
+// off, is not a /config_dump answer, or is of a proxy trace does not follow.
+type DumpError struct{ Err error }
+
+func (e *DumpError) Error() string { return e.Err.Error() }
+func (e *DumpError) Unwrap() error { return e.Err }
 
 // SourceOf is the source a proxy's bootstrap node describes.
 func SourceOf(n *envoy.Node) Source {

@@ -131,7 +131,7 @@ func NewCmdTrace(streams genericiooptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.From, "from", "", "The source proxy: POD, pod/NAME or deploy/NAME in -n NAMESPACE (read live through a port-forward)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "The source proxy: the first ready pod matching this label selector")
 	fs.StringArrayVarP(&o.Headers, "header", "H", nil, "A request header, 'Name: value' (repeatable)")
-	fs.StringVarP(&o.Method, "request", "X", o.Method, "The request method")
+	fs.StringVarP(&o.Method, "request", "X", o.Method, "The request method (upper-cased, as the routes compare it)")
 	fs.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or markdown (default: text)")
 	fs.StringVar(&o.Dump, "dump", "", "A saved /config_dump?include_eds of the source proxy")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files or directories holding the configuration (translations, Services, EndpointSlices, Pods, Nodes); - reads stdin")
@@ -367,15 +367,15 @@ func pathError(err error) string {
 
 // describeDumpError words a failure to read the dump as one line.
 func describeDumpError(name string, err error) error {
+	var de *trace.DumpError
+	if !errors.As(err, &de) {
+		return err
+	}
 	var nd *envoy.NotDumpError
 	if errors.As(err, &nd) {
 		return fmt.Errorf("%s: %s", displayName(name), err)
 	}
-	msg := admin.DescribeDecodeError(err)
-	if strings.Contains(msg, "not JSON") || strings.Contains(msg, "empty") || strings.Contains(msg, "expected a JSON object") {
-		return fmt.Errorf("%s: %s", displayName(name), msg)
-	}
-	return err
+	return fmt.Errorf("%s: %s", displayName(name), admin.DescribeDecodeError(de.Err))
 }
 
 func displayName(p string) string {
