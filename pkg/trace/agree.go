@@ -45,7 +45,7 @@ func Compare(cfg, proxy *Trace) []string {
 		if c.Weight != p.Weight {
 			out = append(out, fmt.Sprintf("cluster %s: weight %d in the configuration, %d in the proxy", c.EnvoyCluster, c.Weight, p.Weight))
 		}
-		if c.EnvoyCluster == PassthroughCluster {
+		if c.EnvoyCluster == PassthroughCluster || proxy.EndpointsUnknown {
 			continue
 		}
 		out = append(out, compareEndpoints(c.EnvoyCluster, c.Endpoints, p.Endpoints)...)

@@ -183,6 +183,10 @@ type Trace struct {
 	// forwarding.
 	Rewrite string `json:"rewrite,omitempty"`
 	Fault   string `json:"fault,omitempty"`
+	// EndpointsUnknown is set on the proxy side when its dump has no EDS
+	// section (saved without ?include_eds): its endpoints are not known,
+	// and not compared.
+	EndpointsUnknown bool `json:"endpointsUnknown,omitempty"`
 	// Notes are what the trace could not evaluate.
 	Notes []string `json:"notes,omitempty"`
 }

@@ -143,6 +143,10 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	if err != nil {
 		return nil, nil, &DumpError{Err: err}
 	}
+	if !cd.HasEndpoints {
+		t.EndpointsUnknown = true
+		t.Notes = append(t.Notes, "the dump has no endpoints (saved without ?include_eds): they are not compared")
+	}
 	for _, c := range a.Clusters {
 		if c.Name == PassthroughCluster {
 			t.Reason = "passthrough: no service for " + req.Host

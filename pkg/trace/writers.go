@@ -138,7 +138,11 @@ func writeTextTrace(w io.Writer, t *Trace, proxy, wide bool) {
 		}
 		tw.Flush()
 		if len(d.Endpoints) == 0 {
-			if d.EnvoyCluster != PassthroughCluster {
+			switch {
+			case d.EnvoyCluster == PassthroughCluster:
+			case t.EndpointsUnknown:
+				fmt.Fprintln(w, "    Endpoints:        unknown (no EDS in the dump)")
+			default:
 				fmt.Fprintln(w, "    Endpoints:        none")
 			}
 			continue
