@@ -446,7 +446,11 @@ func StringMatches(sm *networkingv1alpha3.StringMatch, v string, ignoreCase bool
 		}
 		re, err := regexp.Compile(expr)
 		if err != nil {
-			return false, fmt.Errorf("regex %q: %s", t.Regex, err)
+			// Worded on the regex as written, not on its anchored form.
+			if _, rawErr := regexp.Compile(t.Regex); rawErr != nil {
+				err = rawErr
+			}
+			return false, fmt.Errorf("invalid regex %q: %s", t.Regex, err)
 		}
 		return re.MatchString(v), nil
 	}

@@ -244,3 +244,11 @@ func TestDestinationsWeights(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidRegex(t *testing.T) {
+	v := vs("ns", "vs", 1, []string{"a"}, nil)
+	_, err := Matches(&networkingv1alpha3.HTTPMatchRequest{Uri: regex("/v[0-9+")}, v, Proxy{Namespace: "ns"}, Request{Path: "/v1"})
+	if err == nil || err.Error() != "invalid regex \"/v[0-9+\": error parsing regexp: missing closing ]: `[0-9+`" {
+		t.Errorf("error: %v", err)
+	}
+}

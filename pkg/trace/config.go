@@ -57,10 +57,45 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 	if !t.Routed || len(sel.Route.GetRoute()) == 0 {
 		return t, nil
 	}
+	missing := 0
 	for _, d := range routing.Destinations(sel, req.Port, func(h string) uint32 { return onlyPort(cfg, h, src.Namespace) }) {
-		t.Destinations = append(t.Destinations, destination(cfg, src, d.Host, d.Port, d.Subset, uint32(d.Weight)))
+		dst := destination(cfg, src, d.Host, d.Port, d.Subset, uint32(d.Weight))
+		if why := noCluster(cfg, src, d.Host, d.Subset); why != "" {
+			missing++
+			t.Notes = append(t.Notes, fmt.Sprintf("cluster %s does not exist: %s (503 NC)", dst.EnvoyCluster, why))
+		}
+		t.Destinations = append(t.Destinations, dst)
+	}
+	if missing > 0 && missing == len(t.Destinations) {
+		t.Routed = false
+		t.Reason = "no cluster " + t.Destinations[0].EnvoyCluster + " (503 NC)"
+		if missing > 1 {
+			t.Reason = "none of the route's clusters exists (503 NC)"
+		}
 	}
 	return t, nil
+}
+
+// noCluster says why istiod makes no Envoy cluster for a destination, or
+// "": a host no ServiceEntry or Service declares, a subset the
+// DestinationRule in scope does not define.
+func noCluster(cfg *mesh.Config, src Source, host, subset string) string {
+	if !known(cfg, host, src.Namespace) {
+		return "no ServiceEntry or Service declares " + host
+	}
+	if subset == "" {
+		return ""
+	}
+	dr := cfg.DestinationRuleFor(host, src.Namespace)
+	if dr == nil {
+		return "no DestinationRule of " + host + " defines subset " + subset
+	}
+	for _, s := range dr.Spec.GetSubsets() {
+		if s.GetName() == subset {
+			return ""
+		}
+	}
+	return "DestinationRule " + dr.Namespace + "/" + dr.Name + " does not define subset " + subset
 }
 
 func candidateNames(cands []routing.Candidate) string {

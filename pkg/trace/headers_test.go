@@ -73,3 +73,35 @@ func TestHeaderRoutesConfigSide(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingCluster: a route to a subset no DestinationRule defines, or to
+// a host no service declares, has no Envoy cluster (istiod makes none):
+// Envoy answers 503 NC, and the configuration side says so.
+func TestMissingCluster(t *testing.T) {
+	root := filepath.Join("..", "..", "examples", "bookinfo")
+	cfg := readConfig(t, "cluster1", filepath.Join(root, "cluster1"), filepath.Join("testdata", "kubernetes", "cluster1.yaml"), filepath.Join("testdata", "missing-cluster.yaml"))
+	cfg.Cluster = "cluster1"
+	_, node, err := ProxyTrace(gatewayDump("cluster1"), request(t, "http://x/"), ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := SourceOf(node)
+	for _, tc := range []struct {
+		url    string
+		routed bool
+		reason string
+		notes  int
+	}{
+		{"http://missing.example.com/subset", false, "no cluster outbound|9080|nosuch|productpage.global (503 NC)", 1},
+		{"http://missing.example.com/host", false, "no cluster outbound|80||nowhere.example.org (503 NC)", 1},
+		{"http://missing.example.com/half", true, "routed", 1},
+	} {
+		got, err := ConfigTrace(cfg, src, request(t, tc.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Routed != tc.routed || got.Reason != tc.reason || len(got.Notes) != tc.notes {
+			t.Errorf("%s: routed %v %q notes %q; want %v %q %d notes", tc.url, got.Routed, got.Reason, got.Notes, tc.routed, tc.reason, tc.notes)
+		}
+	}
+}

@@ -1,7 +1,9 @@
 package trace
 
 import (
+	"io"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -21,5 +23,25 @@ func TestDumpWithoutEDS(t *testing.T) {
 	cfg.Destinations[0].Endpoints = []Endpoint{{Address: "10.0.0.1", Port: 9080, Locality: "r/z"}}
 	if diffs := Compare(cfg, got); len(diffs) != 0 {
 		t.Errorf("differences: %q", diffs)
+	}
+}
+
+// TestProxyMissingCluster: a route whose every cluster the proxy lacks is
+// not routed (Envoy answers 503 NC), as the configuration side says.
+func TestProxyMissingCluster(t *testing.T) {
+	const dump = `{"configs": [
+ {"@type": "type.googleapis.com/envoy.admin.v3.BootstrapConfigDump", "bootstrap": {"node": {"id": "sidecar~10.0.0.1~a-1.ns~ns.svc.cluster.local", "metadata": {"NAMESPACE": "ns"}}}},
+ {"@type": "type.googleapis.com/envoy.admin.v3.RoutesConfigDump", "dynamic_route_configs": [{"route_config": {"@type": "type.googleapis.com/envoy.config.route.v3.RouteConfiguration", "name": "9080",
+   "virtual_hosts": [{"name": "b.ns.svc.cluster.local:9080", "domains": ["b.ns.svc.cluster.local", "b", "b:9080"], "routes": [{"name": "r", "match": {"prefix": "/"}, "route": {"cluster": "outbound|9080|nosuch|b.ns.svc.cluster.local"}}]}]}}]},
+ {"@type": "type.googleapis.com/envoy.admin.v3.ClustersConfigDump"},
+ {"@type": "type.googleapis.com/envoy.admin.v3.EndpointsConfigDump"}
+]}`
+	open := func(int) (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(dump)), nil }
+	got, _, err := ProxyTrace(open, request(t, "http://b:9080/"), ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Routed || got.Reason != "no cluster outbound|9080|nosuch|b.ns.svc.cluster.local (503 NC)" {
+		t.Errorf("proxy trace: routed %v, %q, notes %q", got.Routed, got.Reason, got.Notes)
 	}
 }

@@ -185,7 +185,25 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 		sortEndpoints(d.Endpoints)
 		t.Destinations = append(t.Destinations, d)
 	}
+	if missing := len(t.Destinations) - present(t.Destinations, cd); missing > 0 && missing == len(t.Destinations) {
+		t.Routed = false
+		t.Reason = "no cluster " + t.Destinations[0].EnvoyCluster + " (503 NC)"
+		if missing > 1 {
+			t.Reason = "none of the route's clusters exists (503 NC)"
+		}
+	}
 	return t, node, nil
+}
+
+// present counts the destinations whose cluster the proxy has.
+func present(ds []Destination, cd *envoy.ClusterData) int {
+	n := 0
+	for _, d := range ds {
+		if _, ok := cd.Clusters[d.EnvoyCluster]; ok || d.EnvoyCluster == PassthroughCluster {
+			n++
+		}
+	}
+	return n
 }
 
 // DumpError is a config dump that cannot be read as a proxy's: it breaks

@@ -368,7 +368,10 @@ func StringMatch(m *matcherv3.StringMatcher, v string) (bool, string) {
 func fullMatch(expr, v string) (bool, error) {
 	re, err := regexp.Compile(`^(?:` + expr + `)$`)
 	if err != nil {
-		return false, fmt.Errorf("regex %q: %s", expr, err)
+		if _, rawErr := regexp.Compile(expr); rawErr != nil {
+			err = rawErr
+		}
+		return false, fmt.Errorf("invalid regex %q: %s", expr, err)
 	}
 	return re.MatchString(v), nil
 }
