@@ -33,10 +33,14 @@ type Request struct {
 
 // Authority is the Host header the request carries.
 func (r Request) Authority() string {
-	if r.PortGiven {
-		return r.Host + ":" + strconv.Itoa(int(r.Port))
+	host := r.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 address
 	}
-	return r.Host
+	if r.PortGiven {
+		return host + ":" + strconv.Itoa(int(r.Port))
+	}
+	return host
 }
 
 // ParseRequest reads the URL (http://HOST[:PORT]/PATH[?QUERY]), the
@@ -66,7 +70,7 @@ func ParseRequest(raw, method string, headers []string) (Request, error) {
 		}
 		r.Port, r.PortGiven = uint32(n), true
 	}
-	r.Path = u.EscapedPath()
+	r.Path = NormalizePath(u.EscapedPath())
 	if r.Path == "" {
 		r.Path = "/"
 	}
@@ -88,6 +92,73 @@ func ParseRequest(raw, method string, headers []string) (Request, error) {
 		r.Headers[strings.ToLower(name)] = strings.TrimSpace(value)
 	}
 	return r, nil
+}
+
+// NormalizePath is the path as Istio's proxies route it: their HTTP
+// connection managers set normalize_path (RFC 3986 normalization before
+// routing) and keep escaped slashes (path_with_escaped_slashes_action
+// KEEP_UNCHANGED), without merging slashes. Percent-encoded unreserved
+// characters are decoded, other escapes upper-cased, and dot segments
+// removed.
+func NormalizePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
+			c := unhex(p[i+1])<<4 | unhex(p[i+2])
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+				b.WriteByte(c)
+			} else {
+				b.WriteString(strings.ToUpper(p[i : i+3]))
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return removeDotSegments(b.String())
+}
+
+// removeDotSegments is RFC 3986's section 5.2.4 on an absolute path.
+func removeDotSegments(in string) string {
+	var out []string
+	segs := strings.Split(in, "/")
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch s {
+		case ".":
+			if last {
+				out = append(out, "")
+			}
+		case "..":
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	res := strings.Join(out, "/")
+	if !strings.HasPrefix(res, "/") {
+		res = "/" + res
+	}
+	return res
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
 }
 
 // isToken tells whether s is an HTTP token (RFC 9110 tchar), as a method

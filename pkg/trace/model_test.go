@@ -55,3 +55,28 @@ func TestRelevant(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestNormalized: Istio's proxies normalize the path before routing
+// (normalize_path, RFC 3986: dot segments removed, percent-encoded
+// unreserved characters decoded; escaped slashes kept), and the Host of an
+// IPv6 address keeps its brackets.
+func TestRequestNormalized(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://h/product%70age":        "/productpage",
+		"http://h/a/./b/../productpage": "/a/productpage",
+		"http://h/../x":                 "/x",
+		"http://h/a/b/..":               "/a/",
+		"http://h/a%2fb":                "/a%2Fb",
+		"http://h/%7Euser//x":           "/~user//x",
+		"http://h/a/..?q=%2e%2e":        "/?q=%2e%2e",
+	} {
+		r, err := ParseRequest(raw, "GET", nil)
+		if err != nil || r.Path != want {
+			t.Errorf("%s: path %q %v, want %q", raw, r.Path, err, want)
+		}
+	}
+	r, err := ParseRequest("http://[::1]:8080/", "GET", nil)
+	if err != nil || r.Host != "::1" || r.Authority() != "[::1]:8080" {
+		t.Errorf("IPv6: %+v %v", r, err)
+	}
+}
