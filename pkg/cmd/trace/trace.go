@@ -17,6 +17,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
@@ -484,6 +485,9 @@ func (o *Options) traceContext(ctx context.Context, c source.ContextResult) (tra
 	if err != nil {
 		return trace.Result{}, err
 	}
+	if p := cfg.Pod(ns, podName); p != nil && !hasProxy(p) {
+		return trace.Result{}, fmt.Errorf("pod %s/%s has no istio-proxy container: it sends its requests without a sidecar, and there is no proxy to trace", ns, podName)
+	}
 	pod := &admin.Pod{Cluster: cl, Namespace: ns, Name: podName, AdminPort: o.AdminPort}
 	defer pod.Close()
 	if p := cfg.Pod(ns, podName); p != nil {
@@ -520,6 +524,20 @@ func (o *Options) traceContext(ctx context.Context, c source.ContextResult) (tra
 		return fetch(ctx, pod, path)
 	}
 	return trace.Run(in, o.request)
+}
+
+// hasProxy tells whether a pod runs Istio's proxy: an istio-proxy
+// container, or init container (a native sidecar); a gateway's pod runs
+// it as its one container.
+func hasProxy(p *corev1.Pod) bool {
+	for _, cs := range [][]corev1.Container{p.Spec.Containers, p.Spec.InitContainers} {
+		for _, c := range cs {
+			if c.Name == "istio-proxy" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hostPort(addr string, port uint32) string {
