@@ -54,6 +54,7 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 	t.VirtualService = sel.VS.Namespace + "/" + sel.VS.Name
 	t.Route = sel.Route.GetName()
 	describeConfigRoute(t, sel.Route)
+	t.Mirror = mirrors(cfg, sel, req.Port, src.Namespace)
 	if !t.Routed || len(sel.Route.GetRoute()) == 0 {
 		return t, nil
 	}
@@ -74,6 +75,33 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 		}
 	}
 	return t, nil
+}
+
+// mirrors are the Envoy clusters istiod mirrors the route's requests to
+// (mirror, mirrors), their ports as for a destination.
+func mirrors(cfg *mesh.Config, sel *routing.Selected, reqPort uint32, ns string) string {
+	dsts := []*networkingv1alpha3.Destination{}
+	if m := sel.Route.GetMirror(); m != nil {
+		dsts = append(dsts, m)
+	}
+	for _, m := range sel.Route.GetMirrors() {
+		if m.GetDestination() != nil {
+			dsts = append(dsts, m.GetDestination())
+		}
+	}
+	var out []string
+	for _, d := range dsts {
+		h := routing.ResolveShortName(d.GetHost(), sel.VS.Namespace)
+		port := d.GetPort().GetNumber()
+		if port == 0 {
+			port = onlyPort(cfg, h, ns)
+		}
+		if port == 0 {
+			port = reqPort
+		}
+		out = append(out, routing.ClusterName(h, port, d.GetSubset()))
+	}
+	return strings.Join(out, ", ")
 }
 
 // noCluster says why istiod makes no Envoy cluster for a destination, or

@@ -104,4 +104,12 @@ func TestMissingCluster(t *testing.T) {
 			t.Errorf("%s: routed %v %q notes %q; want %v %q %d notes", tc.url, got.Routed, got.Reason, got.Notes, tc.routed, tc.reason, tc.notes)
 		}
 	}
+	// A mirror is shown by its Envoy cluster, and compared.
+	got, err := ConfigTrace(cfg, src, request(t, "http://missing.example.com/mirror"))
+	if err != nil || got.Mirror != "outbound|9080||reviews.global" {
+		t.Fatalf("mirror: %+v %v", got, err)
+	}
+	if d := Compare(got, &Trace{Routed: true, Reason: "routed", VirtualService: got.VirtualService, Route: got.Route, Destinations: got.Destinations}); len(d) != 1 || d[0] != "mirror: configuration outbound|9080||reviews.global, proxy (none)" {
+		t.Errorf("differences: %q", d)
+	}
 }

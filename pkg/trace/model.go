@@ -254,6 +254,8 @@ type Trace struct {
 	// forwarding.
 	Rewrite string `json:"rewrite,omitempty"`
 	Fault   string `json:"fault,omitempty"`
+	// Mirror are the Envoy clusters requests are mirrored to, joined by ", ".
+	Mirror string `json:"mirror,omitempty"`
 	// EndpointsUnknown is set on the proxy side when its dump has no EDS
 	// section (saved without ?include_eds): its endpoints are not known,
 	// and not compared.

@@ -260,6 +260,7 @@ func describeProxyAction(t *Trace, r *routev3.Route, a route.Action) {
 			rw = append(rw, "authority "+a.HostRewrite)
 		}
 		t.Rewrite = strings.Join(rw, ", ")
+		t.Mirror = strings.Join(a.Mirrors, ", ")
 		if tf := r.GetTypedPerFilterConfig(); tf != nil {
 			if _, ok := tf["envoy.filters.http.fault"]; ok {
 				t.Fault = "fault injection configured"

@@ -117,6 +117,9 @@ func writeTextTrace(w io.Writer, t *Trace, proxy, wide bool) {
 	if t.Fault != "" {
 		fmt.Fprintf(tw, "  Fault:\t%s\n", t.Fault)
 	}
+	if t.Mirror != "" {
+		fmt.Fprintf(tw, "  Mirror:\t%s\n", t.Mirror)
+	}
 	tw.Flush()
 	for _, d := range t.Destinations {
 		port := ""

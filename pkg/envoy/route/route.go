@@ -405,6 +405,8 @@ type Action struct {
 	Redirect      string
 	PrefixRewrite string
 	HostRewrite   string
+	// Mirrors are the clusters requests are mirrored to.
+	Mirrors []string
 }
 
 // WeightedCluster is one cluster of a route action.
@@ -419,6 +421,9 @@ func ActionOf(r *routev3.Route) Action {
 	case *routev3.Route_Route:
 		ra := a.Route
 		out := Action{Kind: "route", PrefixRewrite: ra.GetPrefixRewrite(), HostRewrite: ra.GetHostRewriteLiteral()}
+		for _, m := range ra.GetRequestMirrorPolicies() {
+			out.Mirrors = append(out.Mirrors, m.GetCluster())
+		}
 		switch cs := ra.GetClusterSpecifier().(type) {
 		case *routev3.RouteAction_Cluster:
 			out.Clusters = []WeightedCluster{{Name: cs.Cluster}}

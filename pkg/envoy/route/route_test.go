@@ -168,6 +168,13 @@ func TestActionOf(t *testing.T) {
 	if a.Kind != "route" || len(a.Clusters) != 2 || a.Clusters[1].Weight != 20 || a.PrefixRewrite != "/" {
 		t.Errorf("weighted: %+v", a)
 	}
+	mirrored := &routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+		ClusterSpecifier:      &routev3.RouteAction_Cluster{Cluster: "outbound|9080||reviews.global"},
+		RequestMirrorPolicies: []*routev3.RouteAction_RequestMirrorPolicy{{Cluster: "outbound|9080||ratings.global"}},
+	}}}
+	if a := ActionOf(mirrored); len(a.Mirrors) != 1 || a.Mirrors[0] != "outbound|9080||ratings.global" {
+		t.Errorf("mirrored: %+v", a)
+	}
 	redirect := &routev3.Route{Action: &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
 		PathRewriteSpecifier: &routev3.RedirectAction_PathRedirect{PathRedirect: "/productpage"},
 		ResponseCode:         routev3.RedirectAction_FOUND,
