@@ -102,6 +102,11 @@ var gatewayRequests = []string{
 	"http://bookinfo.example.com/static#HEAD",
 	"http://bookinfo.example.com/login?next=%2Fproductpage",
 	"http://bookinfo.example.com/productpage?u=test&x=1",
+	"http://bookinfo.example.com./productpage",
+	"http://bookinfo.example.com/static/../productpage",
+	"http://bookinfo.example.com/%70roductpage",
+	"http://bookinfo.example.com/productpage?u=normal&u=test",
+	"http://bookinfo.example.com/productpage?u=%6eormal",
 }
 
 // sidecarRequests are sent by a productpage sidecar.
@@ -121,6 +126,16 @@ var sidecarRequests = []string{
 	"http://productpage.global:9081/",
 	"http://istio-ingressgateway.istio-gateways/productpage",
 	"http://istio-ingressgateway.istio-gateways.svc.cluster.local:80/",
+	// Absolute names (a trailing dot): the sidecar's virtual hosts list
+	// each service's FQDN with one too.
+	"http://productpage.global.:9080/productpage",
+	"http://reviews.global.:9080/reviews/0",
+	"http://productpage.bookinfo-frontends.svc.cluster.local.:9080/",
+	"http://productpage.:9080/",
+	// Paths the proxy normalizes before routing.
+	"http://productpage.global:9080/static/../productpage",
+	"http://productpage.global:9080/product%70age",
+	"http://productpage.global:9080/productpage?u=%6eormal&u=test",
 }
 
 // request reads a test request: a "#METHOD" suffix sets the method.

@@ -253,7 +253,16 @@ func resolve(cfg *mesh.Config, host, ns string) string {
 		}
 		return host
 	}
-	for _, h := range routing.SearchNames(host, ns) {
+	names := routing.SearchNames(host, ns)
+	if abs := strings.TrimSuffix(host, "."); abs != host {
+		// An absolute name is not searched; the sidecar's virtual host of a
+		// service lists its FQDN with a trailing dot too.
+		names = nil
+		if strings.Contains(abs, ".") {
+			names = []string{abs}
+		}
+	}
+	for _, h := range names {
 		if known(cfg, h, ns) {
 			return h
 		}
