@@ -67,6 +67,9 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 		}
 		t.Destinations = append(t.Destinations, dst)
 	}
+	if len(t.Destinations) == 0 {
+		t.Routed, t.Reason = false, "every destination has weight 0: no cluster to send to"
+	}
 	if missing > 0 && missing == len(t.Destinations) {
 		t.Routed = false
 		t.Reason = "no cluster " + t.Destinations[0].EnvoyCluster + " (503 NC)"
