@@ -36,10 +36,11 @@ const long = `Trace where an HTTP request goes from a proxy, twice, and say whet
 1. By the configuration (live, or the files of -f): the VirtualServices the proxy sees
    (exportTo, gateway binding, Istio's host matching with wildcards and short names, gateway
    VirtualServices merged), the first http route the request matches (uri, headers, method,
-   port, sourceLabels, gateways, query parameters), its rewrite, redirect, direct response or
-   fault, the destinations and weights; per destination the DestinationRule in scope, the
-   ServiceEntry or Service, the Envoy cluster name Istio gives it (outbound|PORT|SUBSET|HOST)
-   and its endpoints with the priority istiod assigns them for the proxy's locality.
+   port, sourceLabels, gateways, query parameters), its rewrite, redirect, direct response,
+   fault or mirror, the destinations and weights; per destination the DestinationRule in
+   scope, the ServiceEntry or Service, the Envoy cluster name Istio gives it
+   (outbound|PORT|SUBSET|HOST) and its endpoints with the priority istiod assigns them for
+   the proxy's locality.
 2. By the proxy (--from live: its /config_dump and /clusters through a port-forward to its
    admin port; --dump: a saved /config_dump?include_eds): the listener and route configuration
    of the port, the virtual host by Envoy's domain rules, the first route by Envoy's matchers,
@@ -48,8 +49,11 @@ const long = `Trace where an HTTP request goes from a proxy, twice, and say whet
 3. Where both exist, what differs: another cluster, a missing route, other endpoints or
    priorities. A stale proxy, or one that rejected an update, shows here.
 
-The URL is http://HOST[:PORT]/PATH[?QUERY]. From a sidecar, short host names resolve as the
-sidecar's namespace resolves them, and PORT is the service port. From a gateway, PORT is the
+The URL is http://HOST[:PORT]/PATH[?QUERY]; its path is routed as the proxies normalize it
+(dot segments, escaped unreserved characters), its query parameters as sent. A route to a
+cluster istiod does not make (an undefined subset, an undeclared host) is 503 NC, not routed.
+From a sidecar, short host names resolve as the sidecar's namespace resolves them, and PORT
+is the service port. From a gateway, PORT is the
 gateway Service's port (80 by default); its listener and route configuration are Istio's
 (route configuration http.TARGETPORT, TARGETPORT from the gateway's Service when the
 configuration holds it, else the configuration with virtual hosts named HOST:PORT), or
