@@ -29,10 +29,16 @@ type Request struct {
 	Path    string
 	Method  string
 	Headers map[string]string
+	// hostHeader is a Host header given with -H: the authority the proxy
+	// routes on instead of the URL's.
+	hostHeader string
 }
 
 // Authority is the Host header the request carries.
 func (r Request) Authority() string {
+	if r.hostHeader != "" {
+		return r.hostHeader
+	}
 	host := r.Host
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]" // an IPv6 address
@@ -90,6 +96,15 @@ func ParseRequest(raw, method string, headers []string) (Request, error) {
 			return Request{}, fmt.Errorf("invalid header %q: use -H 'Name: value'", h)
 		}
 		r.Headers[strings.ToLower(name)] = strings.TrimSpace(value)
+	}
+	if h, ok := r.Headers["host"]; ok {
+		// As curl -H 'Host: NAME' http://ADDRESS/: the connection goes to
+		// the URL's port, the proxy routes on the header.
+		u, err := url.Parse("http://" + h)
+		if err != nil || h == "" || u.Hostname() == "" || u.Host != h {
+			return Request{}, fmt.Errorf("invalid Host header %q: use -H 'Host: NAME[:PORT]'", h)
+		}
+		r.Host, r.hostHeader = strings.ToLower(u.Hostname()), h
 	}
 	return r, nil
 }

@@ -80,3 +80,19 @@ func TestRequestNormalized(t *testing.T) {
 		t.Errorf("IPv6: %+v %v", r, err)
 	}
 }
+
+// TestHostHeader: -H 'Host: ...' is the authority the proxy routes on; the
+// URL still says the port the request is sent to.
+func TestHostHeader(t *testing.T) {
+	r, err := ParseRequest("http://10.0.0.1:9080/p", "GET", []string{"Host: Reviews.Global:9080"})
+	if err != nil || r.Host != "reviews.global" || r.Port != 9080 || r.Authority() != "Reviews.Global:9080" {
+		t.Errorf("%+v %v", r, err)
+	}
+	r, err = ParseRequest("http://10.0.0.1/p", "GET", []string{"host: bookinfo.example.com"})
+	if err != nil || r.Host != "bookinfo.example.com" || r.Port != 80 || r.Authority() != "bookinfo.example.com" {
+		t.Errorf("%+v %v", r, err)
+	}
+	if _, err := ParseRequest("http://10.0.0.1/p", "GET", []string{"Host: a b"}); err == nil {
+		t.Error("a Host header with a space: no error")
+	}
+}
