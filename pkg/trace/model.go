@@ -49,6 +49,15 @@ func (r Request) Authority() string {
 	return host
 }
 
+// line is the request as the outputs show it: method, URL, and the Host
+// header when one was given.
+func (r Request) line() string {
+	if r.hostHeader != "" {
+		return r.Method + " " + r.URL + " (Host: " + r.hostHeader + ")"
+	}
+	return r.Method + " " + r.URL
+}
+
 // ParseRequest reads the URL (http://HOST[:PORT]/PATH[?QUERY]), the
 // method and "Name: value" headers.
 func ParseRequest(raw, method string, headers []string) (Request, error) {

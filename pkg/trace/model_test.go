@@ -96,3 +96,10 @@ func TestHostHeader(t *testing.T) {
 		t.Error("a Host header with a space: no error")
 	}
 }
+
+func TestRequestLine(t *testing.T) {
+	r, _ := ParseRequest("http://10.0.0.1/p", "GET", []string{"Host: bookinfo.example.com"})
+	if got := r.line(); got != "GET http://10.0.0.1/p (Host: bookinfo.example.com)" {
+		t.Errorf("line %q", got)
+	}
+}

@@ -56,7 +56,7 @@ func writeTextResult(w io.Writer, req Request, r Result, wide bool) {
 	if r.Source != "" {
 		fmt.Fprintf(tw, "Source:\t%s\n", r.Source)
 	}
-	fmt.Fprintf(tw, "Request:\t%s %s\n", req.Method, req.URL)
+	fmt.Fprintf(tw, "Request:\t%s\n", req.line())
 	if r.Error != "" {
 		fmt.Fprintf(tw, "Error:\t%s\n", r.Error)
 		tw.Flush()
@@ -187,7 +187,7 @@ func WriteMarkdown(w io.Writer, o Output) error {
 			title = "trace"
 		}
 		fmt.Fprintf(w, "### %s\n\n", title)
-		fmt.Fprintf(w, "`%s %s` from %s: %s\n\n", o.Request.Method, o.Request.URL, orNone(r.Source), mdVerdict(r))
+		fmt.Fprintf(w, "`%s` from %s: %s\n\n", o.Request.line(), orNone(r.Source), mdVerdict(r))
 		if r.Error != "" {
 			continue
 		}
