@@ -252,3 +252,42 @@ func TestInvalidRegex(t *testing.T) {
 		t.Errorf("error: %v", err)
 	}
 }
+
+// TestDelegate: a route delegating to another VirtualService is replaced
+// by that one's routes, each match merged with the root route's (a child
+// match outside the root's is dropped, as istiod drops conflicts), names
+// joined "ROOT-CHILD", destinations resolved in the child's namespace.
+func TestDelegate(t *testing.T) {
+	gw := Proxy{Namespace: "gwns", Router: true, Gateways: []string{"gwns/gw"}}
+	root := vs("gwns", "root", 1, []string{"shop.example.com"}, []string{"gw"},
+		&networkingv1alpha3.HTTPRoute{Name: "api", Match: []*networkingv1alpha3.HTTPMatchRequest{{Uri: prefix("/api")}},
+			Delegate: &networkingv1alpha3.Delegate{Name: "child", Namespace: "team"}},
+		route("rest"))
+	child := vs("team", "child", 2, nil, nil,
+		&networkingv1alpha3.HTTPRoute{Name: "outside", Match: []*networkingv1alpha3.HTTPMatchRequest{{Uri: prefix("/other")}}},
+		&networkingv1alpha3.HTTPRoute{Name: "v1", Match: []*networkingv1alpha3.HTTPMatchRequest{{Uri: prefix("/api/v1")}},
+			Route: []*networkingv1alpha3.HTTPRouteDestination{{Destination: &networkingv1alpha3.Destination{Host: "svc"}}}},
+		&networkingv1alpha3.HTTPRoute{Name: "all", Route: []*networkingv1alpha3.HTTPRouteDestination{{Destination: &networkingv1alpha3.Destination{Host: "other"}}}})
+	all := []*networkingv1.VirtualService{root, child}
+	c := VirtualServicesFor(all, gw, "shop.example.com")
+	if len(c) != 1 || c[0].VS != root {
+		t.Fatalf("candidates: %+v", c)
+	}
+	for path, want := range map[string]string{"/api/v1/x": "api-v1", "/api/x": "api-all", "/other": "rest", "/": "rest"} {
+		s, err := FirstRouteIn(c, all, gw, Request{Host: "shop.example.com", Port: 80, Path: path})
+		if err != nil || s == nil || s.Route.GetName() != want {
+			t.Errorf("%s: %+v %v, want %s", path, s, err, want)
+			continue
+		}
+		if want == "api-v1" {
+			if d := Destinations(s, 80, nil); len(d) != 1 || d[0].Host != "svc.team.svc.cluster.local" || s.VS != root {
+				t.Errorf("%s: destinations %+v, VirtualService %s", path, d, s.VS.Name)
+			}
+		}
+	}
+	// A delegate that does not exist: the root route is left out.
+	s, err := FirstRouteIn(c, []*networkingv1.VirtualService{root}, gw, Request{Host: "shop.example.com", Port: 80, Path: "/api/x"})
+	if err != nil || s == nil || s.Route.GetName() != "rest" {
+		t.Errorf("missing delegate: %+v %v", s, err)
+	}
+}

@@ -42,7 +42,7 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 		}
 		return defaultRoute(cfg, t, src, host, req)
 	}
-	sel, err := routing.FirstRoute(cands, p, rreq)
+	sel, err := routing.FirstRouteIn(cands, cfg.VirtualServices, p, rreq)
 	if err != nil {
 		return nil, err
 	}
@@ -92,9 +92,13 @@ func mirrors(cfg *mesh.Config, sel *routing.Selected, reqPort uint32, ns string)
 			dsts = append(dsts, m.GetDestination())
 		}
 	}
+	vsNS := sel.VS.Namespace
+	if sel.Delegate != nil {
+		vsNS = sel.Delegate.Namespace
+	}
 	var out []string
 	for _, d := range dsts {
-		h := routing.ResolveShortName(d.GetHost(), sel.VS.Namespace)
+		h := routing.ResolveShortName(d.GetHost(), vsNS)
 		port := d.GetPort().GetNumber()
 		if port == 0 {
 			port = onlyPort(cfg, h, ns)
