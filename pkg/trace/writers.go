@@ -218,6 +218,18 @@ func WriteMarkdown(w io.Writer, o Output) error {
 				return orNone(strings.Join(cs, ", "))
 			}),
 		}
+		// Rows a side has something for, as text shows them.
+		for _, opt := range []struct {
+			name string
+			f    func(*Trace) string
+		}{{"rewrite", func(t *Trace) string { return t.Rewrite }}, {"fault", func(t *Trace) string { return t.Fault }}, {"mirror", func(t *Trace) string { return t.Mirror }}} {
+			for _, t := range sides {
+				if opt.f(t) != "" {
+					rows = append(rows, row(opt.name, func(t *Trace) string { return orNone(opt.f(t)) }))
+					break
+				}
+			}
+		}
 		if err := printers.MarkdownTable(w, header, rows); err != nil {
 			return err
 		}
@@ -246,6 +258,20 @@ func WriteMarkdown(w io.Writer, o Output) error {
 			for _, d := range r.Differences {
 				fmt.Fprintf(w, "- %s\n", d)
 			}
+		}
+		var notes []string
+		for _, side := range []struct {
+			name string
+			t    *Trace
+		}{{"configuration", r.Config}, {"proxy", r.Proxy}} {
+			if side.t != nil {
+				for _, n := range side.t.Notes {
+					notes = append(notes, fmt.Sprintf("- note (%s): %s", side.name, n))
+				}
+			}
+		}
+		if len(notes) > 0 {
+			fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
 		}
 	}
 	return nil
