@@ -61,7 +61,7 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 	missing := 0
 	for _, d := range routing.Destinations(sel, req.Port, func(h string) uint32 { return onlyPort(cfg, h, src.Namespace) }) {
 		dst := destination(cfg, src, d.Host, d.Port, d.Subset, uint32(d.Weight))
-		if why := noCluster(cfg, src, d.Host, d.Subset); why != "" {
+		if why := noCluster(cfg, src, d.Host, d.Port, d.Subset); why != "" {
 			missing++
 			t.Notes = append(t.Notes, fmt.Sprintf("cluster %s does not exist: %s (503 NC)", dst.EnvoyCluster, why))
 		}
@@ -112,11 +112,15 @@ func mirrors(cfg *mesh.Config, sel *routing.Selected, reqPort uint32, ns string)
 }
 
 // noCluster says why istiod makes no Envoy cluster for a destination, or
-// "": a host no ServiceEntry or Service declares, a subset the
-// DestinationRule in scope does not define.
-func noCluster(cfg *mesh.Config, src Source, host, subset string) string {
+// "": a host no ServiceEntry or Service declares, a port it does not have
+// (a destination without a port to a host of several takes the request's),
+// a subset the DestinationRule in scope does not define.
+func noCluster(cfg *mesh.Config, src Source, host string, port uint32, subset string) string {
 	if !known(cfg, host, src.Namespace) {
 		return "no ServiceEntry or Service declares " + host
+	}
+	if !hasPort(cfg, host, port, src.Namespace) {
+		return fmt.Sprintf("%s has no port %d", host, port)
 	}
 	if subset == "" {
 		return ""

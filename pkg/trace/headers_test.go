@@ -95,6 +95,7 @@ func TestMissingCluster(t *testing.T) {
 		{"http://missing.example.com/subset", false, "no cluster outbound|9080|nosuch|productpage.global (503 NC)", 1},
 		{"http://missing.example.com/host", false, "no cluster outbound|80||nowhere.example.org (503 NC)", 1},
 		{"http://missing.example.com/half", true, "routed", 1},
+		{"http://missing.example.com/port", false, "no cluster outbound|9999||productpage.global (503 NC)", 1},
 		// istiod leaves out every destination of weight 0 among others.
 		{"http://missing.example.com/zero", false, "every destination has weight 0: no cluster to send to", 0},
 	} {
