@@ -156,6 +156,9 @@ func defaultRoute(cfg *mesh.Config, t *Trace, src Source, host string, req Reque
 		return t, nil
 	}
 	t.Routed, t.Reason = true, fmt.Sprintf("passthrough: no service for %s on port %d", host, req.Port)
+	if net.ParseIP(host) != nil {
+		t.Reason = "passthrough: no Service or ServiceEntry of the configuration has address " + host
+	}
 	if anyServiceOn(cfg, req.Port, src.Namespace) {
 		// The port has an HTTP route configuration: its allow_any
 		// virtual host takes the request.

@@ -45,3 +45,18 @@ func TestProxyMissingCluster(t *testing.T) {
 		t.Errorf("proxy trace: routed %v, %q, notes %q", got.Routed, got.Reason, got.Notes)
 	}
 }
+
+// TestAddressWithoutService: an address no Service or ServiceEntry of the
+// configuration has (saved files often lack the cluster IPs) is said so.
+func TestAddressWithoutService(t *testing.T) {
+	dir := filepath.Join("..", "mesh", "testdata", "generated")
+	cfg := readConfig(t, "cluster1", filepath.Join(dir, "failover-istio-config.yaml"), filepath.Join(dir, "failover-k8s-objects.yaml"))
+	_, node, err := ProxyTrace(fileOpener(filepath.Join(dir, "failover-sidecar-productpage.config_dump.json")), request(t, "http://x/"), ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ConfigTrace(cfg, SourceOf(node), request(t, "http://10.9.9.9:9080/"))
+	if err != nil || got.Reason != "passthrough: no Service or ServiceEntry of the configuration has address 10.9.9.9" {
+		t.Errorf("%+v %v", got, err)
+	}
+}
