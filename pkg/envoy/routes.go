@@ -26,6 +26,9 @@ const (
 type Node struct {
 	ID      string
 	Cluster string
+	// Type is the node id's proxy type: "sidecar", "router" (a gateway),
+	// "waypoint", ...; "" when the id is not Istio's.
+	Type string
 	// Router is true for a gateway ("router~..." node id), false for a
 	// sidecar.
 	Router    bool
@@ -207,6 +210,7 @@ func parseNode(raw []byte) (*Node, error) {
 	// id: TYPE~IP~POD.NAMESPACE~NAMESPACE.svc.DOMAIN
 	parts := strings.Split(nj.ID, "~")
 	if len(parts) == 4 {
+		n.Type = parts[0]
 		n.Router = parts[0] == "router"
 		n.IP = parts[1]
 		name, ns, _ := strings.Cut(parts[2], ".")

@@ -8,11 +8,11 @@ package routing
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"sort"
 	"strings"
 
+	"google.golang.org/protobuf/proto"
 	networkingv1alpha3 "istio.io/api/networking/v1alpha3"
 	networkingv1 "istio.io/client-go/pkg/apis/networking/v1"
 )
@@ -39,6 +39,9 @@ type Request struct {
 	// Host is the host of the URL, resolved to its FQDN when it is a short
 	// name of a service (ResolveHost).
 	Host string
+	// Authority is the Host header as sent: the host, with ":PORT" when
+	// the URL names a port ("" stands for Host).
+	Authority string
 	// Port is the port the request is sent to: the service port for a
 	// sidecar, the Gateway server's port for a gateway.
 	Port    uint32
@@ -255,6 +258,9 @@ type Selected struct {
 	// Match is the index of the match that was satisfied, -1 for a route
 	// without matches (it takes everything).
 	Match int
+	// Delegate is the VirtualService the route was delegated to (its
+	// namespace resolves the destinations' short names), or nil.
+	Delegate *networkingv1.VirtualService
 }
 
 // FirstRoute returns the first http route of the candidates (in order)
@@ -262,29 +268,211 @@ type Selected struct {
 // other gateways, ports or source labels do not exist for this proxy, as
 // istiod leaves them out.
 func FirstRoute(cands []Candidate, p Proxy, req Request) (*Selected, error) {
+	return FirstRouteIn(cands, nil, p, req)
+}
+
+// FirstRouteIn is FirstRoute with the VirtualServices that delegated
+// routes can name: a route with a delegate is replaced by the delegate's
+// routes, as istiod merges them (see delegated); one whose delegate is not
+// there, or not exported to the root's namespace, is left out.
+func FirstRouteIn(cands []Candidate, all []*networkingv1.VirtualService, p Proxy, req Request) (*Selected, error) {
 	for _, c := range cands {
 		for i, r := range c.VS.Spec.Http {
-			if r.GetDelegate() != nil {
-				return nil, fmt.Errorf("VirtualService %s/%s: route %d delegates, which is not traced", c.VS.Namespace, c.VS.Name, i)
-			}
-			if len(r.GetMatch()) == 0 {
-				if !p.bound(boundGateways(c.VS.Spec.Gateways, c.VS.Namespace)) {
+			if d := r.GetDelegate(); d != nil {
+				child := findDelegate(all, d, c.VS.Namespace)
+				if child == nil {
 					continue
 				}
-				return &Selected{VS: c.VS, Host: c.Host, Index: i, Route: r, Match: -1}, nil
+				for _, dr := range child.Spec.Http {
+					merged, conflict := delegated(r, dr)
+					if conflict {
+						continue
+					}
+					j, ok, err := routeMatches(merged, c.VS, p, req)
+					if err != nil {
+						return nil, fmt.Errorf("VirtualService %s/%s: %s", child.Namespace, child.Name, err)
+					}
+					if ok {
+						return &Selected{VS: c.VS, Host: c.Host, Index: i, Route: merged, Match: j, Delegate: child}, nil
+					}
+				}
+				continue
 			}
-			for j, m := range r.GetMatch() {
-				ok, err := Matches(m, c.VS, p, req)
-				if err != nil {
-					return nil, fmt.Errorf("VirtualService %s/%s: %s", c.VS.Namespace, c.VS.Name, err)
-				}
-				if ok {
-					return &Selected{VS: c.VS, Host: c.Host, Index: i, Route: r, Match: j}, nil
-				}
+			j, ok, err := routeMatches(r, c.VS, p, req)
+			if err != nil {
+				return nil, fmt.Errorf("VirtualService %s/%s: %s", c.VS.Namespace, c.VS.Name, err)
+			}
+			if ok {
+				return &Selected{VS: c.VS, Host: c.Host, Index: i, Route: r, Match: j}, nil
 			}
 		}
 	}
 	return nil, nil
+}
+
+// routeMatches tells whether the request takes route r of vs, and by
+// which match (-1: a route without matches, bound to the proxy).
+func routeMatches(r *networkingv1alpha3.HTTPRoute, vs *networkingv1.VirtualService, p Proxy, req Request) (int, bool, error) {
+	if len(r.GetMatch()) == 0 {
+		return -1, p.bound(boundGateways(vs.Spec.Gateways, vs.Namespace)), nil
+	}
+	for j, m := range r.GetMatch() {
+		ok, err := Matches(m, vs, p, req)
+		if err != nil || ok {
+			return j, ok, err
+		}
+	}
+	return 0, false, nil
+}
+
+// findDelegate is the VirtualService a delegate names (its namespace
+// defaulting to the root's), when it exports itself to the root's
+// namespace.
+func findDelegate(all []*networkingv1.VirtualService, d *networkingv1alpha3.Delegate, rootNS string) *networkingv1.VirtualService {
+	ns := d.GetNamespace()
+	if ns == "" {
+		ns = rootNS
+	}
+	for _, vs := range all {
+		if vs != nil && vs.Namespace == ns && vs.Name == d.GetName() && Visible(vs.Spec.ExportTo, vs.Namespace, rootNS) {
+			return vs
+		}
+	}
+	return nil
+}
+
+// delegated is a delegate's route as istiod merges it under the root
+// route: each pair of root and delegate matches merged (the delegate's
+// fields over the root's), pairs that conflict (a delegate uri, scheme,
+// method, authority or header outside the root's, another port) left out,
+// conflict when none is left; the name "ROOT-DELEGATE"; rewrite, fault,
+// direct response, mirror and headers from the root when the delegate has
+// none.
+func delegated(root, leaf *networkingv1alpha3.HTTPRoute) (*networkingv1alpha3.HTTPRoute, bool) {
+	out := proto.Clone(leaf).(*networkingv1alpha3.HTTPRoute)
+	switch {
+	case len(root.GetMatch()) == 0:
+	case len(leaf.GetMatch()) == 0:
+		out.Match = root.GetMatch()
+	default:
+		out.Match = nil
+		for _, rm := range root.GetMatch() {
+			for _, lm := range leaf.GetMatch() {
+				if matchConflict(rm, lm) {
+					continue
+				}
+				out.Match = append(out.Match, mergeMatch(rm, lm))
+			}
+		}
+		if len(out.Match) == 0 {
+			return nil, true
+		}
+	}
+	switch {
+	case out.Name == "":
+		out.Name = root.GetName()
+	case root.GetName() != "":
+		out.Name = root.GetName() + "-" + out.Name
+	}
+	if out.Rewrite == nil {
+		out.Rewrite = root.GetRewrite()
+	}
+	if out.Fault == nil {
+		out.Fault = root.GetFault()
+	}
+	if out.DirectResponse == nil {
+		out.DirectResponse = root.GetDirectResponse()
+	}
+	if out.Mirror == nil && len(out.Mirrors) == 0 {
+		out.Mirror, out.Mirrors = root.GetMirror(), root.GetMirrors()
+	}
+	if out.Headers == nil {
+		out.Headers = root.GetHeaders()
+	}
+	return out, false
+}
+
+func matchConflict(root, leaf *networkingv1alpha3.HTTPMatchRequest) bool {
+	pairs := [][2]*networkingv1alpha3.StringMatch{{root.GetUri(), leaf.GetUri()}, {root.GetScheme(), leaf.GetScheme()}, {root.GetMethod(), leaf.GetMethod()}, {root.GetAuthority(), leaf.GetAuthority()}}
+	for k, v := range leaf.GetHeaders() {
+		pairs = append(pairs, [2]*networkingv1alpha3.StringMatch{root.GetHeaders()[k], v})
+	}
+	for _, p := range pairs {
+		if stringMatchConflict(p[0], p[1]) {
+			return true
+		}
+	}
+	if root.GetIgnoreUriCase() != leaf.GetIgnoreUriCase() && root.GetUri() != nil && leaf.GetUri() != nil {
+		return true
+	}
+	return root.GetPort() != 0 && leaf.GetPort() != 0 && root.GetPort() != leaf.GetPort()
+}
+
+// stringMatchConflict: a delegate's match must lie within the root's (an
+// exact or prefix under a root prefix, the same exact, the same regex).
+func stringMatchConflict(root, leaf *networkingv1alpha3.StringMatch) bool {
+	if presence(root) || presence(leaf) {
+		return false
+	}
+	if r := root.GetRegex(); r != "" {
+		return leaf.GetRegex() != r
+	}
+	if leaf.GetRegex() != "" {
+		return true
+	}
+	if e := root.GetExact(); e != "" {
+		return leaf.GetExact() != e
+	}
+	if p := root.GetPrefix(); p != "" {
+		if lp := leaf.GetPrefix(); lp != "" {
+			return !strings.HasPrefix(lp, p)
+		}
+		return !strings.HasPrefix(leaf.GetExact(), p)
+	}
+	return false
+}
+
+// mergeMatch is the delegate's match with the root's fields it lacks.
+func mergeMatch(root, leaf *networkingv1alpha3.HTTPMatchRequest) *networkingv1alpha3.HTTPMatchRequest {
+	out := proto.Clone(leaf).(*networkingv1alpha3.HTTPMatchRequest)
+	if out.Uri == nil {
+		out.Uri, out.IgnoreUriCase = root.GetUri(), root.GetIgnoreUriCase()
+	}
+	if out.Scheme == nil {
+		out.Scheme = root.GetScheme()
+	}
+	if out.Method == nil {
+		out.Method = root.GetMethod()
+	}
+	if out.Authority == nil {
+		out.Authority = root.GetAuthority()
+	}
+	if out.Port == 0 {
+		out.Port = root.GetPort()
+	}
+	for _, kv := range []struct {
+		dst *map[string]*networkingv1alpha3.StringMatch
+		src map[string]*networkingv1alpha3.StringMatch
+	}{{&out.Headers, root.GetHeaders()}, {&out.WithoutHeaders, root.GetWithoutHeaders()}, {&out.QueryParams, root.GetQueryParams()}} {
+		for k, v := range kv.src {
+			if *kv.dst == nil {
+				*kv.dst = map[string]*networkingv1alpha3.StringMatch{}
+			}
+			if _, ok := (*kv.dst)[k]; !ok {
+				(*kv.dst)[k] = v
+			}
+		}
+	}
+	if len(out.SourceLabels) == 0 {
+		out.SourceLabels = root.GetSourceLabels()
+	}
+	if len(out.Gateways) == 0 {
+		out.Gateways = root.GetGateways()
+	}
+	if out.SourceNamespace == "" {
+		out.SourceNamespace = root.GetSourceNamespace()
+	}
+	return out
 }
 
 // Matches tells whether the request satisfies an HTTPMatchRequest, with
@@ -320,7 +508,7 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 		path = path[:i]
 	}
 	if u := m.GetUri(); u != nil {
-		ok, err := uriMatch(u, path, m.GetIgnoreUriCase())
+		ok, err := uriMatch(u, vs, path, m.GetIgnoreUriCase())
 		if err != nil || !ok {
 			return false, err
 		}
@@ -342,7 +530,7 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 		if !present {
 			return false, nil
 		}
-		if isEmpty(sm) {
+		if presence(sm) {
 			continue
 		}
 		ok, err := StringMatches(sm, v, false)
@@ -352,12 +540,15 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 	}
 	for name, sm := range m.GetWithoutHeaders() {
 		v, present := header(req.Headers, name)
-		if !present {
+		if presence(sm) {
+			// present_match, inverted: the header must be absent.
+			if present {
+				return false, nil
+			}
 			continue
 		}
-		if isEmpty(sm) {
-			return false, nil
-		}
+		// istiod sets treat_missing_header_as_empty on the inverted value
+		// match: an absent header is compared as "".
 		ok, err := StringMatches(sm, v, false)
 		if err != nil {
 			return false, err
@@ -369,14 +560,14 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 	if len(m.GetQueryParams()) > 0 {
 		q := query(req.Path)
 		for name, sm := range m.GetQueryParams() {
-			vals, present := q[name]
+			v, present := q[name]
 			if !present {
 				return false, nil
 			}
-			if isEmpty(sm) {
+			if presence(sm) {
 				continue
 			}
-			ok, err := StringMatches(sm, vals[0], false)
+			ok, err := StringMatches(sm, v, false)
 			if err != nil || !ok {
 				return false, err
 			}
@@ -385,19 +576,37 @@ func Matches(m *networkingv1alpha3.HTTPMatchRequest, vs *networkingv1.VirtualSer
 	return true, nil
 }
 
-func authority(req Request) string { return req.Host }
+func authority(req Request) string {
+	if req.Authority != "" {
+		return req.Authority
+	}
+	return req.Host
+}
+
+// RouteSemanticsAnnotation marks the VirtualServices istiod makes of
+// Ingresses ("ingress") and Gateway API routes ("gateway"): only their uri
+// prefixes are path-separated.
+const RouteSemanticsAnnotation = "internal.istio.io/route-semantics"
 
 // uriMatch: exact and regex on the path without query; a prefix is a
-// plain string prefix, except that istiod turns a prefix ending in "/"
-// (other than "/") into Envoy's path_separated_prefix of the prefix without
-// it, which matches that path itself too.
-func uriMatch(u *networkingv1alpha3.StringMatch, path string, ignoreCase bool) (bool, error) {
-	if p, ok := u.GetMatchType().(*networkingv1alpha3.StringMatch_Prefix); ok && len(p.Prefix) > 1 && strings.HasSuffix(p.Prefix, "/") {
-		base := strings.TrimSuffix(p.Prefix, "/")
-		if ignoreCase {
-			path, base = strings.ToLower(path), strings.ToLower(base)
+// plain string prefix ("/api/" does not take "/api"), except in the
+// VirtualServices istiod makes of Ingresses and Gateway API routes, whose
+// prefixes other than "/" become Envoy's path_separated_prefix of the
+// prefix without its trailing "/" (taking that path itself too).
+// ignoreUriCase applies to exact and prefix only, as Envoy's
+// case_sensitive does not change safe_regex.
+func uriMatch(u *networkingv1alpha3.StringMatch, vs *networkingv1.VirtualService, path string, ignoreCase bool) (bool, error) {
+	switch t := u.GetMatchType().(type) {
+	case *networkingv1alpha3.StringMatch_Prefix:
+		if sem := vs.GetAnnotations()[RouteSemanticsAnnotation]; (sem == "ingress" || sem == "gateway") && t.Prefix != "/" {
+			base := strings.TrimSuffix(t.Prefix, "/")
+			if ignoreCase {
+				path, base = strings.ToLower(path), strings.ToLower(base)
+			}
+			return path == base || strings.HasPrefix(path, base+"/"), nil
 		}
-		return path == base || strings.HasPrefix(path, base+"/"), nil
+	case *networkingv1alpha3.StringMatch_Regex:
+		ignoreCase = false
 	}
 	return StringMatches(u, path, ignoreCase)
 }
@@ -423,15 +632,26 @@ func StringMatches(sm *networkingv1alpha3.StringMatch, v string, ignoreCase bool
 		}
 		re, err := regexp.Compile(expr)
 		if err != nil {
-			return false, fmt.Errorf("regex %q: %s", t.Regex, err)
+			// Worded on the regex as written, not on its anchored form.
+			if _, rawErr := regexp.Compile(t.Regex); rawErr != nil {
+				err = rawErr
+			}
+			return false, fmt.Errorf("invalid regex %q: %s", t.Regex, err)
 		}
 		return re.MatchString(v), nil
 	}
 	return true, nil
 }
 
-func isEmpty(sm *networkingv1alpha3.StringMatch) bool {
-	return sm == nil || sm.GetMatchType() == nil
+// presence tells whether istiod makes a header or query parameter match a
+// present_match: an empty StringMatch, or the regex "*" (not RE2; Istio
+// reads it as "any value").
+func presence(sm *networkingv1alpha3.StringMatch) bool {
+	if sm == nil || sm.GetMatchType() == nil {
+		return true
+	}
+	r, ok := sm.GetMatchType().(*networkingv1alpha3.StringMatch_Regex)
+	return ok && r.Regex == "*"
 }
 
 // header finds a request header; Istio's header names are lower case and
@@ -445,13 +665,28 @@ func header(h map[string]string, name string) (string, bool) {
 	return "", false
 }
 
-func query(path string) url.Values {
+// query gives each parameter's first value as sent, as Envoy's route
+// matching reads the query string: split on "&", then on the first "=",
+// nothing percent-decoded; a name without "=" has the value "".
+func query(path string) map[string]string {
+	out := map[string]string{}
 	_, q, ok := strings.Cut(path, "?")
 	if !ok {
-		return url.Values{}
+		return out
 	}
-	v, _ := url.ParseQuery(q)
-	return v
+	if i := strings.IndexByte(q, '#'); i >= 0 {
+		q = q[:i]
+	}
+	for _, kv := range strings.Split(q, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if _, seen := out[k]; !seen {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // Destination is one destination of a route, resolved.
@@ -464,13 +699,21 @@ type Destination struct {
 
 // Destinations of a selected route: hosts resolved in the VirtualService's
 // namespace, the port the route names or else the request's (portFor can
-// give the only port of a service), weights as written (one destination
-// without a weight has 100).
+// give the only port of a service), weights as written. As istiod builds
+// the route, a destination of weight 0 among others is left out, and a
+// single destination left takes all the traffic (weight 100).
 func Destinations(s *Selected, reqPort uint32, portFor func(host string) uint32) []Destination {
 	var out []Destination
+	ns := s.VS.Namespace
+	if s.Delegate != nil {
+		ns = s.Delegate.Namespace
+	}
 	for _, d := range s.Route.GetRoute() {
+		if d.GetWeight() == 0 && len(s.Route.GetRoute()) > 1 {
+			continue
+		}
 		dst := d.GetDestination()
-		h := ResolveShortName(dst.GetHost(), s.VS.Namespace)
+		h := ResolveShortName(dst.GetHost(), ns)
 		port := dst.GetPort().GetNumber()
 		if port == 0 && portFor != nil {
 			port = portFor(h)
@@ -483,6 +726,9 @@ func Destinations(s *Selected, reqPort uint32, portFor func(host string) uint32)
 			w = 100
 		}
 		out = append(out, Destination{Host: h, Subset: dst.GetSubset(), Port: port, Weight: w})
+	}
+	if len(out) == 1 {
+		out[0].Weight = 100
 	}
 	return out
 }

@@ -30,6 +30,9 @@ func Compare(cfg, proxy *Trace) []string {
 	if cfg.Reason != proxy.Reason && (strings.HasPrefix(cfg.Reason, "redirect") || strings.HasPrefix(cfg.Reason, "direct") || strings.HasPrefix(proxy.Reason, "redirect") || strings.HasPrefix(proxy.Reason, "direct")) {
 		out = append(out, fmt.Sprintf("action: configuration %s, proxy %s", cfg.Reason, proxy.Reason))
 	}
+	if cfg.Mirror != proxy.Mirror {
+		out = append(out, fmt.Sprintf("mirror: configuration %s, proxy %s", orNone(cfg.Mirror), orNone(proxy.Mirror)))
+	}
 	byCluster := map[string]Destination{}
 	for _, d := range proxy.Destinations {
 		byCluster[d.EnvoyCluster] = d
@@ -45,7 +48,7 @@ func Compare(cfg, proxy *Trace) []string {
 		if c.Weight != p.Weight {
 			out = append(out, fmt.Sprintf("cluster %s: weight %d in the configuration, %d in the proxy", c.EnvoyCluster, c.Weight, p.Weight))
 		}
-		if c.EnvoyCluster == PassthroughCluster {
+		if c.EnvoyCluster == PassthroughCluster || proxy.EndpointsUnknown {
 			continue
 		}
 		out = append(out, compareEndpoints(c.EnvoyCluster, c.Endpoints, p.Endpoints)...)

@@ -102,6 +102,12 @@ var gatewayRequests = []string{
 	"http://bookinfo.example.com/static#HEAD",
 	"http://bookinfo.example.com/login?next=%2Fproductpage",
 	"http://bookinfo.example.com/productpage?u=test&x=1",
+	"http://bookinfo.example.com./productpage",
+	"http://172.18.0.5/productpage -H Host: bookinfo.example.com",
+	"http://bookinfo.example.com/static/../productpage",
+	"http://bookinfo.example.com/%70roductpage",
+	"http://bookinfo.example.com/productpage?u=normal&u=test",
+	"http://bookinfo.example.com/productpage?u=%6eormal",
 }
 
 // sidecarRequests are sent by a productpage sidecar.
@@ -121,16 +127,36 @@ var sidecarRequests = []string{
 	"http://productpage.global:9081/",
 	"http://istio-ingressgateway.istio-gateways/productpage",
 	"http://istio-ingressgateway.istio-gateways.svc.cluster.local:80/",
+	// Absolute names (a trailing dot): the sidecar's virtual hosts list
+	// each service's FQDN with one too.
+	"http://productpage.global.:9080/productpage",
+	"http://reviews.global.:9080/reviews/0",
+	"http://productpage.bookinfo-frontends.svc.cluster.local.:9080/",
+	"http://productpage.:9080/",
+	// A Host header names the virtual host, whatever address the URL
+	// connects to (curl -H 'Host: ...' http://IP/).
+	"http://10.9.9.9:9080/reviews/0 -H Host: reviews.global",
+	"http://10.9.9.9:9080/ -H host: productpage.global:9080",
+	"http://reviews.global:9080/ -H Host: unknown.example.com",
+	// Paths the proxy normalizes before routing.
+	"http://productpage.global:9080/static/../productpage",
+	"http://productpage.global:9080/product%70age",
+	"http://productpage.global:9080/productpage?u=%6eormal&u=test",
 }
 
-// request reads a test request: a "#METHOD" suffix sets the method.
+// request reads a test request: a "#METHOD" suffix sets the method, a
+// " -H Name: value" suffix a header.
 func request(t *testing.T, raw string) Request {
 	t.Helper()
 	method := "GET"
+	var headers []string
+	if u, h, ok := strings.Cut(raw, " -H "); ok {
+		raw, headers = u, []string{h}
+	}
 	if u, m, ok := strings.Cut(raw, "#"); ok {
 		raw, method = u, m
 	}
-	r, err := ParseRequest(raw, method, nil)
+	r, err := ParseRequest(raw, method, headers)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,7 +33,7 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 	} else {
 		host = resolve(cfg, req.Host, src.Namespace)
 	}
-	rreq := routing.Request{Host: host, Port: req.Port, Path: req.Path, Method: req.Method, Scheme: req.Scheme, Headers: req.Headers}
+	rreq := routing.Request{Host: host, Authority: req.Authority(), Port: req.Port, Path: req.Path, Method: req.Method, Scheme: req.Scheme, Headers: req.Headers}
 	cands := routing.VirtualServicesFor(cfg.VirtualServices, p, host)
 	if len(cands) == 0 {
 		if p.Router {
@@ -42,7 +42,7 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 		}
 		return defaultRoute(cfg, t, src, host, req)
 	}
-	sel, err := routing.FirstRoute(cands, p, rreq)
+	sel, err := routing.FirstRouteIn(cands, cfg.VirtualServices, p, rreq)
 	if err != nil {
 		return nil, err
 	}
@@ -54,13 +54,87 @@ func ConfigTrace(cfg *mesh.Config, src Source, req Request) (*Trace, error) {
 	t.VirtualService = sel.VS.Namespace + "/" + sel.VS.Name
 	t.Route = sel.Route.GetName()
 	describeConfigRoute(t, sel.Route)
+	t.Mirror = mirrors(cfg, sel, req.Port, src.Namespace)
 	if !t.Routed || len(sel.Route.GetRoute()) == 0 {
 		return t, nil
 	}
+	missing := 0
 	for _, d := range routing.Destinations(sel, req.Port, func(h string) uint32 { return onlyPort(cfg, h, src.Namespace) }) {
-		t.Destinations = append(t.Destinations, destination(cfg, src, d.Host, d.Port, d.Subset, uint32(d.Weight)))
+		dst := destination(cfg, src, d.Host, d.Port, d.Subset, uint32(d.Weight))
+		if why := noCluster(cfg, src, d.Host, d.Port, d.Subset); why != "" {
+			missing++
+			t.Notes = append(t.Notes, fmt.Sprintf("cluster %s does not exist: %s (503 NC)", dst.EnvoyCluster, why))
+		}
+		t.Destinations = append(t.Destinations, dst)
+	}
+	if len(t.Destinations) == 0 {
+		t.Routed, t.Reason = false, "every destination has weight 0: no cluster to send to"
+	}
+	if missing > 0 && missing == len(t.Destinations) {
+		t.Routed = false
+		t.Reason = "no cluster " + t.Destinations[0].EnvoyCluster + " (503 NC)"
+		if missing > 1 {
+			t.Reason = "none of the route's clusters exists (503 NC)"
+		}
 	}
 	return t, nil
+}
+
+// mirrors are the Envoy clusters istiod mirrors the route's requests to
+// (mirror, mirrors), their ports as for a destination.
+func mirrors(cfg *mesh.Config, sel *routing.Selected, reqPort uint32, ns string) string {
+	dsts := []*networkingv1alpha3.Destination{}
+	if m := sel.Route.GetMirror(); m != nil {
+		dsts = append(dsts, m)
+	}
+	for _, m := range sel.Route.GetMirrors() {
+		if m.GetDestination() != nil {
+			dsts = append(dsts, m.GetDestination())
+		}
+	}
+	vsNS := sel.VS.Namespace
+	if sel.Delegate != nil {
+		vsNS = sel.Delegate.Namespace
+	}
+	var out []string
+	for _, d := range dsts {
+		h := routing.ResolveShortName(d.GetHost(), vsNS)
+		port := d.GetPort().GetNumber()
+		if port == 0 {
+			port = onlyPort(cfg, h, ns)
+		}
+		if port == 0 {
+			port = reqPort
+		}
+		out = append(out, routing.ClusterName(h, port, d.GetSubset()))
+	}
+	return strings.Join(out, ", ")
+}
+
+// noCluster says why istiod makes no Envoy cluster for a destination, or
+// "": a host no ServiceEntry or Service declares, a port it does not have
+// (a destination without a port to a host of several takes the request's),
+// a subset the DestinationRule in scope does not define.
+func noCluster(cfg *mesh.Config, src Source, host string, port uint32, subset string) string {
+	if !known(cfg, host, src.Namespace) {
+		return "no ServiceEntry or Service declares " + host
+	}
+	if !hasPort(cfg, host, port, src.Namespace) {
+		return fmt.Sprintf("%s has no port %d", host, port)
+	}
+	if subset == "" {
+		return ""
+	}
+	dr := cfg.DestinationRuleFor(host, src.Namespace)
+	if dr == nil {
+		return "no DestinationRule of " + host + " defines subset " + subset
+	}
+	for _, s := range dr.Spec.GetSubsets() {
+		if s.GetName() == subset {
+			return ""
+		}
+	}
+	return "DestinationRule " + dr.Namespace + "/" + dr.Name + " does not define subset " + subset
 }
 
 func candidateNames(cands []routing.Candidate) string {
@@ -82,6 +156,9 @@ func defaultRoute(cfg *mesh.Config, t *Trace, src Source, host string, req Reque
 		return t, nil
 	}
 	t.Routed, t.Reason = true, fmt.Sprintf("passthrough: no service for %s on port %d", host, req.Port)
+	if net.ParseIP(host) != nil {
+		t.Reason = "passthrough: no Service or ServiceEntry of the configuration has address " + host
+	}
 	if anyServiceOn(cfg, req.Port, src.Namespace) {
 		// The port has an HTTP route configuration: its allow_any
 		// virtual host takes the request.
@@ -190,7 +267,16 @@ func resolve(cfg *mesh.Config, host, ns string) string {
 		}
 		return host
 	}
-	for _, h := range routing.SearchNames(host, ns) {
+	names := routing.SearchNames(host, ns)
+	if abs := strings.TrimSuffix(host, "."); abs != host {
+		// An absolute name is not searched; the sidecar's virtual host of a
+		// service lists its FQDN with a trailing dot too.
+		names = nil
+		if strings.Contains(abs, ".") {
+			names = []string{abs}
+		}
+	}
+	for _, h := range names {
 		if known(cfg, h, ns) {
 			return h
 		}

@@ -73,3 +73,46 @@ func TestHeaderRoutesConfigSide(t *testing.T) {
 		}
 	}
 }
+
+// TestMissingCluster: a route to a subset no DestinationRule defines, or to
+// a host no service declares, has no Envoy cluster (istiod makes none):
+// Envoy answers 503 NC, and the configuration side says so.
+func TestMissingCluster(t *testing.T) {
+	root := filepath.Join("..", "..", "examples", "bookinfo")
+	cfg := readConfig(t, "cluster1", filepath.Join(root, "cluster1"), filepath.Join("testdata", "kubernetes", "cluster1.yaml"), filepath.Join("testdata", "missing-cluster.yaml"))
+	cfg.Cluster = "cluster1"
+	_, node, err := ProxyTrace(gatewayDump("cluster1"), request(t, "http://x/"), ProxyOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := SourceOf(node)
+	for _, tc := range []struct {
+		url    string
+		routed bool
+		reason string
+		notes  int
+	}{
+		{"http://missing.example.com/subset", false, "no cluster outbound|9080|nosuch|productpage.global (503 NC)", 1},
+		{"http://missing.example.com/host", false, "no cluster outbound|80||nowhere.example.org (503 NC)", 1},
+		{"http://missing.example.com/half", true, "routed", 1},
+		{"http://missing.example.com/port", false, "no cluster outbound|9999||productpage.global (503 NC)", 1},
+		// istiod leaves out every destination of weight 0 among others.
+		{"http://missing.example.com/zero", false, "every destination has weight 0: no cluster to send to", 0},
+	} {
+		got, err := ConfigTrace(cfg, src, request(t, tc.url))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Routed != tc.routed || got.Reason != tc.reason || len(got.Notes) != tc.notes {
+			t.Errorf("%s: routed %v %q notes %q; want %v %q %d notes", tc.url, got.Routed, got.Reason, got.Notes, tc.routed, tc.reason, tc.notes)
+		}
+	}
+	// A mirror is shown by its Envoy cluster, and compared.
+	got, err := ConfigTrace(cfg, src, request(t, "http://missing.example.com/mirror"))
+	if err != nil || got.Mirror != "outbound|9080||reviews.global" {
+		t.Fatalf("mirror: %+v %v", got, err)
+	}
+	if d := Compare(got, &Trace{Routed: true, Reason: "routed", VirtualService: got.VirtualService, Route: got.Route, Destinations: got.Destinations}); len(d) != 1 || d[0] != "mirror: configuration outbound|9080||reviews.global, proxy (none)" {
+		t.Errorf("differences: %q", d)
+	}
+}

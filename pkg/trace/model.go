@@ -29,14 +29,33 @@ type Request struct {
 	Path    string
 	Method  string
 	Headers map[string]string
+	// hostHeader is a Host header given with -H: the authority the proxy
+	// routes on instead of the URL's.
+	hostHeader string
 }
 
 // Authority is the Host header the request carries.
 func (r Request) Authority() string {
-	if r.PortGiven {
-		return r.Host + ":" + strconv.Itoa(int(r.Port))
+	if r.hostHeader != "" {
+		return r.hostHeader
 	}
-	return r.Host
+	host := r.Host
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 address
+	}
+	if r.PortGiven {
+		return host + ":" + strconv.Itoa(int(r.Port))
+	}
+	return host
+}
+
+// line is the request as the outputs show it: method, URL, and the Host
+// header when one was given.
+func (r Request) line() string {
+	if r.hostHeader != "" {
+		return r.Method + " " + r.URL + " (Host: " + r.hostHeader + ")"
+	}
+	return r.Method + " " + r.URL
 }
 
 // ParseRequest reads the URL (http://HOST[:PORT]/PATH[?QUERY]), the
@@ -66,7 +85,7 @@ func ParseRequest(raw, method string, headers []string) (Request, error) {
 		}
 		r.Port, r.PortGiven = uint32(n), true
 	}
-	r.Path = u.EscapedPath()
+	r.Path = NormalizePath(u.EscapedPath())
 	if r.Path == "" {
 		r.Path = "/"
 	}
@@ -76,15 +95,108 @@ func ParseRequest(raw, method string, headers []string) (Request, error) {
 	if r.Method == "" {
 		r.Method = "GET"
 	}
+	if !isToken(r.Method) {
+		return Request{}, fmt.Errorf("invalid method %q: an HTTP method is a token (GET, POST, ...)", method)
+	}
 	for _, h := range headers {
 		name, value, ok := strings.Cut(h, ":")
 		name = strings.TrimSpace(name)
-		if !ok || name == "" || strings.ContainsAny(name, " \t") {
+		if !ok || !isToken(name) {
 			return Request{}, fmt.Errorf("invalid header %q: use -H 'Name: value'", h)
 		}
 		r.Headers[strings.ToLower(name)] = strings.TrimSpace(value)
 	}
+	if h, ok := r.Headers["host"]; ok {
+		// As curl -H 'Host: NAME' http://ADDRESS/: the connection goes to
+		// the URL's port, the proxy routes on the header.
+		u, err := url.Parse("http://" + h)
+		if err != nil || h == "" || u.Hostname() == "" || u.Host != h {
+			return Request{}, fmt.Errorf("invalid Host header %q: use -H 'Host: NAME[:PORT]'", h)
+		}
+		r.Host, r.hostHeader = strings.ToLower(u.Hostname()), h
+	}
 	return r, nil
+}
+
+// NormalizePath is the path as Istio's proxies route it: their HTTP
+// connection managers set normalize_path (RFC 3986 normalization before
+// routing) and keep escaped slashes (path_with_escaped_slashes_action
+// KEEP_UNCHANGED), without merging slashes. Percent-encoded unreserved
+// characters are decoded, other escapes upper-cased, and dot segments
+// removed.
+func NormalizePath(p string) string {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] == '%' && i+2 < len(p) && isHex(p[i+1]) && isHex(p[i+2]) {
+			c := unhex(p[i+1])<<4 | unhex(p[i+2])
+			if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+				b.WriteByte(c)
+			} else {
+				b.WriteString(strings.ToUpper(p[i : i+3]))
+			}
+			i += 2
+			continue
+		}
+		b.WriteByte(p[i])
+	}
+	return removeDotSegments(b.String())
+}
+
+// removeDotSegments is RFC 3986's section 5.2.4 on an absolute path.
+func removeDotSegments(in string) string {
+	var out []string
+	segs := strings.Split(in, "/")
+	for i, s := range segs {
+		last := i == len(segs)-1
+		switch s {
+		case ".":
+			if last {
+				out = append(out, "")
+			}
+		case "..":
+			if len(out) > 1 {
+				out = out[:len(out)-1]
+			}
+			if last {
+				out = append(out, "")
+			}
+		default:
+			out = append(out, s)
+		}
+	}
+	res := strings.Join(out, "/")
+	if !strings.HasPrefix(res, "/") {
+		res = "/" + res
+	}
+	return res
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+func unhex(c byte) byte {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// isToken tells whether s is an HTTP token (RFC 9110 tchar), as a method
+// and a header name must be.
+func isToken(s string) bool {
+	for _, c := range s {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		case strings.ContainsRune("!#$%&'*+-.^_`|~", c):
+		default:
+			return false
+		}
+	}
+	return s != ""
 }
 
 func unwrapURLError(err error) string {
@@ -166,6 +278,12 @@ type Trace struct {
 	// forwarding.
 	Rewrite string `json:"rewrite,omitempty"`
 	Fault   string `json:"fault,omitempty"`
+	// Mirror are the Envoy clusters requests are mirrored to, joined by ", ".
+	Mirror string `json:"mirror,omitempty"`
+	// EndpointsUnknown is set on the proxy side when its dump has no EDS
+	// section (saved without ?include_eds): its endpoints are not known,
+	// and not compared.
+	EndpointsUnknown bool `json:"endpointsUnknown,omitempty"`
 	// Notes are what the trace could not evaluate.
 	Notes []string `json:"notes,omitempty"`
 }

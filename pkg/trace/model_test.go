@@ -55,3 +55,51 @@ func TestRelevant(t *testing.T) {
 		}
 	}
 }
+
+// TestRequestNormalized: Istio's proxies normalize the path before routing
+// (normalize_path, RFC 3986: dot segments removed, percent-encoded
+// unreserved characters decoded; escaped slashes kept), and the Host of an
+// IPv6 address keeps its brackets.
+func TestRequestNormalized(t *testing.T) {
+	for raw, want := range map[string]string{
+		"http://h/product%70age":        "/productpage",
+		"http://h/a/./b/../productpage": "/a/productpage",
+		"http://h/../x":                 "/x",
+		"http://h/a/b/..":               "/a/",
+		"http://h/a%2fb":                "/a%2Fb",
+		"http://h/%7Euser//x":           "/~user//x",
+		"http://h/a/..?q=%2e%2e":        "/?q=%2e%2e",
+	} {
+		r, err := ParseRequest(raw, "GET", nil)
+		if err != nil || r.Path != want {
+			t.Errorf("%s: path %q %v, want %q", raw, r.Path, err, want)
+		}
+	}
+	r, err := ParseRequest("http://[::1]:8080/", "GET", nil)
+	if err != nil || r.Host != "::1" || r.Authority() != "[::1]:8080" {
+		t.Errorf("IPv6: %+v %v", r, err)
+	}
+}
+
+// TestHostHeader: -H 'Host: ...' is the authority the proxy routes on; the
+// URL still says the port the request is sent to.
+func TestHostHeader(t *testing.T) {
+	r, err := ParseRequest("http://10.0.0.1:9080/p", "GET", []string{"Host: Reviews.Global:9080"})
+	if err != nil || r.Host != "reviews.global" || r.Port != 9080 || r.Authority() != "Reviews.Global:9080" {
+		t.Errorf("%+v %v", r, err)
+	}
+	r, err = ParseRequest("http://10.0.0.1/p", "GET", []string{"host: bookinfo.example.com"})
+	if err != nil || r.Host != "bookinfo.example.com" || r.Port != 80 || r.Authority() != "bookinfo.example.com" {
+		t.Errorf("%+v %v", r, err)
+	}
+	if _, err := ParseRequest("http://10.0.0.1/p", "GET", []string{"Host: a b"}); err == nil {
+		t.Error("a Host header with a space: no error")
+	}
+}
+
+func TestRequestLine(t *testing.T) {
+	r, _ := ParseRequest("http://10.0.0.1/p", "GET", []string{"Host: bookinfo.example.com"})
+	if got := r.line(); got != "GET http://10.0.0.1/p (Host: bookinfo.example.com)" {
+		t.Errorf("line %q", got)
+	}
+}

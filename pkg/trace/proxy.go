@@ -76,11 +76,16 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	rd, err := envoy.ReadRouteDump(rc, q)
 	rc.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &DumpError{Err: err}
 	}
 	node = rd.Node
 	if node == nil {
-		return nil, nil, fmt.Errorf("the config dump has no bootstrap node (was it taken with /config_dump?)")
+		return nil, nil, &DumpError{Err: fmt.Errorf("the config dump has no bootstrap node (was it taken with /config_dump?)")}
+	}
+	if node.Type != "" && node.Type != "sidecar" && node.Type != "router" {
+		// A waypoint (or another kind) routes by other listeners than a
+		// sidecar's port listeners: tracing it as one would be wrong.
+		return nil, nil, &DumpError{Err: fmt.Errorf("the proxy is a %s (node %s); trace follows requests from sidecars and gateways", node.Type, node.ID)}
 	}
 	t := &Trace{Destinations: []Destination{}}
 	cfg := pickRouteConfig(rd, node, req, opts)
@@ -136,7 +141,11 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 	cd, err := envoy.ReadClusterData(rc, names)
 	rc.Close()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, &DumpError{Err: err}
+	}
+	if !cd.HasEndpoints {
+		t.EndpointsUnknown = true
+		t.Notes = append(t.Notes, "the dump has no endpoints (saved without ?include_eds): they are not compared")
 	}
 	for _, c := range a.Clusters {
 		if c.Name == PassthroughCluster {
@@ -176,8 +185,33 @@ func ProxyTrace(open DumpOpener, req Request, opts ProxyOptions) (*Trace, *envoy
 		sortEndpoints(d.Endpoints)
 		t.Destinations = append(t.Destinations, d)
 	}
+	if missing := len(t.Destinations) - present(t.Destinations, cd); missing > 0 && missing == len(t.Destinations) {
+		t.Routed = false
+		t.Reason = "no cluster " + t.Destinations[0].EnvoyCluster + " (503 NC)"
+		if missing > 1 {
+			t.Reason = "none of the route's clusters exists (503 NC)"
+		}
+	}
 	return t, node, nil
 }
+
+// present counts the destinations whose cluster the proxy has.
+func present(ds []Destination, cd *envoy.ClusterData) int {
+	n := 0
+	for _, d := range ds {
+		if _, ok := cd.Clusters[d.EnvoyCluster]; ok || d.EnvoyCluster == PassthroughCluster {
+			n++
+		}
+	}
+	return n
+}
+
+// DumpError is a config dump that cannot be read as a proxy's: it breaks
+// off, is not a /config_dump answer, or is of a proxy trace does not follow.
+type DumpError struct{ Err error }
+
+func (e *DumpError) Error() string { return e.Err.Error() }
+func (e *DumpError) Unwrap() error { return e.Err }
 
 // SourceOf is the source a proxy's bootstrap node describes.
 func SourceOf(n *envoy.Node) Source {
@@ -226,6 +260,7 @@ func describeProxyAction(t *Trace, r *routev3.Route, a route.Action) {
 			rw = append(rw, "authority "+a.HostRewrite)
 		}
 		t.Rewrite = strings.Join(rw, ", ")
+		t.Mirror = strings.Join(a.Mirrors, ", ")
 		if tf := r.GetTypedPerFilterConfig(); tf != nil {
 			if _, ok := tf["envoy.filters.http.fault"]; ok {
 				t.Fault = "fault injection configured"

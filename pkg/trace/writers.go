@@ -56,7 +56,7 @@ func writeTextResult(w io.Writer, req Request, r Result, wide bool) {
 	if r.Source != "" {
 		fmt.Fprintf(tw, "Source:\t%s\n", r.Source)
 	}
-	fmt.Fprintf(tw, "Request:\t%s %s\n", req.Method, req.URL)
+	fmt.Fprintf(tw, "Request:\t%s\n", req.line())
 	if r.Error != "" {
 		fmt.Fprintf(tw, "Error:\t%s\n", r.Error)
 		tw.Flush()
@@ -117,6 +117,9 @@ func writeTextTrace(w io.Writer, t *Trace, proxy, wide bool) {
 	if t.Fault != "" {
 		fmt.Fprintf(tw, "  Fault:\t%s\n", t.Fault)
 	}
+	if t.Mirror != "" {
+		fmt.Fprintf(tw, "  Mirror:\t%s\n", t.Mirror)
+	}
 	tw.Flush()
 	for _, d := range t.Destinations {
 		port := ""
@@ -138,7 +141,11 @@ func writeTextTrace(w io.Writer, t *Trace, proxy, wide bool) {
 		}
 		tw.Flush()
 		if len(d.Endpoints) == 0 {
-			if d.EnvoyCluster != PassthroughCluster {
+			switch {
+			case d.EnvoyCluster == PassthroughCluster:
+			case t.EndpointsUnknown:
+				fmt.Fprintln(w, "    Endpoints:        unknown (no EDS in the dump)")
+			default:
 				fmt.Fprintln(w, "    Endpoints:        none")
 			}
 			continue
@@ -180,7 +187,7 @@ func WriteMarkdown(w io.Writer, o Output) error {
 			title = "trace"
 		}
 		fmt.Fprintf(w, "### %s\n\n", title)
-		fmt.Fprintf(w, "`%s %s` from %s: %s\n\n", o.Request.Method, o.Request.URL, orNone(r.Source), mdVerdict(r))
+		fmt.Fprintf(w, "`%s` from %s: %s\n\n", o.Request.line(), orNone(r.Source), mdVerdict(r))
 		if r.Error != "" {
 			continue
 		}
@@ -211,6 +218,18 @@ func WriteMarkdown(w io.Writer, o Output) error {
 				return orNone(strings.Join(cs, ", "))
 			}),
 		}
+		// Rows a side has something for, as text shows them.
+		for _, opt := range []struct {
+			name string
+			f    func(*Trace) string
+		}{{"rewrite", func(t *Trace) string { return t.Rewrite }}, {"fault", func(t *Trace) string { return t.Fault }}, {"mirror", func(t *Trace) string { return t.Mirror }}} {
+			for _, t := range sides {
+				if opt.f(t) != "" {
+					rows = append(rows, row(opt.name, func(t *Trace) string { return orNone(opt.f(t)) }))
+					break
+				}
+			}
+		}
 		if err := printers.MarkdownTable(w, header, rows); err != nil {
 			return err
 		}
@@ -239,6 +258,20 @@ func WriteMarkdown(w io.Writer, o Output) error {
 			for _, d := range r.Differences {
 				fmt.Fprintf(w, "- %s\n", d)
 			}
+		}
+		var notes []string
+		for _, side := range []struct {
+			name string
+			t    *Trace
+		}{{"configuration", r.Config}, {"proxy", r.Proxy}} {
+			if side.t != nil {
+				for _, n := range side.t.Notes {
+					notes = append(notes, fmt.Sprintf("- note (%s): %s", side.name, n))
+				}
+			}
+		}
+		if len(notes) > 0 {
+			fmt.Fprintf(w, "\n%s\n", strings.Join(notes, "\n"))
 		}
 	}
 	return nil

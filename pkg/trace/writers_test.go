@@ -55,3 +55,18 @@ func TestWriters(t *testing.T) {
 		golden.Assert(t, filepath.Join("testdata", "writers", f.name), b.Bytes())
 	}
 }
+
+// TestMarkdownDetails: Markdown shows what text shows besides the steps:
+// a rewrite, fault or mirror as rows when a side has one, and the notes.
+func TestMarkdownDetails(t *testing.T) {
+	out := Output{Request: request(t, "http://missing.example.com/x"), Traces: []Result{{
+		Source: "gateway ns/gw",
+		Config: &Trace{Reason: "no cluster outbound|80|v9|a (503 NC)", Rewrite: "uri /", Mirror: "outbound|80||m", Destinations: []Destination{{EnvoyCluster: "outbound|80|v9|a", Weight: 100}},
+			Notes: []string{"cluster outbound|80|v9|a does not exist: no DestinationRule of a defines subset v9 (503 NC)"}},
+	}}}
+	var b bytes.Buffer
+	if err := WriteMarkdown(&b, out); err != nil {
+		t.Fatal(err)
+	}
+	golden.Assert(t, filepath.Join("testdata", "writers", "markdown-details.md"), b.Bytes())
+}

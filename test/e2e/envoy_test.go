@@ -216,6 +216,14 @@ func TestEnvoyProxyCommands(t *testing.T) {
 			t.Errorf("exit %d, stdout %q, stderr %q; want %q", code, out, errOut, want)
 		}
 	})
+	t.Run("trace: a hung admin API is bounded by --request-timeout", func(t *testing.T) {
+		admin.mode.Store(adminHang)
+		defer admin.mode.Store(adminOK)
+		out, errOut, code := vdRetry(t, "trace", "http://productpage.global:9080/", "--from", "productpage-v1-cluster1", "-n", envoyNS, "--context", "cluster1", "--request-timeout", "2s")
+		if code != 2 || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, "did not answer in time") {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
+		}
+	})
 	t.Run("one context failing does not hide the other", func(t *testing.T) {
 		out, errOut, code := vdRetry(t, "clusters", "productpage-v1-cluster1", "-n", envoyNS, "--context", "cluster1,cluster2", "--fqdn", "productpage.global")
 		if code != 1 {

@@ -17,6 +17,7 @@ import (
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	"github.com/spf13/cobra"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/cmd/cmdutil"
@@ -35,10 +36,11 @@ const long = `Trace where an HTTP request goes from a proxy, twice, and say whet
 1. By the configuration (live, or the files of -f): the VirtualServices the proxy sees
    (exportTo, gateway binding, Istio's host matching with wildcards and short names, gateway
    VirtualServices merged), the first http route the request matches (uri, headers, method,
-   port, sourceLabels, gateways, query parameters), its rewrite, redirect, direct response or
-   fault, the destinations and weights; per destination the DestinationRule in scope, the
-   ServiceEntry or Service, the Envoy cluster name Istio gives it (outbound|PORT|SUBSET|HOST)
-   and its endpoints with the priority istiod assigns them for the proxy's locality.
+   port, sourceLabels, gateways, query parameters), its rewrite, redirect, direct response,
+   fault or mirror, the destinations and weights; per destination the DestinationRule in
+   scope, the ServiceEntry or Service, the Envoy cluster name Istio gives it
+   (outbound|PORT|SUBSET|HOST) and its endpoints with the priority istiod assigns them for
+   the proxy's locality.
 2. By the proxy (--from live: its /config_dump and /clusters through a port-forward to its
    admin port; --dump: a saved /config_dump?include_eds): the listener and route configuration
    of the port, the virtual host by Envoy's domain rules, the first route by Envoy's matchers,
@@ -47,8 +49,11 @@ const long = `Trace where an HTTP request goes from a proxy, twice, and say whet
 3. Where both exist, what differs: another cluster, a missing route, other endpoints or
    priorities. A stale proxy, or one that rejected an update, shows here.
 
-The URL is http://HOST[:PORT]/PATH[?QUERY]. From a sidecar, short host names resolve as the
-sidecar's namespace resolves them, and PORT is the service port. From a gateway, PORT is the
+The URL is http://HOST[:PORT]/PATH[?QUERY]; its path is routed as the proxies normalize it
+(dot segments, escaped unreserved characters), its query parameters as sent. A route to a
+cluster istiod does not make (an undefined subset, an undeclared host) is 503 NC, not routed.
+From a sidecar, short host names resolve as the sidecar's namespace resolves them, and PORT
+is the service port. From a gateway, PORT is the
 gateway Service's port (80 by default); its listener and route configuration are Istio's
 (route configuration http.TARGETPORT, TARGETPORT from the gateway's Service when the
 configuration holds it, else the configuration with virtual hosts named HOST:PORT), or
@@ -131,7 +136,7 @@ func NewCmdTrace(streams genericiooptions.IOStreams) *cobra.Command {
 	fs.StringVar(&o.From, "from", "", "The source proxy: POD, pod/NAME or deploy/NAME in -n NAMESPACE (read live through a port-forward)")
 	fs.StringVarP(&o.Selector, "selector", "l", "", "The source proxy: the first ready pod matching this label selector")
 	fs.StringArrayVarP(&o.Headers, "header", "H", nil, "A request header, 'Name: value' (repeatable)")
-	fs.StringVarP(&o.Method, "request", "X", o.Method, "The request method")
+	fs.StringVarP(&o.Method, "request", "X", o.Method, "The request method (upper-cased, as the routes compare it)")
 	fs.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or markdown (default: text)")
 	fs.StringVar(&o.Dump, "dump", "", "A saved /config_dump?include_eds of the source proxy")
 	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files or directories holding the configuration (translations, Services, EndpointSlices, Pods, Nodes); - reads stdin")
@@ -367,15 +372,15 @@ func pathError(err error) string {
 
 // describeDumpError words a failure to read the dump as one line.
 func describeDumpError(name string, err error) error {
+	var de *trace.DumpError
+	if !errors.As(err, &de) {
+		return err
+	}
 	var nd *envoy.NotDumpError
 	if errors.As(err, &nd) {
 		return fmt.Errorf("%s: %s", displayName(name), err)
 	}
-	msg := admin.DescribeDecodeError(err)
-	if strings.Contains(msg, "not JSON") || strings.Contains(msg, "empty") || strings.Contains(msg, "expected a JSON object") {
-		return fmt.Errorf("%s: %s", displayName(name), msg)
-	}
-	return err
+	return fmt.Errorf("%s: %s", displayName(name), admin.DescribeDecodeError(de.Err))
 }
 
 func displayName(p string) string {
@@ -484,6 +489,9 @@ func (o *Options) traceContext(ctx context.Context, c source.ContextResult) (tra
 	if err != nil {
 		return trace.Result{}, err
 	}
+	if p := cfg.Pod(ns, podName); p != nil && !hasProxy(p) {
+		return trace.Result{}, fmt.Errorf("pod %s/%s has no istio-proxy container: it sends its requests without a sidecar, and there is no proxy to trace", ns, podName)
+	}
 	pod := &admin.Pod{Cluster: cl, Namespace: ns, Name: podName, AdminPort: o.AdminPort}
 	defer pod.Close()
 	if p := cfg.Pod(ns, podName); p != nil {
@@ -520,6 +528,20 @@ func (o *Options) traceContext(ctx context.Context, c source.ContextResult) (tra
 		return fetch(ctx, pod, path)
 	}
 	return trace.Run(in, o.request)
+}
+
+// hasProxy tells whether a pod runs Istio's proxy: an istio-proxy
+// container, or init container (a native sidecar); a gateway's pod runs
+// it as its one container.
+func hasProxy(p *corev1.Pod) bool {
+	for _, cs := range [][]corev1.Container{p.Spec.Containers, p.Spec.InitContainers} {
+		for _, c := range cs {
+			if c.Name == "istio-proxy" {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func hostPort(addr string, port uint32) string {

@@ -83,6 +83,14 @@ func TestBadInput(t *testing.T) {
 		{"from offline", []string{"http://h/p", "--dump", "x", "--from", "pod"}, "error: --from and -l read a live proxy; offline, give --dump FILE. See 'kubectl vd trace -h'"},
 		{"no gateway", []string{"http://h/p", "-f", examples + "cluster1", "--from-gateway", "istio-gateways/nope"}, "error: no gateway pod or Service istio-gateways/nope in the files"},
 		{"output", []string{"http://h/p", "--dump", "x", "-o", "yaml"}, `error: invalid output format "yaml": use wide, json or markdown. See 'kubectl vd trace -h'`},
+		// A dump that breaks off or holds something else is named.
+		{"dump truncated", []string{"http://h/p", "--dump", "testdata/bad/truncated.json"}, "error: testdata/bad/truncated.json: "},
+		{"dump configs not a list", []string{"http://h/p", "--dump", "testdata/bad/configs-not-list.json"}, "error: testdata/bad/configs-not-list.json: "},
+		{"dump binary", []string{"http://h/p", "--dump", "testdata/bad/binary.json"}, "error: testdata/bad/binary.json: not JSON"},
+		{"dump empty", []string{"http://h/p", "--dump", "testdata/bad/empty.json"}, "error: testdata/bad/empty.json: empty"},
+		// A waypoint's routes are not a sidecar's: said, not traced as one.
+		{"dump waypoint", []string{"http://httpbin:8000/", "--dump", "../../envoy/testdata/istio-1.21-waypoint-httpbin.config_dump.json"}, "waypoint"},
+		{"method", []string{"http://h/p", "--dump", "x", "-X", "G T"}, `error: invalid method "G T"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, errOut, code := run(t, tc.args...)

@@ -11,7 +11,6 @@ package route
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -64,20 +63,28 @@ func (r Request) pathOnly() string {
 	return p
 }
 
-// query parses the query string of the path.
-func (r Request) query() url.Values {
+// query gives each query parameter's first value as sent: Envoy's route
+// matching (Utility::parseQueryString) splits on "&" and the first "=",
+// decodes nothing, and a name without "=" has the value "".
+func (r Request) query() map[string]string {
+	out := map[string]string{}
 	_, q, ok := strings.Cut(r.Path, "?")
 	if !ok {
-		return url.Values{}
+		return out
 	}
 	if i := strings.IndexByte(q, '#'); i >= 0 {
 		q = q[:i]
 	}
-	v, err := url.ParseQuery(q)
-	if err != nil {
-		return url.Values{}
+	for _, kv := range strings.Split(q, "&") {
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		if _, seen := out[k]; !seen {
+			out[k] = v
+		}
 	}
-	return v
+	return out
 }
 
 // SelectVirtualHost picks the virtual host for authority as Envoy does
@@ -314,8 +321,8 @@ func MatchHeader(h *routev3.HeaderMatcher, req Request) (bool, string) {
 // matchQuery evaluates a QueryParameterMatcher: present_match asks for the
 // parameter; string_match compares its (first) value; a matcher with
 // neither asks for the parameter to be present.
-func matchQuery(qp *routev3.QueryParameterMatcher, q url.Values) (bool, string) {
-	vals, present := q[qp.GetName()]
+func matchQuery(qp *routev3.QueryParameterMatcher, q map[string]string) (bool, string) {
+	val, present := q[qp.GetName()]
 	switch s := qp.GetQueryParameterMatchSpecifier().(type) {
 	case *routev3.QueryParameterMatcher_PresentMatch:
 		return present == s.PresentMatch, ""
@@ -323,7 +330,7 @@ func matchQuery(qp *routev3.QueryParameterMatcher, q url.Values) (bool, string) 
 		if !present {
 			return false, ""
 		}
-		return StringMatch(s.StringMatch, vals[0])
+		return StringMatch(s.StringMatch, val)
 	}
 	return present, ""
 }
@@ -361,7 +368,10 @@ func StringMatch(m *matcherv3.StringMatcher, v string) (bool, string) {
 func fullMatch(expr, v string) (bool, error) {
 	re, err := regexp.Compile(`^(?:` + expr + `)$`)
 	if err != nil {
-		return false, fmt.Errorf("regex %q: %s", expr, err)
+		if _, rawErr := regexp.Compile(expr); rawErr != nil {
+			err = rawErr
+		}
+		return false, fmt.Errorf("invalid regex %q: %s", expr, err)
 	}
 	return re.MatchString(v), nil
 }
@@ -395,6 +405,8 @@ type Action struct {
 	Redirect      string
 	PrefixRewrite string
 	HostRewrite   string
+	// Mirrors are the clusters requests are mirrored to.
+	Mirrors []string
 }
 
 // WeightedCluster is one cluster of a route action.
@@ -409,6 +421,9 @@ func ActionOf(r *routev3.Route) Action {
 	case *routev3.Route_Route:
 		ra := a.Route
 		out := Action{Kind: "route", PrefixRewrite: ra.GetPrefixRewrite(), HostRewrite: ra.GetHostRewriteLiteral()}
+		for _, m := range ra.GetRequestMirrorPolicies() {
+			out.Mirrors = append(out.Mirrors, m.GetCluster())
+		}
 		switch cs := ra.GetClusterSpecifier().(type) {
 		case *routev3.RouteAction_Cluster:
 			out.Clusters = []WeightedCluster{{Name: cs.Cluster}}

@@ -120,6 +120,13 @@ func TestMatches(t *testing.T) {
 		{"query exact", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "normal"}}}}), Request{Path: "/p?u=normal"}, true},
 		{"query exact other", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "normal"}}}}), Request{Path: "/p?u=test"}, false},
 		{"query present", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_PresentMatch{PresentMatch: true}}), Request{Path: "/p"}, false},
+		// Envoy's route matching reads the query string without decoding
+		// it, and compares the first value of a repeated parameter.
+		{"query encoded", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "a b"}}}}), Request{Path: "/p?u=a%20b"}, false},
+		{"query encoded raw", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "a%20b"}}}}), Request{Path: "/p?u=a%20b"}, true},
+		{"query repeated", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "b"}}}}), Request{Path: "/p?u=a&u=b"}, false},
+		{"query bad escape", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_PresentMatch{PresentMatch: true}}), Request{Path: "/p?x=%zz&u=1"}, true},
+		{"query semicolon", withQuery(prefix("/"), &routev3.QueryParameterMatcher{Name: "u", QueryParameterMatchSpecifier: &routev3.QueryParameterMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Exact{Exact: "1;2"}}}}), Request{Path: "/p?u=1;2"}, true},
 	}
 	for _, tt := range tests {
 		got, why := Matches(tt.m, tt.req)
@@ -160,6 +167,13 @@ func TestActionOf(t *testing.T) {
 	a := ActionOf(weighted)
 	if a.Kind != "route" || len(a.Clusters) != 2 || a.Clusters[1].Weight != 20 || a.PrefixRewrite != "/" {
 		t.Errorf("weighted: %+v", a)
+	}
+	mirrored := &routev3.Route{Action: &routev3.Route_Route{Route: &routev3.RouteAction{
+		ClusterSpecifier:      &routev3.RouteAction_Cluster{Cluster: "outbound|9080||reviews.global"},
+		RequestMirrorPolicies: []*routev3.RouteAction_RequestMirrorPolicy{{Cluster: "outbound|9080||ratings.global"}},
+	}}}
+	if a := ActionOf(mirrored); len(a.Mirrors) != 1 || a.Mirrors[0] != "outbound|9080||ratings.global" {
+		t.Errorf("mirrored: %+v", a)
 	}
 	redirect := &routev3.Route{Action: &routev3.Route_Redirect{Redirect: &routev3.RedirectAction{
 		PathRewriteSpecifier: &routev3.RedirectAction_PathRedirect{PathRedirect: "/productpage"},
