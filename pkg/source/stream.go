@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 
 	"sigs.k8s.io/yaml"
 )
@@ -190,7 +191,10 @@ func (d *decoder) yaml(br *bufio.Reader, skipped int) error {
 			}
 		}
 		if err != nil {
-			return s.endDocument()
+			if err := s.endDocument(); err != nil {
+				return err
+			}
+			return s.drain(0)
 		}
 	}
 }
@@ -219,6 +223,8 @@ type yamlSplitter struct {
 	indent int          // of the "- " of items
 	items  int          // items visited in this document
 	list   bool         // items were streamed
+	// pending are whole documents being decoded, in stream order.
+	pending []*pendingDoc
 }
 
 // line takes the start of a line (all of it when whole), writes it to the
@@ -301,6 +307,9 @@ func (s *yamlSplitter) flushItem() error {
 	if s.item.Len() == 0 {
 		return nil
 	}
+	if err := s.drain(0); err != nil {
+		return err
+	}
 	s.items++
 	if s.d.skip(s.item.Bytes()) {
 		release(&s.item)
@@ -336,6 +345,18 @@ func (s *yamlSplitter) endDocument() error {
 	if err := s.flushItem(); err != nil {
 		return err
 	}
+	if !s.list {
+		// A whole document is decoded on another core while the stream
+		// is split further; its objects are still visited in order.
+		p := &pendingDoc{doc: s.doc, docStart: s.docStart, done: make(chan struct{})}
+		text := bytes.Clone(s.body.Bytes())
+		go func() {
+			defer close(p.done)
+			p.err = yaml.Unmarshal(text, &p.v)
+		}()
+		s.pending = append(s.pending, p)
+		return s.drain(decodeWindow)
+	}
 	var v any
 	if err := yaml.Unmarshal(s.body.Bytes(), &v); err != nil {
 		return s.d.malformed(err)
@@ -344,17 +365,47 @@ func (s *yamlSplitter) endDocument() error {
 	if v != nil && !isMap {
 		return fmt.Errorf("%s: not a Kubernetes object (a %s)", s.d.where(s.doc, 0), valueKind(v))
 	}
-	if s.list {
-		if m == nil {
-			m = map[string]any{}
+	if m == nil {
+		m = map[string]any{}
+	}
+	return s.d.listHead(m, s.doc)
+}
+
+// decodeWindow bounds the documents decoded ahead of the visitor: enough
+// to keep every core busy, few enough to keep memory flat.
+var decodeWindow = 2 * runtime.GOMAXPROCS(0)
+
+// pendingDoc is a whole document being decoded.
+type pendingDoc struct {
+	doc, docStart int
+	done          chan struct{}
+	v             any
+	err           error
+}
+
+// drain visits, in stream order, the decoded documents beyond the first
+// keep ones still pending (all of them for 0).
+func (s *yamlSplitter) drain(keep int) error {
+	for len(s.pending) > keep {
+		p := s.pending[0]
+		s.pending = s.pending[1:]
+		<-p.done
+		if p.err != nil {
+			return s.d.malformed(p.err)
 		}
-		return s.d.listHead(m, s.doc)
+		m, isMap := p.v.(map[string]any)
+		if p.v != nil && !isMap {
+			return fmt.Errorf("%s: not a Kubernetes object (a %s)", s.d.where(p.doc, 0), valueKind(p.v))
+		}
+		if m == nil { // an empty document, or comments only
+			continue
+		}
+		s.d.line = p.docStart
+		if err := s.d.object(m, p.doc, 0); err != nil {
+			return err
+		}
 	}
-	if m == nil { // an empty document, or comments only
-		return nil
-	}
-	s.d.line = s.docStart
-	return s.d.object(m, s.doc, 0)
+	return nil
 }
 
 // isSeparator is a "---" line, optionally followed by a comment.
