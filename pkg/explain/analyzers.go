@@ -94,6 +94,18 @@ func shadowedRules(protocol string, names []string, matches [][]proto.Message, r
 	return out
 }
 
+// unnamedMatch is the match without its name: the name only labels the
+// match in logs and stats, so two matches differing by it alone take the
+// same requests (istioctl compares them the same way).
+func unnamedMatch(m *networkingv1.HTTPMatchRequest) proto.Message {
+	if m.GetName() == "" {
+		return m
+	}
+	c := proto.Clone(m).(*networkingv1.HTTPMatchRequest)
+	c.Name = ""
+	return c
+}
+
 func indexOfMatch(ms []proto.Message, m proto.Message) int {
 	for i, x := range ms {
 		if proto.Equal(x, m) {
@@ -128,7 +140,7 @@ func checkShadowedRoutes(ch *model.Chain) []Finding {
 				for i, r := range vs.Spec.GetHttp() {
 					names[i], relevant[i] = r.GetName(), httpRoutesToChain(r, ch.Hosts)
 					for _, m := range r.GetMatch() {
-						matches[i] = append(matches[i], m)
+						matches[i] = append(matches[i], unnamedMatch(m))
 					}
 				}
 				found = append(found, shadowedRules("http", names, matches, relevant)...)

@@ -36,6 +36,19 @@ func TestAnalyzerChecks(t *testing.T) {
 			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{uri: {prefix: /api}}]\n"+route9080+
 				"  - match: [{uri: {prefix: /api}}, {uri: {prefix: /v2}}]\n"+route9080))
 		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
+		{"a repeated match under another name", "VD306", func(t *testing.T) *fixture {
+			// Istio compares matches without their names.
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: beta, headers: {x-user: {exact: beta}}}]\n"+route9080+
+				"  - match: [{name: beta-again, headers: {x-user: {exact: beta}}}]\n"+route9080))
+		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0130"},
+		{"a match repeated under another name next to a new one", "VD306", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: a, uri: {prefix: /api}}]\n"+route9080+
+				"  - match: [{name: b, uri: {prefix: /api}}, {name: c, uri: {prefix: /v2}}]\n"+route9080))
+		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
+		{"same name, different header: nothing hidden", "VD306", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: beta, headers: {x-user: {exact: beta}}}]\n"+route9080+
+				"  - match: [{name: beta, headers: {x-user: {exact: alpha}}}]\n"+route9080))
+		}, nil, ""},
 		{"catch-all last: nothing hidden", "VD306", func(t *testing.T) *fixture {
 			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{uri: {prefix: /api}}]\n"+route9080+"  - name: all\n"+route9080))
 		}, nil, ""},
