@@ -51,10 +51,14 @@ func (o *Options) runAll(ctx context.Context) error {
 	}
 
 	var reports []*render.Report
+	var files *fileIndex
+	if len(o.Filenames) > 0 {
+		files = newFileIndex(in.Objects)
+	}
 	for _, k := range virtualDestinationsIn(in.Objects, o.Namespace) {
 		var ch *model.Chain
-		if len(o.Filenames) > 0 {
-			ch = model.Build(model.FileInput(k.name, k.namespace, in.Objects))
+		if files != nil {
+			ch = model.Build(files.input(k))
 		} else {
 			ch = model.Build(model.Input{Name: k.name, Namespace: k.namespace, Objects: in.Objects, Contexts: in.Contexts})
 		}
@@ -172,4 +176,161 @@ func virtualDestinationsIn(objs []source.Object, namespace string) []vdKey {
 		return out[i].name < out[j].name
 	})
 	return out
+}
+
+// fileIndex builds each VirtualDestination's Input from the objects of the
+// files: model.FileInput of every object for every VirtualDestination
+// would encode each ServiceEntry and DestinationRule of every other
+// VirtualDestination again, which grows with the square of the
+// VirtualDestinations (500 of them took minutes). The index hands
+// FileInput the ServiceEntries and DestinationRules that can be in the
+// chain (translated from it, or naming one of its hosts: FileInput keeps
+// no other) and adds back what the others count for: the contexts read
+// and the Gloo clusters they name.
+type fileIndex struct {
+	all []source.Object
+	// otherIdx marks the Istio ServiceEntries and DestinationRules; their
+	// Gloo cluster (after FileContext) and the indexes of every version of
+	// one object, by parent and by host.
+	other    []bool
+	cluster  []string
+	versions map[objectKey][]int
+	byParent map[vdKey][]int
+	byHost   map[string][]int
+	contexts []model.Context
+}
+
+type objectKey struct{ ctx, kind, ns, name string }
+
+func newFileIndex(objs []source.Object) *fileIndex {
+	x := &fileIndex{
+		all: objs, other: make([]bool, len(objs)), cluster: make([]string, len(objs)),
+		versions: map[objectKey][]int{}, byParent: map[vdKey][]int{}, byHost: map[string][]int{},
+	}
+	contexts := map[string]*model.Context{}
+	var names []string
+	for i, ob := range objs {
+		if ob.Obj == nil {
+			continue
+		}
+		ctx := source.FileContext(ob)
+		c, ok := contexts[ctx]
+		if !ok {
+			c = &model.Context{Name: ctx}
+			contexts[ctx] = c
+			names = append(names, ctx)
+		}
+		switch ob.Group() {
+		case model.GroupGlooNetworking:
+			c.GlooAPI = true
+		case model.GroupIstioNetworking:
+			c.IstioAPI = true
+		}
+		if ob.Group() != model.GroupIstioNetworking || (ob.Kind() != model.KindServiceEntry && ob.Kind() != model.KindDestinationRule) {
+			continue
+		}
+		x.other[i] = true
+		if ctx != "" {
+			x.cluster[i] = source.GlooCluster(ob)
+		}
+		k := objectKey{ctx, ob.Kind(), ob.Namespace(), ob.Name()}
+		x.versions[k] = append(x.versions[k], i)
+		if p, ok := source.Parent(ob); ok && (p.Kind == "" || p.Kind == model.KindVirtualDestination) {
+			pk := vdKey{p.Namespace, p.Name}
+			x.byParent[pk] = append(x.byParent[pk], i)
+		}
+		for _, h := range specHosts(ob) {
+			x.byHost[h] = append(x.byHost[h], i)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		x.contexts = append(x.contexts, *contexts[n])
+	}
+	return x
+}
+
+// specHosts are spec.host and spec.hosts, lower case.
+func specHosts(ob source.Object) []string {
+	var out []string
+	spec, _ := ob.Obj.Object["spec"].(map[string]any)
+	if h, ok := spec["host"].(string); ok {
+		out = append(out, strings.ToLower(h))
+	}
+	if l, ok := spec["hosts"].([]any); ok {
+		for _, v := range l {
+			if h, ok := v.(string); ok {
+				out = append(out, strings.ToLower(h))
+			}
+		}
+	}
+	return out
+}
+
+// input is model.FileInput of every object for the VirtualDestination k.
+func (x *fileIndex) input(k vdKey) model.Input {
+	// The chain's hosts: those of the VirtualDestination and of the
+	// ServiceEntries translated from it (every version read: FileInput
+	// narrows them down to the last one).
+	hosts := map[string]bool{}
+	for _, ob := range x.all {
+		if ob.Obj != nil && ob.Group() == model.GroupGlooNetworking && ob.Kind() == model.KindVirtualDestination &&
+			ob.Namespace() == k.namespace && ob.Name() == k.name {
+			for _, h := range specHosts(ob) {
+				hosts[h] = true
+			}
+		}
+	}
+	for _, i := range x.byParent[k] {
+		if x.all[i].Kind() == model.KindServiceEntry {
+			for _, h := range specHosts(x.all[i]) {
+				hosts[h] = true
+			}
+		}
+	}
+	keep := map[int]bool{}
+	add := func(i int) {
+		ob := x.all[i]
+		for _, j := range x.versions[objectKey{source.FileContext(ob), ob.Kind(), ob.Namespace(), ob.Name()}] {
+			keep[j] = true
+		}
+	}
+	for _, i := range x.byParent[k] {
+		add(i)
+	}
+	for h := range hosts {
+		for _, i := range x.byHost[h] {
+			add(i)
+		}
+	}
+	objs := make([]source.Object, 0, len(x.all))
+	hints := map[string]map[string]int{}
+	for i, ob := range x.all {
+		if !x.other[i] || keep[i] {
+			objs = append(objs, ob)
+			continue
+		}
+		// Left out: FileInput would only have counted its Gloo cluster.
+		if c := x.cluster[i]; c != "" {
+			ctx := source.FileContext(ob)
+			if hints[ctx] == nil {
+				hints[ctx] = map[string]int{}
+			}
+			hints[ctx][c]++
+		}
+	}
+	in := model.FileInput(k.name, k.namespace, objs)
+	if in.ClusterHints == nil {
+		in.ClusterHints = map[string]map[string]int{}
+	}
+	for ctx, m := range hints {
+		if in.ClusterHints[ctx] == nil {
+			in.ClusterHints[ctx] = map[string]int{}
+		}
+		for c, n := range m {
+			in.ClusterHints[ctx][c] += n
+		}
+	}
+	in.Contexts = append([]model.Context(nil), x.contexts...)
+	return in
 }

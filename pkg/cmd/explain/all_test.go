@@ -1,0 +1,92 @@
+package explain
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kubectl-vd/kubectl-vd/pkg/explain"
+	"github.com/kubectl-vd/kubectl-vd/pkg/explain/render"
+	"github.com/kubectl-vd/kubectl-vd/pkg/model"
+	"github.com/kubectl-vd/kubectl-vd/pkg/source"
+)
+
+// The index -A builds from files gives each VirtualDestination the chain
+// model.FileInput gives it from every object, on the example with each
+// variant and with objects of other VirtualDestinations sharing hosts,
+// versions read twice and objects of no context.
+func TestFileIndexSameAsFileInput(t *testing.T) {
+	variants, err := os.ReadDir(filepath.Join(examples, "variants"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inputs := map[string][]string{"bookinfo": {cluster1, cluster2}}
+	for _, v := range variants {
+		if !v.IsDir() {
+			continue
+		}
+		paths := []string{cluster1, cluster2}
+		for _, c := range []string{"cluster1", "cluster2"} {
+			if p := filepath.Join(examples, "variants", v.Name(), c); isDir(p) {
+				paths = append(paths, p)
+			}
+		}
+		inputs[v.Name()] = paths
+	}
+	// Every variant at once: objects read twice, hosts shared.
+	var everything []string
+	for _, paths := range inputs {
+		everything = append(everything, paths...)
+	}
+	inputs["every variant"] = everything
+	for name, paths := range inputs {
+		t.Run(name, func(t *testing.T) {
+			var objs []source.Object
+			if err := source.Visit(paths, nil, func(o source.Object) error {
+				o.Context = source.FileContext(o)
+				objs = append(objs, o)
+				return nil
+			}); err != nil {
+				t.Fatal(err)
+			}
+			// An object of no context, and a copy of one under another
+			// Gloo cluster's label.
+			objs = append(objs, objs[len(objs)/2])
+			// A context named after no cluster (a snapshot's): its
+			// Gloo cluster is guessed from the labels of what it holds.
+			for i := range objs {
+				if objs[i].Context == "cluster2" && i%2 == 0 {
+					objs[i].Context = "snapshot"
+				}
+			}
+			x := newFileIndex(objs)
+			keys := virtualDestinationsIn(objs, "")
+			if len(keys) == 0 {
+				t.Fatal("no VirtualDestination")
+			}
+			for _, k := range keys {
+				want := chainJSON(t, model.Build(model.FileInput(k.name, k.namespace, objs)))
+				got := chainJSON(t, model.Build(x.input(k)))
+				if got != want {
+					t.Errorf("%s/%s: the index gives\n%s\nFileInput gives\n%s", k.namespace, k.name, got, want)
+				}
+			}
+		})
+	}
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
+	return err == nil && fi.IsDir()
+}
+
+func chainJSON(t *testing.T, ch *model.Chain) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := render.JSON(&b, render.NewReport(ch, explain.Run(ch))); err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSpace(b.String())
+}
