@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -88,5 +89,27 @@ func TestSuppress(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A code of the annotation that is no check's is told, not silently
+// ignored: it suppresses nothing.
+func TestAnnotationProblems(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  []string
+	}{
+		{" vd203 , KIA0201 ,IST0130", nil},
+		{"", nil},
+		{"VD630, BOGUS,,VD203", []string{
+			`[cluster2] DestinationRule bookinfo-frontends/` + dr + `: annotation vd.kubectl.io/suppress names "VD630", which is no check: it suppresses nothing`,
+			`[cluster2] DestinationRule bookinfo-frontends/` + dr + `: annotation vd.kubectl.io/suppress names "BOGUS", which is no check code (VD201, IST0130 or KIA0201 for example): it suppresses nothing`,
+		}},
+	} {
+		ch := bookinfo(t).edit(c2, kDR, dr, set([]string{"metadata", "annotations"}, map[string]any{SuppressAnnotation: tc.value})).productpage()
+		got := AnnotationProblems(ch)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%q:\n got %q\nwant %q", tc.value, got, tc.want)
+		}
 	}
 }

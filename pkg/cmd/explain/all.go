@@ -52,6 +52,7 @@ func (o *Options) runAll(ctx context.Context) error {
 
 	var reports []*render.Report
 	var files *fileIndex
+	told := map[string]bool{}
 	if len(o.Filenames) > 0 {
 		files = newFileIndex(in.Objects)
 	}
@@ -66,6 +67,13 @@ func (o *Options) runAll(ctx context.Context) error {
 			continue
 		}
 		kept, suppressed := explain.Suppress(ch, explain.Run(ch), o.suppressions)
+		// An object can be in several chains: told once.
+		for _, w := range explain.AnnotationProblems(ch) {
+			if !told[w] {
+				told[w] = true
+				fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+			}
+		}
 		r := render.NewReport(ch, kept)
 		r.SetSuppressed(suppressed)
 		reports = append(reports, r)

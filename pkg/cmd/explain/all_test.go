@@ -90,3 +90,34 @@ func chainJSON(t *testing.T, ch *model.Chain) string {
 	}
 	return strings.TrimSpace(b.String())
 }
+
+// A code of the suppress annotation that is no check's is told on stderr,
+// once, with one VirtualDestination or all of them; the exit status stays
+// that of the findings.
+func TestAnnotationWithUnknownCode(t *testing.T) {
+	dir := t.TempDir()
+	rule := `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  annotations:
+    kubectl-vd/context: cluster1
+    vd.kubectl.io/suppress: "VD630, KIA0201"
+  name: productpage
+  namespace: bookinfo-frontends
+spec:
+  host: productpage.global
+`
+	if err := os.WriteFile(filepath.Join(dir, "rule.yaml"), []byte(rule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	want := `warning: [cluster1] DestinationRule bookinfo-frontends/productpage: annotation vd.kubectl.io/suppress names "VD630", which is no check: it suppresses nothing` + "\n"
+	for _, args := range [][]string{
+		append(append([]string{}, bookinfo...), "-f", dir),
+		{"-A", "-f", cluster1, "-f", cluster2, "-f", dir},
+	} {
+		r := run(t, nil, args...)
+		if r.stderr != want || r.code != 0 {
+			t.Errorf("%v: exit %d, stderr\n%s\nwant exit 0, stderr\n%s", args, r.code, r.stderr, want)
+		}
+	}
+}
