@@ -51,17 +51,14 @@ func (o *Options) runAll(ctx context.Context) error {
 	}
 
 	var reports []*render.Report
-	var files *fileIndex
 	told := map[string]bool{}
-	if len(o.Filenames) > 0 {
-		files = newFileIndex(in.Objects)
-	}
+	index := newObjectIndex(in.Objects)
 	for _, k := range virtualDestinationsIn(in.Objects, o.Namespace) {
 		var ch *model.Chain
-		if files != nil {
-			ch = model.Build(files.input(k))
+		if len(o.Filenames) > 0 {
+			ch = model.Build(index.fileInput(k))
 		} else {
-			ch = model.Build(model.Input{Name: k.name, Namespace: k.namespace, Objects: in.Objects, Contexts: in.Contexts})
+			ch = model.Build(index.input(k, in.Contexts))
 		}
 		if !ch.ParentFound() && !anyTranslation(ch) {
 			continue
@@ -186,32 +183,38 @@ func virtualDestinationsIn(objs []source.Object, namespace string) []vdKey {
 	return out
 }
 
-// fileIndex builds each VirtualDestination's Input from the objects of the
-// files: model.FileInput of every object for every VirtualDestination
-// would encode each ServiceEntry and DestinationRule of every other
-// VirtualDestination again, which grows with the square of the
-// VirtualDestinations (500 of them took minutes). The index hands
-// FileInput the ServiceEntries and DestinationRules that can be in the
-// chain (translated from it, or naming one of its hosts: FileInput keeps
-// no other) and adds back what the others count for: the contexts read
-// and the Gloo clusters they name.
-type fileIndex struct {
+// objectIndex builds each VirtualDestination's Input from everything
+// read. Handing every object to model.Build (or model.FileInput) for every
+// VirtualDestination decodes each ServiceEntry and DestinationRule of every
+// other VirtualDestination again, which grows with the square of the
+// VirtualDestinations (500 of them took minutes). The index hands over
+// the ServiceEntries and DestinationRules that can be in the chain:
+// translated from it, or naming one of its hosts exactly (Build and
+// FileInput keep no other), every version read of each; and adds back
+// what the others count for: the Gloo clusters their labels name (which
+// place a context in a cluster) and, from files, the contexts read.
+type objectIndex struct {
 	all []source.Object
-	// otherIdx marks the Istio ServiceEntries and DestinationRules; their
-	// Gloo cluster (after FileContext) and the indexes of every version of
-	// one object, by parent and by host.
+	// other marks the Istio ServiceEntries and DestinationRules, cluster
+	// is the Gloo cluster their labels name (with a context).
 	other    []bool
 	cluster  []string
 	versions map[objectKey][]int
 	byParent map[vdKey][]int
 	byHost   map[string][]int
-	contexts []model.Context
+	// vds are the indexes of the VirtualDestinations.
+	vds []int
+	// fileContexts are the contexts of the objects, as FileInput tells
+	// them.
+	fileContexts []model.Context
 }
 
-type objectKey struct{ ctx, kind, ns, name string }
+// objectKey names an object in any context: all the versions of an object
+// read go together, whatever they say.
+type objectKey struct{ kind, ns, name string }
 
-func newFileIndex(objs []source.Object) *fileIndex {
-	x := &fileIndex{
+func newObjectIndex(objs []source.Object) *objectIndex {
+	x := &objectIndex{
 		all: objs, other: make([]bool, len(objs)), cluster: make([]string, len(objs)),
 		versions: map[objectKey][]int{}, byParent: map[vdKey][]int{}, byHost: map[string][]int{},
 	}
@@ -231,6 +234,9 @@ func newFileIndex(objs []source.Object) *fileIndex {
 		switch ob.Group() {
 		case model.GroupGlooNetworking:
 			c.GlooAPI = true
+			if ob.Kind() == model.KindVirtualDestination {
+				x.vds = append(x.vds, i)
+			}
 		case model.GroupIstioNetworking:
 			c.IstioAPI = true
 		}
@@ -238,10 +244,10 @@ func newFileIndex(objs []source.Object) *fileIndex {
 			continue
 		}
 		x.other[i] = true
-		if ctx != "" {
+		if ob.Context != "" {
 			x.cluster[i] = source.GlooCluster(ob)
 		}
-		k := objectKey{ctx, ob.Kind(), ob.Namespace(), ob.Name()}
+		k := objectKey{ob.Kind(), ob.Namespace(), ob.Name()}
 		x.versions[k] = append(x.versions[k], i)
 		if p, ok := source.Parent(ob); ok && (p.Kind == "" || p.Kind == model.KindVirtualDestination) {
 			pk := vdKey{p.Namespace, p.Name}
@@ -253,7 +259,7 @@ func newFileIndex(objs []source.Object) *fileIndex {
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		x.contexts = append(x.contexts, *contexts[n])
+		x.fileContexts = append(x.fileContexts, *contexts[n])
 	}
 	return x
 }
@@ -275,15 +281,14 @@ func specHosts(ob source.Object) []string {
 	return out
 }
 
-// input is model.FileInput of every object for the VirtualDestination k.
-func (x *fileIndex) input(k vdKey) model.Input {
+// objects are those that can be in the chain of k, and the Gloo clusters
+// the others name, per context.
+func (x *objectIndex) objects(k vdKey) ([]source.Object, map[string]map[string]int) {
 	// The chain's hosts: those of the VirtualDestination and of the
-	// ServiceEntries translated from it (every version read: FileInput
-	// narrows them down to the last one).
+	// ServiceEntries translated from it (every version read).
 	hosts := map[string]bool{}
-	for _, ob := range x.all {
-		if ob.Obj != nil && ob.Group() == model.GroupGlooNetworking && ob.Kind() == model.KindVirtualDestination &&
-			ob.Namespace() == k.namespace && ob.Name() == k.name {
+	for _, i := range x.vds {
+		if ob := x.all[i]; ob.Namespace() == k.namespace && ob.Name() == k.name {
 			for _, h := range specHosts(ob) {
 				hosts[h] = true
 			}
@@ -299,7 +304,7 @@ func (x *fileIndex) input(k vdKey) model.Input {
 	keep := map[int]bool{}
 	add := func(i int) {
 		ob := x.all[i]
-		for _, j := range x.versions[objectKey{source.FileContext(ob), ob.Kind(), ob.Namespace(), ob.Name()}] {
+		for _, j := range x.versions[objectKey{ob.Kind(), ob.Namespace(), ob.Name()}] {
 			keep[j] = true
 		}
 	}
@@ -318,15 +323,25 @@ func (x *fileIndex) input(k vdKey) model.Input {
 			objs = append(objs, ob)
 			continue
 		}
-		// Left out: FileInput would only have counted its Gloo cluster.
 		if c := x.cluster[i]; c != "" {
-			ctx := source.FileContext(ob)
-			if hints[ctx] == nil {
-				hints[ctx] = map[string]int{}
+			if hints[ob.Context] == nil {
+				hints[ob.Context] = map[string]int{}
 			}
-			hints[ctx][c]++
+			hints[ob.Context][c]++
 		}
 	}
+	return objs, hints
+}
+
+// input is the Input of k with every object read from contexts.
+func (x *objectIndex) input(k vdKey, contexts []model.Context) model.Input {
+	objs, hints := x.objects(k)
+	return model.Input{Name: k.name, Namespace: k.namespace, Objects: objs, Contexts: contexts, ClusterHints: hints}
+}
+
+// fileInput is model.FileInput of every object read from files for k.
+func (x *objectIndex) fileInput(k vdKey) model.Input {
+	objs, hints := x.objects(k)
 	in := model.FileInput(k.name, k.namespace, objs)
 	if in.ClusterHints == nil {
 		in.ClusterHints = map[string]map[string]int{}
@@ -339,6 +354,6 @@ func (x *fileIndex) input(k vdKey) model.Input {
 			in.ClusterHints[ctx][c] += n
 		}
 	}
-	in.Contexts = append([]model.Context(nil), x.contexts...)
+	in.Contexts = append([]model.Context(nil), x.fileContexts...)
 	return in
 }

@@ -13,8 +13,8 @@ import (
 	"github.com/kubectl-vd/kubectl-vd/pkg/source"
 )
 
-// The index -A builds from files gives each VirtualDestination the chain
-// model.FileInput gives it from every object, on the example with each
+// The index -A builds gives each VirtualDestination the chain model.Build
+// gives it from every object (through model.FileInput from files), on the example with each
 // variant and with objects of other VirtualDestinations sharing hosts,
 // versions read twice and objects of no context.
 func TestFileIndexSameAsFileInput(t *testing.T) {
@@ -54,23 +54,32 @@ func TestFileIndexSameAsFileInput(t *testing.T) {
 			// An object of no context, and a copy of one under another
 			// Gloo cluster's label.
 			objs = append(objs, objs[len(objs)/2])
-			// A context named after no cluster (a snapshot's): its
-			// Gloo cluster is guessed from the labels of what it holds.
+			// A context named after no cluster (a snapshot's) holding
+			// ServiceEntries and DestinationRules only: its Gloo cluster
+			// is guessed from their labels, also for a VirtualDestination
+			// that has none of them there.
 			for i := range objs {
-				if objs[i].Context == "cluster2" && i%2 == 0 {
+				if k := objs[i].Kind(); objs[i].Context == "cluster2" && (k == "ServiceEntry" || k == "DestinationRule") {
 					objs[i].Context = "snapshot"
 				}
 			}
-			x := newFileIndex(objs)
+			x := newObjectIndex(objs)
 			keys := virtualDestinationsIn(objs, "")
 			if len(keys) == 0 {
 				t.Fatal("no VirtualDestination")
 			}
+			// As read from contexts: cluster1 serves the Gloo API.
+			contexts := []model.Context{{Name: "cluster1", GlooAPI: true, IstioAPI: true}, {Name: "cluster2", IstioAPI: true}, {Name: "snapshot", IstioAPI: true}}
 			for _, k := range keys {
 				want := chainJSON(t, model.Build(model.FileInput(k.name, k.namespace, objs)))
-				got := chainJSON(t, model.Build(x.input(k)))
+				got := chainJSON(t, model.Build(x.fileInput(k)))
 				if got != want {
-					t.Errorf("%s/%s: the index gives\n%s\nFileInput gives\n%s", k.namespace, k.name, got, want)
+					t.Errorf("%s/%s from files: the index gives\n%s\nFileInput gives\n%s", k.namespace, k.name, got, want)
+				}
+				want = chainJSON(t, model.Build(model.Input{Name: k.name, Namespace: k.namespace, Objects: objs, Contexts: contexts}))
+				got = chainJSON(t, model.Build(x.input(k, contexts)))
+				if got != want {
+					t.Errorf("%s/%s from contexts: the index gives\n%s\nevery object gives\n%s", k.namespace, k.name, got, want)
 				}
 			}
 		})
