@@ -483,6 +483,7 @@ func checkConflictingProtocols(ch *model.Chain) []Finding {
 			type use struct {
 				ref      model.Ref
 				protocol string
+				exportTo []string
 			}
 			byPort := map[uint32][]use{}
 			var ports []uint32
@@ -497,24 +498,33 @@ func checkConflictingProtocols(ch *model.Chain) []Finding {
 					if _, ok := byPort[p.Number]; !ok {
 						ports = append(ports, p.Number)
 					}
-					byPort[p.Number] = append(byPort[p.Number], use{se.Ref, strings.ToUpper(p.Protocol)})
+					byPort[p.Number] = append(byPort[p.Number], use{se.Ref, strings.ToUpper(p.Protocol), se.ExportTo})
 				}
 			}
 			sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
 			for _, port := range ports {
+				// Only ServiceEntries some namespace sees together
+				// conflict (istioctl compares them per exportTo scope).
 				uses := byPort[port]
-				protocols := map[string]bool{}
-				for _, u := range uses {
-					protocols[u.protocol] = true
-				}
-				if len(protocols) < 2 {
-					continue
+				conflicting := make([]bool, len(uses))
+				for i := range uses {
+					for j := i + 1; j < len(uses); j++ {
+						a, b := uses[i], uses[j]
+						if a.protocol != b.protocol && shareNamespace(a.exportTo, a.ref.Namespace, b.exportTo, b.ref.Namespace) {
+							conflicting[i], conflicting[j] = true, true
+						}
+					}
 				}
 				var refs []model.Ref
 				var said []string
-				for _, u := range uses {
-					refs = append(refs, u.ref)
-					said = append(said, fmt.Sprintf("%s says %s", u.ref, u.protocol))
+				for i, u := range uses {
+					if conflicting[i] {
+						refs = append(refs, u.ref)
+						said = append(said, fmt.Sprintf("%s says %s", u.ref, u.protocol))
+					}
+				}
+				if len(refs) == 0 {
+					continue
 				}
 				out = append(out, Finding{
 					Cluster: cl.Name,

@@ -87,6 +87,36 @@ spec: {host: productpage.global, exportTo: [.]}
 		}, nil, ""},
 		{"TCP next to HTTP", "VD602", func(t *testing.T) *fixture { return bookinfo(t).variant("conflicting-protocols") },
 			[]string{"VD602 cluster1 cluster1:ServiceEntry/" + se + ",cluster1:ServiceEntry/productpage-tcp"}, "IST0177"},
+		{"TCP where the VirtualDestination's ServiceEntry is not exported", "VD602", func(t *testing.T) *fixture {
+			// istioctl compares the ServiceEntries a namespace sees together.
+			return bookinfo(t).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp, namespace: legacy}
+spec: {hosts: [productpage.global], exportTo: [.], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`)
+		}, nil, ""},
+		{"TCP exported where the VirtualDestination's ServiceEntry is", "VD602", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp, namespace: legacy}
+spec: {hosts: [productpage.global], exportTo: [bookinfo-backends], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`)
+		}, []string{"VD602 cluster1 cluster1:ServiceEntry/" + se + ",cluster1:ServiceEntry/pp-tcp"}, "IST0177"},
+		{"two TCP rules no namespace sees with HTTP", "VD602", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp, namespace: legacy}
+spec: {hosts: [productpage.global], exportTo: [.], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp2, namespace: legacy2}
+spec: {hosts: [productpage.global], exportTo: [legacy], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`)
+		}, nil, ""},
 		{"HTTP next to HTTP", "VD602", func(t *testing.T) *fixture {
 			return bookinfo(t).with(c1, `
 apiVersion: networking.istio.io/v1
