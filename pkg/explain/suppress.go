@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/model"
 )
@@ -44,6 +45,14 @@ func ParseSuppression(s string) (Suppression, error) {
 		return sup, nil
 	}
 	parts := strings.Split(target, "/")
+	// Spaces around the parts are the shell's layout; inside one they
+	// would match nothing.
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+		if strings.ContainsFunc(parts[i], unicode.IsSpace) {
+			return Suppression{}, fmt.Errorf("invalid --suppress %q: %q has a space, which no kind, namespace or name has", s, parts[i])
+		}
+	}
 	switch {
 	case len(parts) == 3:
 		sup.Kind, sup.Namespace, sup.Name = parts[0], parts[1], parts[2]

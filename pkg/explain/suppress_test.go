@@ -15,6 +15,8 @@ func TestParseSuppression(t *testing.T) {
 		{"ist0130", Suppression{Code: "IST0130"}, ""},
 		{"KIA0201=DestinationRule/bookinfo-frontends/*", Suppression{Code: "KIA0201", Kind: "DestinationRule", Namespace: "bookinfo-frontends", Name: "*"}, ""},
 		{"VD102=Namespace/foo", Suppression{Code: "VD102", Kind: "Namespace", Name: "foo"}, ""},
+		{" VD203 = WorkloadEntry / bookinfo-frontends / * ", Suppression{Code: "VD203", Kind: "WorkloadEntry", Namespace: "bookinfo-frontends", Name: "*"}, ""},
+		{"VD203=WorkloadEntry/bookinfo frontends/*", Suppression{}, `invalid --suppress "VD203=WorkloadEntry/bookinfo frontends/*": "bookinfo frontends" has a space, which no kind, namespace or name has`},
 		{"VD2", Suppression{}, `invalid --suppress "VD2": want CODE or CODE=KIND/NAMESPACE/NAME, with CODE like VD201, IST0130 or KIA0201`},
 		{"VD999", Suppression{}, `invalid --suppress "VD999": no check VD999 (kubectl vd explain -h lists them)`},
 		{"VD201=DestinationRule", Suppression{}, `invalid --suppress "VD201=DestinationRule": the object is KIND/NAMESPACE/NAME, got "DestinationRule"`},
