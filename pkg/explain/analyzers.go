@@ -79,8 +79,14 @@ func shadowedRules(protocol string, names []string, matches [][]proto.Message, r
 		var hidden []int
 		var by []string
 		for mi, m := range matches[i] {
-			for j := 0; j < i; j++ {
-				if k := indexOfMatch(matches[j], m); k >= 0 {
+			// An earlier match of an earlier rule, or of this rule
+			// itself, takes the requests first.
+			for j := 0; j <= i; j++ {
+				earlier := matches[j]
+				if j == i {
+					earlier = earlier[:mi]
+				}
+				if k := indexOfMatch(earlier, m); k >= 0 {
 					hidden = append(hidden, mi)
 					by = appendUniqueString(by, ruleName(protocol, j, names[j]))
 					break

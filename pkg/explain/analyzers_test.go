@@ -45,6 +45,10 @@ func TestAnalyzerChecks(t *testing.T) {
 			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: a, uri: {prefix: /api}}]\n"+route9080+
 				"  - match: [{name: b, uri: {prefix: /api}}, {name: c, uri: {prefix: /v2}}]\n"+route9080))
 		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
+		{"a match repeated within its rule", "VD306", func(t *testing.T) *fixture {
+			// istioctl reports the second copy (IST0131) too.
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{uri: {prefix: /api}}, {uri: {prefix: /v2}}, {name: again, uri: {prefix: /api}}]\n"+route9080))
+		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
 		{"same name, different header: nothing hidden", "VD306", func(t *testing.T) *fixture {
 			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: beta, headers: {x-user: {exact: beta}}}]\n"+route9080+
 				"  - match: [{name: beta, headers: {x-user: {exact: alpha}}}]\n"+route9080))
