@@ -17,7 +17,7 @@ import (
 // gives it from every object (through model.FileInput from files), on the example with each
 // variant and with objects of other VirtualDestinations sharing hosts,
 // versions read twice and objects of no context.
-func TestFileIndexSameAsFileInput(t *testing.T) {
+func TestObjectIndexGivesTheSameChains(t *testing.T) {
 	variants, err := os.ReadDir(filepath.Join(examples, "variants"))
 	if err != nil {
 		t.Fatal(err)
