@@ -79,8 +79,14 @@ func shadowedRules(protocol string, names []string, matches [][]proto.Message, r
 		var hidden []int
 		var by []string
 		for mi, m := range matches[i] {
-			for j := 0; j < i; j++ {
-				if k := indexOfMatch(matches[j], m); k >= 0 {
+			// An earlier match of an earlier rule, or of this rule
+			// itself, takes the requests first.
+			for j := 0; j <= i; j++ {
+				earlier := matches[j]
+				if j == i {
+					earlier = earlier[:mi]
+				}
+				if k := indexOfMatch(earlier, m); k >= 0 {
 					hidden = append(hidden, mi)
 					by = appendUniqueString(by, ruleName(protocol, j, names[j]))
 					break
@@ -92,6 +98,18 @@ func shadowedRules(protocol string, names []string, matches [][]proto.Message, r
 		}
 	}
 	return out
+}
+
+// unnamedMatch is the match without its name: the name only labels the
+// match in logs and stats, so two matches differing by it alone take the
+// same requests (istioctl compares them the same way).
+func unnamedMatch(m *networkingv1.HTTPMatchRequest) proto.Message {
+	if m.GetName() == "" {
+		return m
+	}
+	c := proto.Clone(m).(*networkingv1.HTTPMatchRequest)
+	c.Name = ""
+	return c
 }
 
 func indexOfMatch(ms []proto.Message, m proto.Message) int {
@@ -128,7 +146,7 @@ func checkShadowedRoutes(ch *model.Chain) []Finding {
 				for i, r := range vs.Spec.GetHttp() {
 					names[i], relevant[i] = r.GetName(), httpRoutesToChain(r, ch.Hosts)
 					for _, m := range r.GetMatch() {
-						matches[i] = append(matches[i], m)
+						matches[i] = append(matches[i], unnamedMatch(m))
 					}
 				}
 				found = append(found, shadowedRules("http", names, matches, relevant)...)
@@ -471,6 +489,7 @@ func checkConflictingProtocols(ch *model.Chain) []Finding {
 			type use struct {
 				ref      model.Ref
 				protocol string
+				exportTo []string
 			}
 			byPort := map[uint32][]use{}
 			var ports []uint32
@@ -485,24 +504,33 @@ func checkConflictingProtocols(ch *model.Chain) []Finding {
 					if _, ok := byPort[p.Number]; !ok {
 						ports = append(ports, p.Number)
 					}
-					byPort[p.Number] = append(byPort[p.Number], use{se.Ref, strings.ToUpper(p.Protocol)})
+					byPort[p.Number] = append(byPort[p.Number], use{se.Ref, strings.ToUpper(p.Protocol), se.ExportTo})
 				}
 			}
 			sort.Slice(ports, func(i, j int) bool { return ports[i] < ports[j] })
 			for _, port := range ports {
+				// Only ServiceEntries some namespace sees together
+				// conflict (istioctl compares them per exportTo scope).
 				uses := byPort[port]
-				protocols := map[string]bool{}
-				for _, u := range uses {
-					protocols[u.protocol] = true
-				}
-				if len(protocols) < 2 {
-					continue
+				conflicting := make([]bool, len(uses))
+				for i := range uses {
+					for j := i + 1; j < len(uses); j++ {
+						a, b := uses[i], uses[j]
+						if a.protocol != b.protocol && shareNamespace(a.exportTo, a.ref.Namespace, b.exportTo, b.ref.Namespace) {
+							conflicting[i], conflicting[j] = true, true
+						}
+					}
 				}
 				var refs []model.Ref
 				var said []string
-				for _, u := range uses {
-					refs = append(refs, u.ref)
-					said = append(said, fmt.Sprintf("%s says %s", u.ref, u.protocol))
+				for i, u := range uses {
+					if conflicting[i] {
+						refs = append(refs, u.ref)
+						said = append(said, fmt.Sprintf("%s says %s", u.ref, u.protocol))
+					}
+				}
+				if len(refs) == 0 {
+					continue
 				}
 				out = append(out, Finding{
 					Cluster: cl.Name,

@@ -36,6 +36,23 @@ func TestAnalyzerChecks(t *testing.T) {
 			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{uri: {prefix: /api}}]\n"+route9080+
 				"  - match: [{uri: {prefix: /api}}, {uri: {prefix: /v2}}]\n"+route9080))
 		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
+		{"a repeated match under another name", "VD306", func(t *testing.T) *fixture {
+			// Istio compares matches without their names.
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: beta, headers: {x-user: {exact: beta}}}]\n"+route9080+
+				"  - match: [{name: beta-again, headers: {x-user: {exact: beta}}}]\n"+route9080))
+		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0130"},
+		{"a match repeated under another name next to a new one", "VD306", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: a, uri: {prefix: /api}}]\n"+route9080+
+				"  - match: [{name: b, uri: {prefix: /api}}, {name: c, uri: {prefix: /v2}}]\n"+route9080))
+		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
+		{"a match repeated within its rule", "VD306", func(t *testing.T) *fixture {
+			// istioctl reports the second copy (IST0131) too.
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{uri: {prefix: /api}}, {uri: {prefix: /v2}}, {name: again, uri: {prefix: /api}}]\n"+route9080))
+		}, []string{"VD306 cluster1 cluster1:VirtualService/pp"}, "IST0131"},
+		{"same name, different header: nothing hidden", "VD306", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{name: beta, headers: {x-user: {exact: beta}}}]\n"+route9080+
+				"  - match: [{name: beta, headers: {x-user: {exact: alpha}}}]\n"+route9080))
+		}, nil, ""},
 		{"catch-all last: nothing hidden", "VD306", func(t *testing.T) *fixture {
 			return bookinfo(t).with(c1, vsYAML("pp", "  http:\n  - match: [{uri: {prefix: /api}}]\n"+route9080+"  - name: all\n"+route9080))
 		}, nil, ""},
@@ -74,6 +91,36 @@ spec: {host: productpage.global, exportTo: [.]}
 		}, nil, ""},
 		{"TCP next to HTTP", "VD602", func(t *testing.T) *fixture { return bookinfo(t).variant("conflicting-protocols") },
 			[]string{"VD602 cluster1 cluster1:ServiceEntry/" + se + ",cluster1:ServiceEntry/productpage-tcp"}, "IST0177"},
+		{"TCP where the VirtualDestination's ServiceEntry is not exported", "VD602", func(t *testing.T) *fixture {
+			// istioctl compares the ServiceEntries a namespace sees together.
+			return bookinfo(t).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp, namespace: legacy}
+spec: {hosts: [productpage.global], exportTo: [.], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`)
+		}, nil, ""},
+		{"TCP exported where the VirtualDestination's ServiceEntry is", "VD602", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp, namespace: legacy}
+spec: {hosts: [productpage.global], exportTo: [bookinfo-backends], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`)
+		}, []string{"VD602 cluster1 cluster1:ServiceEntry/" + se + ",cluster1:ServiceEntry/pp-tcp"}, "IST0177"},
+		{"two TCP rules no namespace sees with HTTP", "VD602", func(t *testing.T) *fixture {
+			return bookinfo(t).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp, namespace: legacy}
+spec: {hosts: [productpage.global], exportTo: [.], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`).with(c1, `
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata: {name: pp-tcp2, namespace: legacy2}
+spec: {hosts: [productpage.global], exportTo: [legacy], ports: [{name: tcp, number: 9080, protocol: TCP}]}
+`)
+		}, nil, ""},
 		{"HTTP next to HTTP", "VD602", func(t *testing.T) *fixture {
 			return bookinfo(t).with(c1, `
 apiVersion: networking.istio.io/v1

@@ -64,7 +64,7 @@ func Checks() []Check {
 		{Code: "VD501", Severity: Error, Title: "subjectAltNames miss a cluster that has endpoints", Doc: "subjectAltNames miss a cluster that has endpoints", run: checkMissingSAN},
 		{Code: "VD601", Severity: Warning, Title: "the VirtualDestination is translated differently across clusters", Doc: "the VirtualDestination is translated differently across clusters (ServiceEntries and DestinationRules, cluster names folded)", run: checkCrossClusterDifference},
 		{Code: "VD602", Severity: Warning, Istio: "IST0177", Title: "ServiceEntries declare the host's port with different protocols",
-			Doc: "ServiceEntries of a cluster declare the same host and port of the chain with different protocols (istioctl's ConflictingServiceEntryProtocol)",
+			Doc: "ServiceEntries of a cluster that a namespace sees together (exportTo) declare the same host and port of the chain with different protocols (istioctl's ConflictingServiceEntryProtocol)",
 			run: checkConflictingProtocols},
 		{Code: "VD603", Severity: Warning, Kiali: "KIA0201", Title: "several DestinationRules for the host",
 			Doc: "more than one DestinationRule for a host of the chain, seen from one namespace, for the same subsets or the whole host (Kiali's \"More than one DestinationRules for the same host subset combination\"): Istio keeps the oldest one's traffic policy",

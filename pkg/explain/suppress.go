@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
+	"unicode"
 
 	"github.com/kubectl-vd/kubectl-vd/pkg/model"
 )
@@ -43,6 +45,14 @@ func ParseSuppression(s string) (Suppression, error) {
 		return sup, nil
 	}
 	parts := strings.Split(target, "/")
+	// Spaces around the parts are the shell's layout; inside one they
+	// would match nothing.
+	for i, p := range parts {
+		parts[i] = strings.TrimSpace(p)
+		if strings.ContainsFunc(parts[i], unicode.IsSpace) {
+			return Suppression{}, fmt.Errorf("invalid --suppress %q: %q has a space, which no kind, namespace or name has", s, parts[i])
+		}
+	}
 	switch {
 	case len(parts) == 3:
 		sup.Kind, sup.Namespace, sup.Name = parts[0], parts[1], parts[2]
@@ -141,6 +151,57 @@ func annotatedCodes(ch *model.Chain) map[model.Ref][]string {
 		for _, c := range strings.Split(v, ",") {
 			if c = strings.ToUpper(strings.TrimSpace(c)); c != "" {
 				out[r] = append(out[r], c)
+			}
+		}
+	}
+	return out
+}
+
+// AnnotationProblems names the codes of SuppressAnnotation, on the objects
+// of the chain, that are no check's: they silence nothing, which a typo
+// would otherwise hide.
+func AnnotationProblems(ch *model.Chain) []string {
+	objects := ch.ObjectsByRef()
+	refs := make([]model.Ref, 0, len(objects))
+	for r := range objects {
+		refs = append(refs, r)
+	}
+	sort.Slice(refs, func(i, j int) bool {
+		a, b := refs[i], refs[j]
+		if a.Context != b.Context {
+			return a.Context < b.Context
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		if a.Namespace != b.Namespace {
+			return a.Namespace < b.Namespace
+		}
+		return a.Name < b.Name
+	})
+	var out []string
+	for _, r := range refs {
+		v, ok := objects[r].Obj.GetAnnotations()[SuppressAnnotation]
+		if !ok {
+			continue
+		}
+		where := r.String()
+		if r.Context != "" {
+			where = "[" + r.Context + "] " + where
+		}
+		for _, c := range strings.Split(v, ",") {
+			c = strings.TrimSpace(c)
+			if c == "" {
+				continue
+			}
+			code := strings.ToUpper(c)
+			switch {
+			case !suppressionCode.MatchString(code):
+				out = append(out, fmt.Sprintf("%s: annotation %s names %q, which is no check code (VD201, IST0130 or KIA0201 for example): it suppresses nothing", where, SuppressAnnotation, c))
+			case strings.HasPrefix(code, "VD"):
+				if _, ok := Lookup(code); !ok {
+					out = append(out, fmt.Sprintf("%s: annotation %s names %q, which is no check: it suppresses nothing", where, SuppressAnnotation, c))
+				}
 			}
 		}
 	}

@@ -1,6 +1,7 @@
 package explain
 
 import (
+	"strings"
 	"testing"
 )
 
@@ -14,6 +15,8 @@ func TestParseSuppression(t *testing.T) {
 		{"ist0130", Suppression{Code: "IST0130"}, ""},
 		{"KIA0201=DestinationRule/bookinfo-frontends/*", Suppression{Code: "KIA0201", Kind: "DestinationRule", Namespace: "bookinfo-frontends", Name: "*"}, ""},
 		{"VD102=Namespace/foo", Suppression{Code: "VD102", Kind: "Namespace", Name: "foo"}, ""},
+		{" VD203 = WorkloadEntry / bookinfo-frontends / * ", Suppression{Code: "VD203", Kind: "WorkloadEntry", Namespace: "bookinfo-frontends", Name: "*"}, ""},
+		{"VD203=WorkloadEntry/bookinfo frontends/*", Suppression{}, `invalid --suppress "VD203=WorkloadEntry/bookinfo frontends/*": "bookinfo frontends" has a space, which no kind, namespace or name has`},
 		{"VD2", Suppression{}, `invalid --suppress "VD2": want CODE or CODE=KIND/NAMESPACE/NAME, with CODE like VD201, IST0130 or KIA0201`},
 		{"VD999", Suppression{}, `invalid --suppress "VD999": no check VD999 (kubectl vd explain -h lists them)`},
 		{"VD201=DestinationRule", Suppression{}, `invalid --suppress "VD201=DestinationRule": the object is KIND/NAMESPACE/NAME, got "DestinationRule"`},
@@ -88,5 +91,27 @@ func TestSuppress(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A code of the annotation that is no check's is told, not silently
+// ignored: it suppresses nothing.
+func TestAnnotationProblems(t *testing.T) {
+	for _, tc := range []struct {
+		value string
+		want  []string
+	}{
+		{" vd203 , KIA0201 ,IST0130", nil},
+		{"", nil},
+		{"VD630, BOGUS,,VD203", []string{
+			`[cluster2] DestinationRule bookinfo-frontends/` + dr + `: annotation vd.kubectl.io/suppress names "VD630", which is no check: it suppresses nothing`,
+			`[cluster2] DestinationRule bookinfo-frontends/` + dr + `: annotation vd.kubectl.io/suppress names "BOGUS", which is no check code (VD201, IST0130 or KIA0201 for example): it suppresses nothing`,
+		}},
+	} {
+		ch := bookinfo(t).edit(c2, kDR, dr, set([]string{"metadata", "annotations"}, map[string]any{SuppressAnnotation: tc.value})).productpage()
+		got := AnnotationProblems(ch)
+		if strings.Join(got, "\n") != strings.Join(tc.want, "\n") {
+			t.Errorf("%q:\n got %q\nwant %q", tc.value, got, tc.want)
+		}
 	}
 }

@@ -51,17 +51,26 @@ func (o *Options) runAll(ctx context.Context) error {
 	}
 
 	var reports []*render.Report
+	told := map[string]bool{}
+	index := newObjectIndex(in.Objects)
 	for _, k := range virtualDestinationsIn(in.Objects, o.Namespace) {
 		var ch *model.Chain
 		if len(o.Filenames) > 0 {
-			ch = model.Build(model.FileInput(k.name, k.namespace, in.Objects))
+			ch = model.Build(index.fileInput(k))
 		} else {
-			ch = model.Build(model.Input{Name: k.name, Namespace: k.namespace, Objects: in.Objects, Contexts: in.Contexts})
+			ch = model.Build(index.input(k, in.Contexts))
 		}
 		if !ch.ParentFound() && !anyTranslation(ch) {
 			continue
 		}
 		kept, suppressed := explain.Suppress(ch, explain.Run(ch), o.suppressions)
+		// An object can be in several chains: told once.
+		for _, w := range explain.AnnotationProblems(ch) {
+			if !told[w] {
+				told[w] = true
+				fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+			}
+		}
 		r := render.NewReport(ch, kept)
 		r.SetSuppressed(suppressed)
 		reports = append(reports, r)
@@ -172,4 +181,179 @@ func virtualDestinationsIn(objs []source.Object, namespace string) []vdKey {
 		return out[i].name < out[j].name
 	})
 	return out
+}
+
+// objectIndex builds each VirtualDestination's Input from everything
+// read. Handing every object to model.Build (or model.FileInput) for every
+// VirtualDestination decodes each ServiceEntry and DestinationRule of every
+// other VirtualDestination again, which grows with the square of the
+// VirtualDestinations (500 of them took minutes). The index hands over
+// the ServiceEntries and DestinationRules that can be in the chain:
+// translated from it, or naming one of its hosts exactly (Build and
+// FileInput keep no other), every version read of each; and adds back
+// what the others count for: the Gloo clusters their labels name (which
+// place a context in a cluster) and, from files, the contexts read.
+type objectIndex struct {
+	all []source.Object
+	// other marks the Istio ServiceEntries and DestinationRules, cluster
+	// is the Gloo cluster their labels name (with a context).
+	other    []bool
+	cluster  []string
+	versions map[objectKey][]int
+	byParent map[vdKey][]int
+	byHost   map[string][]int
+	// vds are the indexes of the VirtualDestinations.
+	vds []int
+	// fileContexts are the contexts of the objects, as FileInput tells
+	// them.
+	fileContexts []model.Context
+}
+
+// objectKey names an object in any context: all the versions of an object
+// read go together, whatever they say.
+type objectKey struct{ kind, ns, name string }
+
+func newObjectIndex(objs []source.Object) *objectIndex {
+	x := &objectIndex{
+		all: objs, other: make([]bool, len(objs)), cluster: make([]string, len(objs)),
+		versions: map[objectKey][]int{}, byParent: map[vdKey][]int{}, byHost: map[string][]int{},
+	}
+	contexts := map[string]*model.Context{}
+	var names []string
+	for i, ob := range objs {
+		if ob.Obj == nil {
+			continue
+		}
+		ctx := source.FileContext(ob)
+		c, ok := contexts[ctx]
+		if !ok {
+			c = &model.Context{Name: ctx}
+			contexts[ctx] = c
+			names = append(names, ctx)
+		}
+		switch ob.Group() {
+		case model.GroupGlooNetworking:
+			c.GlooAPI = true
+			if ob.Kind() == model.KindVirtualDestination {
+				x.vds = append(x.vds, i)
+			}
+		case model.GroupIstioNetworking:
+			c.IstioAPI = true
+		}
+		if ob.Group() != model.GroupIstioNetworking || (ob.Kind() != model.KindServiceEntry && ob.Kind() != model.KindDestinationRule) {
+			continue
+		}
+		x.other[i] = true
+		if ob.Context != "" {
+			x.cluster[i] = source.GlooCluster(ob)
+		}
+		k := objectKey{ob.Kind(), ob.Namespace(), ob.Name()}
+		x.versions[k] = append(x.versions[k], i)
+		if p, ok := source.Parent(ob); ok && (p.Kind == "" || p.Kind == model.KindVirtualDestination) {
+			pk := vdKey{p.Namespace, p.Name}
+			x.byParent[pk] = append(x.byParent[pk], i)
+		}
+		for _, h := range specHosts(ob) {
+			x.byHost[h] = append(x.byHost[h], i)
+		}
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		x.fileContexts = append(x.fileContexts, *contexts[n])
+	}
+	return x
+}
+
+// specHosts are spec.host and spec.hosts, lower case.
+func specHosts(ob source.Object) []string {
+	var out []string
+	spec, _ := ob.Obj.Object["spec"].(map[string]any)
+	if h, ok := spec["host"].(string); ok {
+		out = append(out, strings.ToLower(h))
+	}
+	if l, ok := spec["hosts"].([]any); ok {
+		for _, v := range l {
+			if h, ok := v.(string); ok {
+				out = append(out, strings.ToLower(h))
+			}
+		}
+	}
+	return out
+}
+
+// objects are those that can be in the chain of k, and the Gloo clusters
+// the others name, per context.
+func (x *objectIndex) objects(k vdKey) ([]source.Object, map[string]map[string]int) {
+	// The chain's hosts: those of the VirtualDestination and of the
+	// ServiceEntries translated from it (every version read).
+	hosts := map[string]bool{}
+	for _, i := range x.vds {
+		if ob := x.all[i]; ob.Namespace() == k.namespace && ob.Name() == k.name {
+			for _, h := range specHosts(ob) {
+				hosts[h] = true
+			}
+		}
+	}
+	for _, i := range x.byParent[k] {
+		if x.all[i].Kind() == model.KindServiceEntry {
+			for _, h := range specHosts(x.all[i]) {
+				hosts[h] = true
+			}
+		}
+	}
+	keep := map[int]bool{}
+	add := func(i int) {
+		ob := x.all[i]
+		for _, j := range x.versions[objectKey{ob.Kind(), ob.Namespace(), ob.Name()}] {
+			keep[j] = true
+		}
+	}
+	for _, i := range x.byParent[k] {
+		add(i)
+	}
+	for h := range hosts {
+		for _, i := range x.byHost[h] {
+			add(i)
+		}
+	}
+	objs := make([]source.Object, 0, len(x.all))
+	hints := map[string]map[string]int{}
+	for i, ob := range x.all {
+		if !x.other[i] || keep[i] {
+			objs = append(objs, ob)
+			continue
+		}
+		if c := x.cluster[i]; c != "" {
+			if hints[ob.Context] == nil {
+				hints[ob.Context] = map[string]int{}
+			}
+			hints[ob.Context][c]++
+		}
+	}
+	return objs, hints
+}
+
+// input is the Input of k with every object read from contexts.
+func (x *objectIndex) input(k vdKey, contexts []model.Context) model.Input {
+	objs, hints := x.objects(k)
+	return model.Input{Name: k.name, Namespace: k.namespace, Objects: objs, Contexts: contexts, ClusterHints: hints}
+}
+
+// fileInput is model.FileInput of every object read from files for k.
+func (x *objectIndex) fileInput(k vdKey) model.Input {
+	objs, hints := x.objects(k)
+	in := model.FileInput(k.name, k.namespace, objs)
+	if in.ClusterHints == nil {
+		in.ClusterHints = map[string]map[string]int{}
+	}
+	for ctx, m := range hints {
+		if in.ClusterHints[ctx] == nil {
+			in.ClusterHints[ctx] = map[string]int{}
+		}
+		for c, n := range m {
+			in.ClusterHints[ctx][c] += n
+		}
+	}
+	in.Contexts = append([]model.Context(nil), x.fileContexts...)
+	return in
 }

@@ -125,7 +125,8 @@ code of the same problem):
 --suppress CODE[=KIND/NAMESPACE/NAME] silences the findings of a code (also an istioctl IST or
 Kiali KIA code), for every object or for the findings naming that object; the annotation
 ` + explain.SuppressAnnotation + `: "VD201,IST0130" on an object silences those codes for the findings naming
-it. Suppressed findings are counted, not shown, and do not count for the exit status.
+it (a code there that is no check's is told in a warning). Suppressed findings are counted,
+not shown, and do not count for the exit status.
 
 Without NAME, explain checks every VirtualDestination of NAMESPACE (-A: of every namespace):
 those the Gloo API serves, and those the translations name in their parent labels where it is
@@ -338,6 +339,9 @@ func (o *Options) Run(ctx context.Context) error {
 		return o.nothingFound(in, ch, elsewhere)
 	}
 	kept, suppressed := explain.Suppress(ch, explain.Run(ch), o.suppressions)
+	for _, w := range explain.AnnotationProblems(ch) {
+		fmt.Fprintf(o.ErrOut, "warning: %s\n", w)
+	}
 	report := render.NewReport(ch, kept)
 	report.SetSuppressed(suppressed)
 	var err error
