@@ -18,7 +18,7 @@ const Stdin = "-"
 // .json files, not recursively: see VisitOptions.Recursive) and "-" (stdin). Lists are flattened. Each
 // object's context is FileContext's. A path that is missing, unreadable,
 // binary, malformed, holds no object or an object that is not readable is an
-// error naming it. ReadFiles keeps every object: commands that only need
+// error naming it; in a directory, files holding no object are skipped. ReadFiles keeps every object: commands that only need
 // some of them use Visit.
 func ReadFiles(paths []string, stdin io.Reader) ([]Object, error) {
 	var out []Object
@@ -133,13 +133,31 @@ func visitPath(p string, stdin io.Reader, visit *visitor) error {
 	if len(names) == 0 {
 		return fmt.Errorf("%s: no .yaml, .yml or .json file in directory", p)
 	}
+	// As kubectl, a directory's files that hold no object (empty, blank,
+	// only comments or "---") are skipped: a tree of manifests often has
+	// placeholders. The directory still has to hold an object.
+	found := false
 	for _, n := range names {
-		if err := visitPath(n, nil, visit); err != nil {
+		err := visitPath(n, nil, visit)
+		var none noObjectError
+		if errors.As(err, &none) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
+		found = true
+	}
+	if !found {
+		return fmt.Errorf("%s: no Kubernetes object in its .yaml, .yml or .json files", p)
 	}
 	return nil
 }
+
+// noObjectError says a stream holds no object, and nothing wrong either.
+type noObjectError struct{ msg string }
+
+func (e noObjectError) Error() string { return e.msg }
 
 func describeOSError(err error) string {
 	var pe *os.PathError
@@ -186,7 +204,7 @@ func decodeStream(what, file string, r io.Reader, visit *visitor) error {
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("%s is empty", what)
+				return noObjectError{what + " is empty"}
 			}
 			return fmt.Errorf("cannot read %s: %s", what, describeOSError(err))
 		}
@@ -202,7 +220,7 @@ func decodeStream(what, file string, r io.Reader, visit *visitor) error {
 		return err
 	}
 	if d.objects == 0 {
-		return fmt.Errorf("%s holds no Kubernetes object", what)
+		return noObjectError{what + " holds no Kubernetes object"}
 	}
 	return nil
 }
