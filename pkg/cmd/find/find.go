@@ -81,6 +81,9 @@ type Options struct {
 func NewOptions(streams genericiooptions.IOStreams) *Options {
 	o := &Options{Flags: kube.NewFlags(), IOStreams: streams, Now: time.Now, PrintFlags: genericclioptions.NewPrintFlags("")}
 	o.PrintFlags.OutputFormat = &o.Output
+	// As kubectl get: --template makes a go-template of no -o, and never
+	// replaces an -o given (-o json --template X prints JSON).
+	o.PrintFlags.OutputFlagSpecified = func() bool { return o.Output != "" }
 	return o
 }
 
@@ -250,7 +253,9 @@ func (o *Options) validateOutput() error {
 		}
 		o.printer = p
 	}
-	if o.Name == "" && o.Output != "" && o.Output != "wide" && o.Output != "yaml" && o.Output != "json" {
+	// Without NAME the output is the overview, a table: any other -o is
+	// refused rather than answered with it.
+	if o.Name == "" && o.Output != "" && o.Output != "wide" {
 		return fmt.Errorf("-o %s needs a parent NAME", format)
 	}
 	return nil
