@@ -370,3 +370,11 @@ func TestMarkdownIsGFMTables(t *testing.T) {
 		}
 	}
 }
+
+// -R reads the directories of --from too: its help says so.
+func TestRecursiveHelpNamesFrom(t *testing.T) {
+	f := NewCmdDiff(genericiooptions.NewTestIOStreamsDiscard()).Flags().Lookup("recursive")
+	if f == nil || f.Usage != "Read the directories given with -f or --from recursively" {
+		t.Fatalf("-R: %+v", f)
+	}
+}
