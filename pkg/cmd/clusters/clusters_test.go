@@ -183,3 +183,20 @@ func TestValuesEnvoyDoesNotDefine(t *testing.T) {
 		})
 	}
 }
+
+// Mistakes in the arguments are usage errors: they point to the help.
+func TestArgumentMistakesPointToTheHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"-f", small, "pod/x"},
+		{"-f", small, "-l", "app=x"},
+		{"-f", small, "-f", small},
+		{"-f", "-", "-f", "-"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, errOut, code := run(t, "", args...)
+			if code != 1 || !strings.HasSuffix(errOut, ". See 'kubectl vd clusters -h' for help and examples\n") || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q: want one usage error", code, errOut)
+			}
+		})
+	}
+}
