@@ -141,8 +141,10 @@ the last.`,
 	_ = cmd.RegisterFlagCompletionFunc("kind", complete.Kinds)
 	_ = cmd.RegisterFlagCompletionFunc("resources", complete.IstioResources(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", complete.Namespaces(o.Flags))
+	// Every format the help names: find's own, then kubectl's as kubectl
+	// get completes them.
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
-		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "go-template=", "tree", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
+		append([]cobra.Completion{"wide", "tree", "markdown"}, o.PrintFlags.AllowedFormats()...), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 

@@ -332,3 +332,18 @@ func TestFindTemplateFlagWithOutput(t *testing.T) {
 		})
 	}
 }
+
+// -o completes every format the help names: find's own, then kubectl's as
+// kubectl get completes them.
+func TestFindOutputCompletion(t *testing.T) {
+	cmd := NewCmdFind(genericiooptions.NewTestIOStreamsDiscard())
+	complete, ok := cmd.GetFlagCompletionFunc("output")
+	if !ok {
+		t.Fatal("no completion for -o")
+	}
+	got, _ := complete(cmd, nil, "")
+	want := "wide tree markdown json yaml kyaml name go-template go-template-file template templatefile jsonpath jsonpath-as-json jsonpath-file"
+	if strings.Join(got, " ") != want {
+		t.Errorf("-o <TAB>: %v, want %s", got, want)
+	}
+}
