@@ -186,6 +186,10 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A flag value that is wrong is said even when files make it unused.
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
 	if len(o.Filenames) > 0 {
 		if o.From != "" {
 			return errors.New("--from and -f cannot be used together: --from compares a snapshot with a live context, -f compares files")
@@ -198,9 +202,6 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 		o.picks = o.Flags.ContextNames()
 	} else {
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}

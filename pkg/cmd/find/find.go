@@ -166,10 +166,11 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err := o.validateOutput(); err != nil {
 		return cmdutil.Usage(err)
 	}
+	// A flag value that is wrong is said even when files make it unused.
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
 	if len(o.Filenames) == 0 {
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}

@@ -88,6 +88,7 @@ func TestFindValidation(t *testing.T) {
 		{[]string{"-A", "-o", "yaml", "-f", cluster1}, "-o yaml needs a parent NAME"},
 		{[]string{"-o", "json", "-f", cluster1}, "-o json needs a parent NAME"},
 		{[]string{"p", "-w", "-f", cluster1}, "--watch reads live clusters: it cannot be used with -f"},
+		{[]string{"p", "-f", cluster1, "--request-timeout", "abc"}, `invalid --request-timeout "abc"`},
 		{[]string{"p", "--kind", "not a kind", "-f", cluster1}, `invalid --kind "not a kind"`},
 		{[]string{"p", "-f", "-"}, "standard input is empty"},
 		{[]string{"p", "-f", "https://example.com/vd.yaml"}, "https://example.com/vd.yaml: kubectl vd reads local files only, not URLs"},

@@ -76,6 +76,10 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 	if len(args) == 1 {
 		arg = args[0]
 	}
+	// A flag value that is wrong is said even when files make it unused.
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
 	if o.Offline() {
 		if arg != "" || o.Selector != "" {
 			return cmdutil.UsageErrorf("give a pod or -f files, not both")
@@ -126,9 +130,6 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 		return err
 	}
 	o.Target = t
-	if err := o.Flags.ValidateTimeout(); err != nil {
-		return err
-	}
 	if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 		return err
 	}
