@@ -603,3 +603,33 @@ func TestReadFilesDirectorySkipsEmptyFiles(t *testing.T) {
 		t.Fatalf("malformed file in a directory: %v", err)
 	}
 }
+
+// A typed list as the API server answers it (kubectl get --raw, curl) has
+// items without apiVersion and kind: they are the list's, as kubectl reads
+// them, whatever the order of the list's keys and in a List of Lists too.
+func TestTypedListItemsTakeTheListKind(t *testing.T) {
+	item := `{"metadata": {"name": "a", "namespace": "x"}, "spec": {"hosts": ["a"]}}`
+	cases := map[string]string{
+		"kind first.json":  `{"kind": "ServiceEntryList", "apiVersion": "networking.istio.io/v1", "metadata": {}, "items": [` + item + `]}`,
+		"items first.json": `{"apiVersion": "networking.istio.io/v1", "items": [` + item + `], "kind": "ServiceEntryList"}`,
+		"sorted.yaml":      "apiVersion: networking.istio.io/v1\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {hosts: [a]}\nkind: ServiceEntryList\nmetadata: {}\n",
+		"nested.json":      `{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntryList", "items": [` + item + `]}]}`,
+	}
+	dir := t.TempDir()
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			objs, err := ReadFiles([]string{write(t, dir, name, content)}, nil)
+			if err != nil || len(objs) != 1 {
+				t.Fatalf("%d objects, %v", len(objs), err)
+			}
+			if gvk := objs[0].Obj.GroupVersionKind(); gvk.Kind != "ServiceEntry" || gvk.GroupVersion().String() != "networking.istio.io/v1" || objs[0].Name() != "a" {
+				t.Errorf("got %v %s", gvk, objs[0].Name())
+			}
+		})
+	}
+	// In a plain List an item without a kind is still refused.
+	p := write(t, dir, "plain.yaml", "apiVersion: v1\nitems:\n- metadata: {name: a}\nkind: List\n")
+	if _, err := ReadFiles([]string{p}, nil); err == nil || err.Error() != p+" (document 1, item 1): not a Kubernetes object (no apiVersion or kind)" {
+		t.Errorf("plain List: %v", err)
+	}
+}
