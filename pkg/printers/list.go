@@ -1,6 +1,8 @@
 package printers
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -84,5 +86,29 @@ func Print(w io.Writer, p printers.ResourcePrinter, objs []source.Object, annota
 	if err != nil {
 		return err
 	}
-	return p.PrintObj(list, w)
+	// kubectl's template printers write what they produced before a
+	// failure, and the go-template printer its dump of every object, to
+	// the output: the output is kept until the printer succeeds, so a
+	// failing template prints nothing but its error.
+	var buf bytes.Buffer
+	if err := p.PrintObj(list, &buf); err != nil {
+		return templateError(err)
+	}
+	_, err = buf.WriteTo(w)
+	return err
+}
+
+// debugDump starts the part of a template printer's error that dumps the
+// template and every object it was given.
+const debugDump = ". Printing more information for debugging the template:"
+
+// templateError keeps the line of a template printer's error that says
+// what failed, without the dump of the objects that follows it.
+func templateError(err error) error {
+	msg := err.Error()
+	i := strings.Index(msg, debugDump)
+	if i < 0 {
+		return err
+	}
+	return errors.New(msg[:i])
 }

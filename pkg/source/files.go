@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
@@ -18,7 +19,7 @@ const Stdin = "-"
 // .json files, not recursively: see VisitOptions.Recursive) and "-" (stdin). Lists are flattened. Each
 // object's context is FileContext's. A path that is missing, unreadable,
 // binary, malformed, holds no object or an object that is not readable is an
-// error naming it. ReadFiles keeps every object: commands that only need
+// error naming it; in a directory, files holding no object are skipped. ReadFiles keeps every object: commands that only need
 // some of them use Visit.
 func ReadFiles(paths []string, stdin io.Reader) ([]Object, error) {
 	var out []Object
@@ -133,13 +134,31 @@ func visitPath(p string, stdin io.Reader, visit *visitor) error {
 	if len(names) == 0 {
 		return fmt.Errorf("%s: no .yaml, .yml or .json file in directory", p)
 	}
+	// As kubectl, a directory's files that hold no object (empty, blank,
+	// only comments or "---") are skipped: a tree of manifests often has
+	// placeholders. The directory still has to hold an object.
+	found := false
 	for _, n := range names {
-		if err := visitPath(n, nil, visit); err != nil {
+		err := visitPath(n, nil, visit)
+		var none noObjectError
+		if errors.As(err, &none) {
+			continue
+		}
+		if err != nil {
 			return err
 		}
+		found = true
+	}
+	if !found {
+		return fmt.Errorf("%s: no Kubernetes object in its .yaml, .yml or .json files", p)
 	}
 	return nil
 }
+
+// noObjectError says a stream holds no object, and nothing wrong either.
+type noObjectError struct{ msg string }
+
+func (e noObjectError) Error() string { return e.msg }
 
 func describeOSError(err error) string {
 	var pe *os.PathError
@@ -186,7 +205,7 @@ func decodeStream(what, file string, r io.Reader, visit *visitor) error {
 		}
 		if err != nil {
 			if errors.Is(err, io.EOF) {
-				return fmt.Errorf("%s is empty", what)
+				return noObjectError{what + " is empty"}
 			}
 			return fmt.Errorf("cannot read %s: %s", what, describeOSError(err))
 		}
@@ -202,7 +221,7 @@ func decodeStream(what, file string, r io.Reader, visit *visitor) error {
 		return err
 	}
 	if d.objects == 0 {
-		return fmt.Errorf("%s holds no Kubernetes object", what)
+		return noObjectError{what + " holds no Kubernetes object"}
 	}
 	return nil
 }
@@ -216,6 +235,38 @@ type decoder struct {
 	// line is where the document or item being decoded starts (0: not
 	// known).
 	line int
+	// head is what is known of the List document being streamed when its
+	// items are read (JSON: the keys before "items"; YAML: nothing), and
+	// pending its items without apiVersion and kind, which a typed list
+	// (ServiceEntryList, as the API server answers) leaves to the list:
+	// they are visited when the list's own kind is known.
+	head    map[string]any
+	pending []pendingItem
+}
+
+// pendingItem is a List item waiting for its List's kind.
+type pendingItem struct {
+	m          map[string]any
+	item, line int
+}
+
+// typedListItem gives an item without apiVersion and kind those of its
+// typed list (a ServiceEntryList's items are ServiceEntries), as
+// apimachinery does when it decodes a list; it reports whether it did.
+func typedListItem(list, item map[string]any) bool {
+	if _, ok := item["apiVersion"]; ok {
+		return false
+	}
+	if _, ok := item["kind"]; ok {
+		return false
+	}
+	version, _ := list["apiVersion"].(string)
+	kind, _ := list["kind"].(string)
+	if version == "" || kind == "List" || !strings.HasSuffix(kind, "List") {
+		return false
+	}
+	item["apiVersion"], item["kind"] = version, strings.TrimSuffix(kind, "List")
+	return true
 }
 
 // skip reports whether the visitor does not want the objects of text,
@@ -239,6 +290,17 @@ func (d *decoder) where(doc, item int) string {
 // object checks and visits one decoded map: an object, or a List whose
 // items were not streamed.
 func (d *decoder) object(m map[string]any, doc, item int) error {
+	if item > 0 && m["apiVersion"] == nil && m["kind"] == nil {
+		if d.head == nil || !typedListItem(d.head, m) {
+			// The List's kind may come after its items.
+			d.pending = append(d.pending, pendingItem{m: m, item: item, line: d.line})
+			return nil
+		}
+	}
+	return d.visitObject(m, doc, item)
+}
+
+func (d *decoder) visitObject(m map[string]any, doc, item int) error {
 	objs, err := fromMap(m)
 	if err != nil {
 		var ie *itemError
@@ -262,9 +324,18 @@ func (d *decoder) object(m map[string]any, doc, item int) error {
 // listHead checks what remains of a List document whose items were
 // streamed one by one.
 func (d *decoder) listHead(m map[string]any, doc int) error {
+	pending := d.pending
+	d.head, d.pending = nil, nil
 	u := &unstructured.Unstructured{Object: m}
 	if u.GetKind() == "" || u.GetAPIVersion() == "" {
 		return fmt.Errorf("%s: not a Kubernetes object (no apiVersion or kind)", d.where(doc, 0))
+	}
+	for _, p := range pending {
+		typedListItem(m, p.m)
+		d.line = p.line
+		if err := d.visitObject(p.m, doc, p.item); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -282,9 +353,11 @@ func fromMap(m map[string]any) ([]Object, error) {
 		// object: say which item, and what it is.
 		if items, ok := m["items"].([]any); ok {
 			for i, it := range items {
-				if _, ok := it.(map[string]any); !ok {
+				im, ok := it.(map[string]any)
+				if !ok {
 					return nil, &itemError{item: i + 1, err: fmt.Errorf("not a Kubernetes object (a %s)", valueKind(it))}
 				}
+				typedListItem(m, im)
 			}
 		}
 		list, err := u.ToList()

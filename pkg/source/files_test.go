@@ -572,3 +572,64 @@ func TestFileLines(t *testing.T) {
 		t.Errorf("decoded bytes: %v %q %d", err, objs[0].File, objs[0].Line)
 	}
 }
+
+// A directory's empty files, or files holding only comments or "---" (a
+// placeholder in a kustomize tree, an emptied manifest), are skipped as
+// kubectl skips them; the same file named with -f is still an error, and
+// so is a directory in which no file holds an object.
+func TestReadFilesDirectorySkipsEmptyFiles(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a-empty.yaml", "")
+	write(t, dir, "b-blank.yml", "\n  \n")
+	write(t, dir, "c-separator.yaml", "---\n# nothing yet\n---\n")
+	write(t, dir, "d-objects.yaml", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a, namespace: x}\n")
+	objs, err := ReadFiles([]string{dir}, nil)
+	if err != nil || len(objs) != 1 || objs[0].Name() != "a" {
+		t.Fatalf("ReadFiles(dir) = %d objects, %v; want the ConfigMap", len(objs), err)
+	}
+	if _, err := ReadFiles([]string{filepath.Join(dir, "c-separator.yaml")}, nil); err == nil ||
+		!strings.HasSuffix(err.Error(), "c-separator.yaml holds no Kubernetes object") {
+		t.Fatalf("named file: %v", err)
+	}
+	empty := t.TempDir()
+	write(t, empty, "a.yaml", "---\n")
+	write(t, empty, "b.json", "")
+	if _, err := ReadFiles([]string{empty}, nil); err == nil || err.Error() != empty+": no Kubernetes object in its .yaml, .yml or .json files" {
+		t.Fatalf("directory of empty files: %v", err)
+	}
+	// A malformed file in a directory is still an error.
+	write(t, dir, "e-bad.yaml", "apiVersion: v1\nkind: [unclosed\n")
+	if _, err := ReadFiles([]string{dir}, nil); err == nil || !strings.Contains(err.Error(), "e-bad.yaml: malformed YAML or JSON") {
+		t.Fatalf("malformed file in a directory: %v", err)
+	}
+}
+
+// A typed list as the API server answers it (kubectl get --raw, curl) has
+// items without apiVersion and kind: they are the list's, as kubectl reads
+// them, whatever the order of the list's keys and in a List of Lists too.
+func TestTypedListItemsTakeTheListKind(t *testing.T) {
+	item := `{"metadata": {"name": "a", "namespace": "x"}, "spec": {"hosts": ["a"]}}`
+	cases := map[string]string{
+		"kind first.json":  `{"kind": "ServiceEntryList", "apiVersion": "networking.istio.io/v1", "metadata": {}, "items": [` + item + `]}`,
+		"items first.json": `{"apiVersion": "networking.istio.io/v1", "items": [` + item + `], "kind": "ServiceEntryList"}`,
+		"sorted.yaml":      "apiVersion: networking.istio.io/v1\nitems:\n- metadata: {name: a, namespace: x}\n  spec: {hosts: [a]}\nkind: ServiceEntryList\nmetadata: {}\n",
+		"nested.json":      `{"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "networking.istio.io/v1", "kind": "ServiceEntryList", "items": [` + item + `]}]}`,
+	}
+	dir := t.TempDir()
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			objs, err := ReadFiles([]string{write(t, dir, name, content)}, nil)
+			if err != nil || len(objs) != 1 {
+				t.Fatalf("%d objects, %v", len(objs), err)
+			}
+			if gvk := objs[0].Obj.GroupVersionKind(); gvk.Kind != "ServiceEntry" || gvk.GroupVersion().String() != "networking.istio.io/v1" || objs[0].Name() != "a" {
+				t.Errorf("got %v %s", gvk, objs[0].Name())
+			}
+		})
+	}
+	// In a plain List an item without a kind is still refused.
+	p := write(t, dir, "plain.yaml", "apiVersion: v1\nitems:\n- metadata: {name: a}\nkind: List\n")
+	if _, err := ReadFiles([]string{p}, nil); err == nil || err.Error() != p+" (document 1, item 1): not a Kubernetes object (no apiVersion or kind)" {
+		t.Errorf("plain List: %v", err)
+	}
+}

@@ -52,6 +52,7 @@ func (d *decoder) json(r io.Reader) error {
 				m[key] = v
 				continue
 			}
+			d.head = m
 			v, streamed, err := d.jsonItems(dec, doc)
 			if err != nil {
 				return err

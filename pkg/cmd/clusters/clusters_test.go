@@ -125,6 +125,7 @@ func TestErrors(t *testing.T) {
 		{[]string{"-f", small, "pod/x"}, "give a pod or -f files, not both"},
 		{[]string{"-f", small, "-o", "xml"}, `output format "xml" not supported, use one of: short, wide, json, yaml`},
 		{[]string{"-f", small, "--port", "70000"}, "invalid --port 70000"},
+		{[]string{"-f", small, "--request-timeout", "abc"}, `invalid --request-timeout "abc": use a duration such as 5s or 1m`},
 		{[]string{"-f", small, "--vd", "productpage"}, "--vd with -f needs --translations FILE: a find -o yaml snapshot holding the VirtualDestination's ServiceEntries"},
 		{[]string{"-f", small, "--vd", "productpage", "--translations", snapshot}, "no ServiceEntry translated from VirtualDestination default/productpage in " + snapshot},
 		{[]string{"-f", small, "--vd", "not/a-name", "--translations", snapshot}, `invalid VirtualDestination name "not/a-name"`},
@@ -180,6 +181,23 @@ func TestValuesEnvoyDoesNotDefine(t *testing.T) {
 				t.Errorf("stderr:\n%s\nwant:\n%s", errOut, tc.wantStderr)
 			}
 			golden(t, out, tc.golden, strings.HasPrefix(tc.golden, "testdata/"))
+		})
+	}
+}
+
+// Mistakes in the arguments are usage errors: they point to the help.
+func TestArgumentMistakesPointToTheHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"-f", small, "pod/x"},
+		{"-f", small, "-l", "app=x"},
+		{"-f", small, "-f", small},
+		{"-f", "-", "-f", "-"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, errOut, code := run(t, "", args...)
+			if code != 1 || !strings.HasSuffix(errOut, ". See 'kubectl vd clusters -h' for help and examples\n") || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q: want one usage error", code, errOut)
+			}
 		})
 	}
 }

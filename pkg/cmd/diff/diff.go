@@ -144,6 +144,7 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	f.StringVar(&o.From, "from", "", "Compare a snapshot written by find -o yaml (side A) with the live context (side B)")
 	f.StringVar(&o.FromContext, "from-context", "", "With --from: the context to take from a snapshot holding several (default: the live context)")
 	o.FilenameOptions.AddFlags(cmd, "Compare two files (or the two contexts of one file) instead of clusters; - is stdin", true)
+	cmd.Flags().Lookup("recursive").Usage = "Read the directories given with -f or --from recursively"
 	f.StringVar(&o.GlooClusterA, "gloo-cluster-a", "", "Gloo cluster name of side A (default: read from its objects' labels)")
 	f.StringVar(&o.GlooClusterB, "gloo-cluster-b", "", "Gloo cluster name of side B (default: read from its objects' labels)")
 	f.BoolVar(&o.Raw, "raw", false, "Do not fold cluster names: compare names and labels as they are")
@@ -190,6 +191,10 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A flag value that is wrong is said even when files make it unused.
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
 	if o.Bundle.Given() {
 		if o.AllResources {
 			return cmdutil.UsageErrorf("--all-resources reads live clusters: a bundle holds the Istio resources")
@@ -210,9 +215,6 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 		o.picks = o.Flags.ContextNames()
 	} else {
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}

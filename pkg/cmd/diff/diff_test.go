@@ -255,6 +255,7 @@ func TestErrors(t *testing.T) {
 		{"context not in file", with("-f", snap, "-f", cluster2, "--context", "cluster3"), snap + " holds no object of context cluster3 (it holds contexts cluster1, cluster2)"},
 		{"object nested too deep", with("-f", deep, "-f", cluster2), "EnvoyFilter bookinfo-frontends/productpage-deep nests fields more than 64 levels deep: diff compares objects up to 64 levels"},
 		{"stdin twice", with("-f", "-", "-f", "-"), "standard input can be read once: give at most one -f -"},
+		{"bad timeout with files", with("-f", cluster1, "-f", cluster2, "--request-timeout", "abc"), `invalid --request-timeout "abc": use a duration such as 5s or 1m`},
 		{"one live context", with("--kubeconfig", dead, "--context", "dead"), "diff needs two sides: --context A --context B, --from SNAPSHOT or -f A.yaml -f B.yaml (got only context dead)"},
 		{"unknown context", with("--kubeconfig", dead, "--context", "dead,nowhere"), `context "nowhere" not found in kubeconfig`},
 		{"missing kubeconfig", with("--kubeconfig", "/nonexistent/config", "--context", "a,b"), "kubeconfig /nonexistent/config: no such file or directory"},
@@ -368,5 +369,13 @@ func TestMarkdownIsGFMTables(t *testing.T) {
 		if !strings.Contains(out, "<th style=\"text-align:left\">"+h+"</th>") {
 			t.Errorf("no header %s in:\n%s", h, out)
 		}
+	}
+}
+
+// -R reads the directories of --from too: its help says so.
+func TestRecursiveHelpNamesFrom(t *testing.T) {
+	f := NewCmdDiff(genericiooptions.NewTestIOStreamsDiscard()).Flags().Lookup("recursive")
+	if f == nil || f.Usage != "Read the directories given with -f or --from recursively" {
+		t.Fatalf("-R: %+v", f)
 	}
 }

@@ -84,6 +84,9 @@ type Options struct {
 func NewOptions(streams genericiooptions.IOStreams) *Options {
 	o := &Options{Flags: kube.NewFlags(), IOStreams: streams, Now: time.Now, PrintFlags: genericclioptions.NewPrintFlags("")}
 	o.PrintFlags.OutputFormat = &o.Output
+	// As kubectl get: --template makes a go-template of no -o, and never
+	// replaces an -o given (-o json --template X prints JSON).
+	o.PrintFlags.OutputFlagSpecified = func() bool { return o.Output != "" }
 	return o
 }
 
@@ -142,8 +145,10 @@ the last.`,
 	_ = cmd.RegisterFlagCompletionFunc("kind", complete.Kinds)
 	_ = cmd.RegisterFlagCompletionFunc("resources", complete.IstioResources(o.Flags))
 	_ = cmd.RegisterFlagCompletionFunc("search-namespaces", complete.Namespaces(o.Flags))
+	// Every format the help names: find's own, then kubectl's as kubectl
+	// get completes them.
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(
-		[]cobra.Completion{"wide", "yaml", "json", "name", "jsonpath=", "go-template=", "tree", "markdown"}, cobra.ShellCompDirectiveNoFileComp))
+		append([]cobra.Completion{"wide", "tree", "markdown"}, o.PrintFlags.AllowedFormats()...), cobra.ShellCompDirectiveNoFileComp))
 	return cmd
 }
 
@@ -165,6 +170,10 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 	if err := o.validateOutput(); err != nil {
 		return cmdutil.Usage(err)
 	}
+	// A flag value that is wrong is said even when files make it unused.
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
 	if o.Bundle.Given() {
 		if o.AllResources {
 			return cmdutil.UsageErrorf("--all-resources reads live clusters: a bundle holds the Istio resources")
@@ -174,9 +183,6 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 		o.contexts, o.Now = o.bundle.Contexts, o.bundle.Now
 	} else if len(o.Filenames) == 0 {
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}
@@ -267,7 +273,9 @@ func (o *Options) validateOutput() error {
 		}
 		o.printer = p
 	}
-	if o.Name == "" && o.Output != "" && o.Output != "wide" && o.Output != "yaml" && o.Output != "json" {
+	// Without NAME the output is the overview, a table: any other -o is
+	// refused rather than answered with it.
+	if o.Name == "" && o.Output != "" && o.Output != "wide" {
 		return fmt.Errorf("-o %s needs a parent NAME", format)
 	}
 	return nil

@@ -84,7 +84,11 @@ func TestFindValidation(t *testing.T) {
 		{[]string{"p", "-o", "xml", "-f", cluster1}, `unknown output format "xml"`},
 		{[]string{"p", "-o", "jsonpath={.items[", "-f", cluster1}, "invalid jsonpath template"},
 		{[]string{"-o", "tree", "-f", cluster1}, "-o tree needs a parent NAME"},
+		// The overview is a table only: a List asked for is not replaced by it.
+		{[]string{"-A", "-o", "yaml", "-f", cluster1}, "-o yaml needs a parent NAME"},
+		{[]string{"-o", "json", "-f", cluster1}, "-o json needs a parent NAME"},
 		{[]string{"p", "-w", "-f", cluster1}, "--watch reads live clusters: it cannot be used with -f"},
+		{[]string{"p", "-f", cluster1, "--request-timeout", "abc"}, `invalid --request-timeout "abc"`},
 		{[]string{"p", "--kind", "not a kind", "-f", cluster1}, `invalid --kind "not a kind"`},
 		{[]string{"p", "-f", "-"}, "standard input is empty"},
 		{[]string{"p", "-f", "https://example.com/vd.yaml"}, "https://example.com/vd.yaml: kubectl vd reads local files only, not URLs"},
@@ -304,5 +308,43 @@ func TestFindKubectlTemplates(t *testing.T) {
 		if err != nil || got != want {
 			t.Errorf("%q: %v, got\n%s\nwant\n%s", args, err, got, want)
 		}
+	}
+}
+
+// As in kubectl get, --template is the go-template of an -o that takes one,
+// or of no -o; it does not replace -o json or -o yaml.
+func TestFindTemplateFlagWithOutput(t *testing.T) {
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--template", "{{.kind}}"}, "List"},
+		{[]string{"-o", "go-template", "--template", "{{.kind}}"}, "List"},
+		{[]string{"-o", "json", "--template", "{{.kind}}"}, "{\n    \"apiVersion\": \"v1\",\n"},
+		{[]string{"-o", "yaml", "--template", "{{.kind}}"}, "apiVersion: v1\nitems:\n"},
+	}
+	for _, tc := range cases {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			args := append([]string{"productpage", "-n", "bookinfo-frontends", "-f", cluster1}, tc.args...)
+			stdout, stderr, err := run(t, "", args...)
+			if err != nil || stderr != "" || !strings.HasPrefix(stdout, tc.want) {
+				t.Fatalf("err %v, stderr %q, stdout %.60q; want it to start with %q", err, stderr, stdout, tc.want)
+			}
+		})
+	}
+}
+
+// -o completes every format the help names: find's own, then kubectl's as
+// kubectl get completes them.
+func TestFindOutputCompletion(t *testing.T) {
+	cmd := NewCmdFind(genericiooptions.NewTestIOStreamsDiscard())
+	complete, ok := cmd.GetFlagCompletionFunc("output")
+	if !ok {
+		t.Fatal("no completion for -o")
+	}
+	got, _ := complete(cmd, nil, "")
+	want := "wide tree markdown json yaml kyaml name go-template go-template-file template templatefile jsonpath jsonpath-as-json jsonpath-file"
+	if strings.Join(got, " ") != want {
+		t.Errorf("-o <TAB>: %v, want %s", got, want)
 	}
 }

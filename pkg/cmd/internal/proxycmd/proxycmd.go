@@ -81,19 +81,19 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 	if len(args) == 1 {
 		arg = args[0]
 	}
+	// A flag value that is wrong is said even when files make it unused.
+	if err := o.Flags.ValidateTimeout(); err != nil {
+		return err
+	}
 	if o.Bundle.Given() {
 		return o.completeBundle(cmdName, arg)
 	}
 	if o.Offline() {
 		if arg != "" || o.Selector != "" {
-			return fmt.Errorf("give a pod or -f files, not both")
+			return cmdutil.UsageErrorf("give a pod or -f files, not both")
 		}
-		if len(o.Filenames) > maxFiles {
-			return fmt.Errorf("%s reads %s, got %d files", cmdName, maxFilesText[maxFiles], len(o.Filenames))
-		}
-		if o.Flags.AllContexts || len(o.Flags.Contexts) > 0 {
-			return cmdutil.UsageErrorf("--context and --all-contexts choose live clusters; -f reads files")
-		}
+		// Standard input given twice is said as such, before the count of
+		// files it makes.
 		stdin := 0
 		for _, f := range append(append([]string{}, o.Filenames...), o.Translations...) {
 			if f == "-" {
@@ -102,6 +102,12 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 		}
 		if stdin > 1 {
 			return cmdutil.UsageErrorf("standard input (-) can be read only once")
+		}
+		if len(o.Filenames) > maxFiles {
+			return cmdutil.UsageErrorf("%s reads %s, got %d files", cmdName, maxFilesText[maxFiles], len(o.Filenames))
+		}
+		if o.Flags.AllContexts || len(o.Flags.Contexts) > 0 {
+			return cmdutil.UsageErrorf("--context and --all-contexts choose live clusters; -f reads files")
 		}
 		if err := o.FilenameOptions.Validate(); err != nil {
 			return err
@@ -132,9 +138,6 @@ func (o *Options) Complete(cmdName string, args []string, maxFiles int) error {
 		return err
 	}
 	o.Target = t
-	if err := o.Flags.ValidateTimeout(); err != nil {
-		return err
-	}
 	if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 		return err
 	}
