@@ -14,7 +14,7 @@ import (
 // and for each changed object a table of its changed field paths with the
 // value on each side (compact JSON).
 func WriteMarkdown(w io.Writer, r *Result) error {
-	if _, err := fmt.Fprintf(w, "**A**: %s  \n**B**: %s\n\n", sideText(r.A), sideText(r.B)); err != nil {
+	if _, err := fmt.Fprintf(w, "**A**: %s  \n**B**: %s\n\n", vdprinters.MarkdownText(sideText(r.A)), vdprinters.MarkdownText(sideText(r.B))); err != nil {
 		return err
 	}
 	rows := make([][]string, 0, len(r.Objects))
@@ -39,7 +39,7 @@ func WriteMarkdown(w io.Writer, r *Result) error {
 		if d.Namespace != "" {
 			ref = d.Kind + " " + d.Namespace + "/" + d.Name
 		}
-		if _, err := fmt.Fprintf(w, "\n**%s**\n\n", ref); err != nil {
+		if _, err := fmt.Fprintf(w, "\n**%s**\n\n", vdprinters.MarkdownText(ref)); err != nil {
 			return err
 		}
 		rows := make([][]string, 0, len(d.Changes))

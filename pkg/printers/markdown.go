@@ -50,3 +50,14 @@ func anyCells(cells []string) []any {
 	}
 	return out
 }
+
+// markdownText escapes what GFM would read as markup in running text.
+var markdownText = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`, "|", `\|`, "~", `\~`,
+	"&", "&amp;", "<", "&lt;", ">", "&gt;",
+)
+
+// MarkdownText escapes text written outside a table (a heading, a line
+// naming the sides of a diff) so that names and paths read as written
+// and never as emphasis, links or HTML.
+func MarkdownText(s string) string { return markdownText.Replace(s) }

@@ -73,3 +73,23 @@ func TestMarkdownTableCellsRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// Text outside tables (a diff's sides, an object's heading) renders as
+// written: no emphasis, link, code span or HTML out of names and paths.
+func TestMarkdownTextRoundTrips(t *testing.T) {
+	for _, s := range []string{
+		`x<i>*y|.yaml`,
+		`file:snap_dir/a_b*c*.yaml`,
+		"VirtualService ns/<b>bold</b> `code` [link](http://x) ~~del~~ & \\",
+	} {
+		var html bytes.Buffer
+		if err := goldmark.New(goldmark.WithExtensions(extension.Table, extension.Strikethrough)).Convert([]byte("**"+MarkdownText(s)+"**\n"), &html); err != nil {
+			t.Fatal(err)
+		}
+		got := strings.TrimSpace(html.String())
+		want := "<p><strong>" + gohtml.EscapeString(s) + "</strong></p>"
+		if gohtml.UnescapeString(got) != gohtml.UnescapeString(want) {
+			t.Errorf("%q renders as %s", s, got)
+		}
+	}
+}
