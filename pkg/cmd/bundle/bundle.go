@@ -134,28 +134,14 @@ func NewCmdBundle(streams genericiooptions.IOStreams) *cobra.Command {
 }
 
 // trouble gives errors without a status exit status 2.
-func trouble(err error) error {
-	if err == nil {
-		return nil
-	}
-	var exit *cmdutil.ExitError
-	if errors.As(err, &exit) {
-		return err
-	}
-	return cmdutil.Exit(2, err)
-}
+func trouble(err error) error { return cmdutil.WithStatus(2, err) }
 
 // Complete reads the arguments, contexts, namespace and proxies.
 func (o *Options) Complete(args []string) error {
-	switch len(args) {
-	case 0:
-		return cmdutil.UsageErrorf("bundle needs the NAME of a parent")
-	case 1:
-		o.Name = args[0]
-	default:
-		return cmdutil.UsageErrorf("bundle takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
-	}
 	var err error
+	if o.Name, err = cmdutil.OneName("bundle", "parent", args); err != nil {
+		return err
+	}
 	if o.kinds, err = source.ParseKinds(o.Kinds); err != nil {
 		return err
 	}

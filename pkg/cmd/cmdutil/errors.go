@@ -88,3 +88,30 @@ func ValidateNamespace(ns string) error {
 	}
 	return nil
 }
+
+// WithStatus gives err the exit status code unless it already carries one
+// (an ExitError inside): a command exits 2 on trouble while the statuses
+// its Run chose (1: findings, differences, no route) survive.
+func WithStatus(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	var exit *ExitError
+	if errors.As(err, &exit) {
+		return err
+	}
+	return Exit(code, err)
+}
+
+// OneName reads the one NAME argument of a command: cmd names the
+// command and kind what NAME names ("VirtualDestination", "parent").
+func OneName(cmd, kind string, args []string) (string, error) {
+	switch len(args) {
+	case 0:
+		return "", UsageErrorf("%s needs the NAME of a %s", cmd, kind)
+	case 1:
+		return args[0], nil
+	default:
+		return "", UsageErrorf("%s takes one %s NAME, got %d arguments: %s", cmd, kind, len(args), strings.Join(args, " "))
+	}
+}

@@ -138,36 +138,17 @@ Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2
 	o.Bundle.AddTo(cmd)
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
-	// The pods of -n (the proxy is not the command's argument: the
-	// VirtualDestination is).
-	pods := complete.Pods(o.Flags)
-	_ = cmd.RegisterFlagCompletionFunc("proxy", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return pods(c, nil, toComplete)
-	})
-	_ = cmd.RegisterFlagCompletionFunc("proxy-namespace", complete.Namespaces(o.Flags))
+	complete.PodFlags(cmd, o.Flags, "proxy", "proxy-namespace")
 	return cmd
 }
 
-func trouble(err error) error {
-	if err == nil {
-		return nil
-	}
-	var exit *cmdutil.ExitError
-	if errors.As(err, &exit) {
-		return err
-	}
-	return cmdutil.Exit(exitTrouble, err)
-}
+func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
 
 // Complete reads the arguments, the contexts and the namespaces.
 func (o *Options) Complete(args []string) error {
-	switch len(args) {
-	case 0:
-		return cmdutil.UsageErrorf("drift needs the NAME of a VirtualDestination")
-	case 1:
-		o.Name = args[0]
-	default:
-		return cmdutil.UsageErrorf("drift takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
+	var err error
+	if o.Name, err = cmdutil.OneName("drift", "VirtualDestination", args); err != nil {
+		return err
 	}
 	sources := 0
 	for _, s := range []bool{o.Proxy != "", o.Selector != "", len(o.Dumps) > 0} {
@@ -181,7 +162,6 @@ func (o *Options) Complete(args []string) error {
 	case sources > 1:
 		return cmdutil.UsageErrorf("give one of --proxy, -l and --dump")
 	}
-	var err error
 	if len(o.Dumps) > 0 {
 		if len(o.Filenames) == 0 {
 			return cmdutil.UsageErrorf("--dump compares with translations read from files: add -f FILES (the translations and the Kubernetes objects)")

@@ -182,16 +182,7 @@ func checkTable() string {
 
 // trouble gives every error exit status 2, keeping the status of errors
 // that carry one.
-func trouble(err error) error {
-	if err == nil {
-		return nil
-	}
-	var exit *cmdutil.ExitError
-	if errors.As(err, &exit) {
-		return err
-	}
-	return cmdutil.Exit(exitTrouble, err)
-}
+func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
 
 // Complete reads the arguments, the contexts and the namespace.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {

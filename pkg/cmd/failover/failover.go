@@ -139,40 +139,20 @@ unreachable context: the others are still shown).`,
 
 	cmd.ValidArgsFunction = complete.ParentNames(o.Flags)
 	complete.RegisterConnectionFlags(cmd, o.Flags)
-	// The pods of -n (the proxy is not the command's argument: the
-	// VirtualDestination is).
-	pods := complete.Pods(o.Flags)
-	_ = cmd.RegisterFlagCompletionFunc("from", func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
-		return pods(c, nil, toComplete)
-	})
-	_ = cmd.RegisterFlagCompletionFunc("from-namespace", complete.Namespaces(o.Flags))
+	complete.PodFlags(cmd, o.Flags, "from", "from-namespace")
 	return cmd
 }
 
 // trouble gives every error exit status 2, keeping the status of errors
 // that carry one.
-func trouble(err error) error {
-	if err == nil {
-		return nil
-	}
-	var exit *cmdutil.ExitError
-	if errors.As(err, &exit) {
-		return err
-	}
-	return cmdutil.Exit(exitTrouble, err)
-}
+func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
 
 // Complete reads the arguments, the contexts and the namespace.
 func (o *Options) Complete(args []string) error {
-	switch len(args) {
-	case 0:
-		return cmdutil.UsageErrorf("failover needs the NAME of a VirtualDestination")
-	case 1:
-		o.Name = args[0]
-	default:
-		return cmdutil.UsageErrorf("failover takes one VirtualDestination NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
-	}
 	var err error
+	if o.Name, err = cmdutil.OneName("failover", "VirtualDestination", args); err != nil {
+		return err
+	}
 	if o.Bundle.Given() {
 		if o.bundle, err = o.Bundle.Open(o.Flags, o.Filenames); err != nil {
 			return err

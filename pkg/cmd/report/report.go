@@ -117,28 +117,14 @@ func NewCmdReport(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-func trouble(err error) error {
-	if err == nil {
-		return nil
-	}
-	var exit *cmdutil.ExitError
-	if errors.As(err, &exit) {
-		return err
-	}
-	return cmdutil.Exit(2, err)
-}
+func trouble(err error) error { return cmdutil.WithStatus(2, err) }
 
 // Complete reads the arguments and where the objects come from.
 func (o *Options) Complete(args []string) error {
-	switch len(args) {
-	case 0:
-		return cmdutil.UsageErrorf("report needs the NAME of a parent")
-	case 1:
-		o.Name = args[0]
-	default:
-		return cmdutil.UsageErrorf("report takes one parent NAME, got %d arguments: %s", len(args), strings.Join(args, " "))
-	}
 	var err error
+	if o.Name, err = cmdutil.OneName("report", "parent", args); err != nil {
+		return err
+	}
 	if o.kinds, err = source.ParseKinds(o.Kinds); err != nil {
 		return err
 	}

@@ -56,3 +56,14 @@ func Pods(flags *kube.Flags) cobra.CompletionFunc {
 		return res.completions(toComplete), cobra.ShellCompDirectiveNoFileComp
 	}
 }
+
+// PodFlags completes a flag naming a pod of -n and the flag naming its
+// namespace, for commands whose argument is not the pod (it is the
+// VirtualDestination).
+func PodFlags(cmd *cobra.Command, flags *kube.Flags, pod, namespace string) {
+	pods := Pods(flags)
+	_ = cmd.RegisterFlagCompletionFunc(pod, func(c *cobra.Command, _ []string, toComplete string) ([]cobra.Completion, cobra.ShellCompDirective) {
+		return pods(c, nil, toComplete)
+	})
+	_ = cmd.RegisterFlagCompletionFunc(namespace, Namespaces(flags))
+}
