@@ -2,7 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
-	"bytes"
+	"bufio"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -79,7 +79,12 @@ var (
 // leaving the archive or an entry given twice is an error, so that what
 // is read is what the archive plainly holds.
 func readArchive(r io.Reader) (map[string][]byte, error) {
-	gz, err := gzip.NewReader(r)
+	br := bufio.NewReader(r)
+	if magic, _ := br.Peek(2); len(magic) < 2 || magic[0] != 0x1f || magic[1] != 0x8b {
+		// Not gzip at all, however short: not "truncated".
+		return nil, errNotArchive
+	}
+	gz, err := gzip.NewReader(br)
 	if err != nil {
 		if errors.Is(err, io.ErrUnexpectedEOF) {
 			return nil, errTruncated
@@ -131,13 +136,13 @@ func readArchive(r io.Reader) (map[string][]byte, error) {
 		if total += hdr.Size; total > maxBundleSize {
 			return nil, fmt.Errorf("its entries hold more than %d bytes", maxBundleSize)
 		}
-		var buf bytes.Buffer
-		// The tar reader stops at the header's size; the limit is a
-		// second bound that does not trust it.
-		if _, err := io.Copy(&buf, io.LimitReader(tr, hdr.Size)); err != nil {
+		// The size is bounded above: the memory is taken once, and data
+		// shorter than the header says is a truncated archive.
+		data := make([]byte, hdr.Size)
+		if _, err := io.ReadFull(tr, data); err != nil {
 			return nil, describeReadError(err)
 		}
-		files[name] = buf.Bytes()
+		files[name] = data
 	}
 	// Reading to the end checks the gzip trailer (checksum and size); what
 	// follows the tar's end is bounded too.
@@ -168,7 +173,7 @@ func (e *endReader) Read(p []byte) (int, error) {
 
 func describeReadError(err error) error {
 	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF):
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
 		return errTruncated
 	case errors.Is(err, gzip.ErrChecksum), errors.Is(err, gzip.ErrHeader), errors.Is(err, tar.ErrHeader):
 		return fmt.Errorf("damaged (%s)", err)

@@ -277,6 +277,8 @@ func TestBadBundles(t *testing.T) {
 		want string
 	}{
 		{"not gzip", []byte("apiVersion: v1\nkind: List\n"), "b.tar.gz is not a kubectl-vd bundle: not a gzip-compressed tar archive"},
+		{"short text", []byte("hi\n"), "b.tar.gz is not a kubectl-vd bundle: not a gzip-compressed tar archive"},
+		{"cut in the gzip header", good[:5], "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
 		{"empty", nil, "b.tar.gz is not a kubectl-vd bundle: not a gzip-compressed tar archive"},
 		{"truncated", good[:len(good)/2], "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
 		{"no trailer", good[:len(good)-4], "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
