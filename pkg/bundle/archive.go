@@ -26,7 +26,7 @@ type entry struct {
 // Variables so that tests can lower them.
 var (
 	maxEntrySize  int64 = 256 << 20
-	maxBundleSize int64 = 1 << 30
+	maxBundleSize int64 = 512 << 20
 )
 
 // writeArchive writes entries as a gzip-compressed tar, sorted by name,
