@@ -417,3 +417,28 @@ func TestMeshConfigs(t *testing.T) {
 		t.Errorf("c2: %v", res[2].Err)
 	}
 }
+
+// A proxy that could not be read replays as live: its error as it was
+// printed.
+func TestProxyNotReadReplaysAsLive(t *testing.T) {
+	c := testContents()
+	c.Manifest.Proxies = []Proxy{
+		{Context: "cluster1", Namespace: "bookinfo-frontends", Target: "pod/nope", Error: "pod bookinfo-frontends/nope not found"},
+		{Context: "arn:aws:eks:eu-west-1:1:cluster/c2", Namespace: "bookinfo-frontends", Target: "pod/nope", Error: "pod bookinfo-frontends/nope not found"},
+	}
+	c.Proxies = nil
+	b, err := Read("b.tar.gz", bytes.NewReader(writeBundle(t, c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := admin.Target{Kind: "pod", Name: "nope"}
+	if got := strings.Join(b.ProxyContexts("", target), ","); got != "cluster1,arn:aws:eks:eu-west-1:1:cluster/c2" {
+		t.Errorf("ProxyContexts: %s", got)
+	}
+	if got := b.ProxyContexts("", admin.Target{Kind: "pod", Name: "other"}); len(got) != 0 {
+		t.Errorf("ProxyContexts of a proxy never asked for: %q", got)
+	}
+	if _, err := b.FindProxy("cluster1", "bookinfo-frontends", target); err == nil || err.Error() != "pod bookinfo-frontends/nope not found" {
+		t.Errorf("FindProxy: %v", err)
+	}
+}
