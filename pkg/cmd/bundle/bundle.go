@@ -45,8 +45,9 @@ every selected context, to read it later without the clusters (every command tak
                                     read in each context, and what was scrubbed
 
 Secrets are never read. Anything that looks like a PEM private key ("-----BEGIN ... PRIVATE
-KEY-----", plain or base64-encoded) is replaced in every file, config dumps included (SDS
-secrets, inline TLS keys), and the manifest names the files and objects where it was.
+KEY-----", plain or base64-encoded once or more) is replaced in every file, config dumps
+included (SDS secrets, inline TLS keys), and the manifest names the files and objects where
+it was.
 
 The archive is deterministic: entries sorted, mode 0644, owner 0:0, modification time the
 time of the capture, so two bundles of the same state are the same bytes apart from that
