@@ -442,3 +442,22 @@ func TestProxyNotReadReplaysAsLive(t *testing.T) {
 		t.Errorf("FindProxy: %v", err)
 	}
 }
+
+// A bundle of a parent no context knows is told from one of a parent
+// whose translations were saved.
+func TestFindsParent(t *testing.T) {
+	c := testContents()
+	if !c.FindsParent() {
+		t.Error("FindsParent of productpage: false")
+	}
+	c.Manifest.Parent.Name = "nosuchparent"
+	if c.FindsParent() {
+		t.Error("FindsParent of a parent without translations: true")
+	}
+	u := object("cluster1", "VirtualDestination", "bookinfo-frontends", "nosuchparent", nil, nil)
+	u.Obj.SetAPIVersion("networking.gloo.solo.io/v2")
+	c.Objects["cluster1"] = append(c.Objects["cluster1"], u)
+	if !c.FindsParent() {
+		t.Error("FindsParent of a VirtualDestination without translations: false")
+	}
+}
