@@ -300,7 +300,8 @@ func (b *Bundle) FindProxy(context, namespace string, t admin.Target) (Proxy, er
 		here = append(here, p.Namespace+"/"+proxyLabel(p))
 		if proxyMatches(p, namespace, t) {
 			if p.Error != "" {
-				return p, fmt.Errorf("%s could not be read when the bundle was taken: %s", t, p.Error)
+				// As it was printed live.
+				return p, errors.New(p.Error)
 			}
 			return p, nil
 		}

@@ -36,7 +36,13 @@ func TestScrub(t *testing.T) {
 		{"base64", `{"inline_bytes":"` + b64 + `"}`, `{"inline_bytes":"` + Scrubbed + `"}`, 1},
 		{"base64 without padding", `"` + strings.TrimRight(b64, "=") + `"`, `"` + Scrubbed + `"`, 1},
 		{"wrapped base64, escaped line breaks", `{"k":"` + wrap(b64, `\n`) + `"}`, `{"k":"` + Scrubbed + `"}`, 1},
-		{"wrapped base64, raw line breaks", "k: " + wrap(b64, "\n") + "\n", "k: " + Scrubbed, 1},
+		{"wrapped base64, raw line breaks", "k: " + wrap(b64, "\n") + "\n", "k: " + Scrubbed + "\n", 1},
+		{"base64 after an equals sign", "tls.key=" + b64 + "\n", "tls.key=" + Scrubbed + "\n", 1},
+		{"base64 in a flag", "--key=" + b64 + " --x", "--key=" + Scrubbed + " --x", 1},
+		{"URL-safe base64", `"` + base64.URLEncoding.EncodeToString([]byte(testKey)) + `"`, `"` + Scrubbed + `"`, 1},
+		{"base64 twice", `{"k":"` + base64.StdEncoding.EncodeToString([]byte(b64)) + `"}`, `{"k":"` + Scrubbed + `"}`, 1},
+		{"base64 three times", "k: " + base64.StdEncoding.EncodeToString([]byte(base64.StdEncoding.EncodeToString([]byte(b64)))) + "\n", "k: " + Scrubbed + "\n", 1},
+		{"base64 after other base64 letters", "x" + b64, Scrubbed, 1},
 		{"no END line", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC", Scrubbed, 1},
 		{"one line", "x: -----BEGIN PRIVATE KEY-----MIIEvQ-----END PRIVATE KEY----- y", "x: " + Scrubbed + " y", 1},
 		{"two keys", testKey + testKey, Scrubbed + "\n" + Scrubbed + "\n", 2},
@@ -271,10 +277,22 @@ func TestBadBundles(t *testing.T) {
 		want string
 	}{
 		{"not gzip", []byte("apiVersion: v1\nkind: List\n"), "b.tar.gz is not a kubectl-vd bundle: not a gzip-compressed tar archive"},
+		{"short text", []byte("hi\n"), "b.tar.gz is not a kubectl-vd bundle: not a gzip-compressed tar archive"},
+		{"cut in the gzip header", good[:5], "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
 		{"empty", nil, "b.tar.gz is not a kubectl-vd bundle: not a gzip-compressed tar archive"},
 		{"truncated", good[:len(good)/2], "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
 		{"no trailer", good[:len(good)-4], "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
-		{"gzip of something else", gzipOf("hello"), "b.tar.gz is not a kubectl-vd bundle: truncated (the archive ends in the middle)"},
+		{"gzip of something else", gzipOf("hello"), "b.tar.gz is not a kubectl-vd bundle: a gzip-compressed file, but not of a tar archive"},
+		{"gzip of a long text", gzipOf(strings.Repeat("hello world\n", 100)), "b.tar.gz is not a kubectl-vd bundle: damaged (archive/tar: invalid tar header)"},
+		{"symbolic link", rawTar(t, withManifest(&tar.Header{Name: "contexts/1-a/objects.yaml", Typeflag: tar.TypeSymlink, Linkname: "/etc/passwd"})), "b.tar.gz is not a kubectl-vd bundle: entry contexts/1-a/objects.yaml is a symbolic link: a bundle holds only files"},
+		{"hard link", rawTar(t, withManifest(&tar.Header{Name: "x", Typeflag: tar.TypeLink, Linkname: "manifest.json"})), "b.tar.gz is not a kubectl-vd bundle: entry x is a hard link: a bundle holds only files"},
+		{"device", rawTar(t, withManifest(&tar.Header{Name: "x", Typeflag: tar.TypeChar})), "b.tar.gz is not a kubectl-vd bundle: entry x is a device or pipe: a bundle holds only files"},
+		{"duplicate entry", rawTar(t, withManifest(&tar.Header{Name: "./manifest.json", Typeflag: tar.TypeReg, Size: 2}, []byte("{}"))), "b.tar.gz is not a kubectl-vd bundle: entry manifest.json appears twice"},
+		{"parent directory", rawTar(t, withManifest(&tar.Header{Name: "..", Typeflag: tar.TypeReg, Size: 1}, []byte("x"))), `b.tar.gz is not a kubectl-vd bundle: entry ".." is outside the archive`},
+		{"dot-dot path", rawTar(t, withManifest(&tar.Header{Name: "a/../../etc/x", Typeflag: tar.TypeReg, Size: 1}, []byte("x"))), `b.tar.gz is not a kubectl-vd bundle: entry "a/../../etc/x" is outside the archive`},
+		{"absolute path", rawTar(t, withManifest(&tar.Header{Name: "/etc/x", Typeflag: tar.TypeReg, Size: 1}, []byte("x"))), `b.tar.gz is not a kubectl-vd bundle: entry "/etc/x" is outside the archive`},
+		{"entry too large", rawTar(t, withManifest(&tar.Header{Name: "big", Typeflag: tar.TypeReg, Size: 3 << 20}, make([]byte, 3<<20))), "b.tar.gz is not a kubectl-vd bundle: entry big is 3145728 bytes, more than a bundle entry holds (2097152)"},
+		{"entries too large", rawTar(t, withManifest(&tar.Header{Name: "a", Typeflag: tar.TypeReg, Size: 2 << 20}, make([]byte, 2<<20), &tar.Header{Name: "b", Typeflag: tar.TypeReg, Size: 2 << 20}, make([]byte, 2<<20))), "b.tar.gz is not a kubectl-vd bundle: its entries hold more than 3145728 bytes"},
 		{"no manifest", withoutManifest, "b.tar.gz is not a kubectl-vd bundle: it has no manifest.json"},
 		{"manifest not JSON", badManifest("nope"), "b.tar.gz: manifest.json is not a bundle manifest: invalid character 'o' in literal null (expecting 'u')"},
 		{"manifest without version", badManifest(`{"contexts":[{"name":"a"}]}`), "b.tar.gz: manifest.json has no formatVersion: not a kubectl-vd bundle manifest"},
@@ -283,6 +301,8 @@ func TestBadBundles(t *testing.T) {
 		{"missing objects", badManifest(`{"formatVersion":1,"contexts":[{"name":"a","file":"contexts/1-a/objects.yaml"}]}`), "b.tar.gz: contexts/1-a/objects.yaml is missing (the objects of context a)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
+			defer func(e, all int64) { maxEntrySize, maxBundleSize = e, all }(maxEntrySize, maxBundleSize)
+			maxEntrySize, maxBundleSize = 2<<20, 3<<20
 			_, err := Read("b.tar.gz", bytes.NewReader(c.data))
 			if err == nil || err.Error() != c.want || strings.Contains(err.Error(), "\n") {
 				t.Errorf("error %v\nwant %s", err, c.want)
@@ -301,6 +321,40 @@ func TestBadBundles(t *testing.T) {
 	if _, err := Open(p); err != nil {
 		t.Errorf("good bundle: %v", err)
 	}
+}
+
+// withManifest is a valid manifest followed by the headers and data of
+// more entries (data only after headers of regular files).
+func withManifest(more ...any) []any {
+	m := []byte(`{"formatVersion":1,"contexts":[{"name":"a"}]}`)
+	return append([]any{&tar.Header{Name: ManifestFile, Typeflag: tar.TypeReg, Size: int64(len(m))}, m}, more...)
+}
+
+// rawTar writes a gzip-compressed tar of any headers, as a hand-made or
+// hostile archive would be.
+func rawTar(t *testing.T, items []any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	for _, it := range items {
+		var err error
+		switch v := it.(type) {
+		case *tar.Header:
+			v.Mode = 0o644
+			err = tw.WriteHeader(v)
+		case []byte:
+			_, err = tw.Write(v)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	gz.Close()
+	return buf.Bytes()
 }
 
 func gzipOf(s string) []byte {
@@ -361,5 +415,49 @@ func TestMeshConfigs(t *testing.T) {
 	}
 	if res[2].Err == nil || !strings.Contains(res[2].Err.Error(), "the mesh configuration of context arn:aws:eks:eu-west-1:1:cluster/c2 could not be read") {
 		t.Errorf("c2: %v", res[2].Err)
+	}
+}
+
+// A proxy that could not be read replays as live: its error as it was
+// printed.
+func TestProxyNotReadReplaysAsLive(t *testing.T) {
+	c := testContents()
+	c.Manifest.Proxies = []Proxy{
+		{Context: "cluster1", Namespace: "bookinfo-frontends", Target: "pod/nope", Error: "pod bookinfo-frontends/nope not found"},
+		{Context: "arn:aws:eks:eu-west-1:1:cluster/c2", Namespace: "bookinfo-frontends", Target: "pod/nope", Error: "pod bookinfo-frontends/nope not found"},
+	}
+	c.Proxies = nil
+	b, err := Read("b.tar.gz", bytes.NewReader(writeBundle(t, c)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := admin.Target{Kind: "pod", Name: "nope"}
+	if got := strings.Join(b.ProxyContexts("", target), ","); got != "cluster1,arn:aws:eks:eu-west-1:1:cluster/c2" {
+		t.Errorf("ProxyContexts: %s", got)
+	}
+	if got := b.ProxyContexts("", admin.Target{Kind: "pod", Name: "other"}); len(got) != 0 {
+		t.Errorf("ProxyContexts of a proxy never asked for: %q", got)
+	}
+	if _, err := b.FindProxy("cluster1", "bookinfo-frontends", target); err == nil || err.Error() != "pod bookinfo-frontends/nope not found" {
+		t.Errorf("FindProxy: %v", err)
+	}
+}
+
+// A bundle of a parent no context knows is told from one of a parent
+// whose translations were saved.
+func TestFindsParent(t *testing.T) {
+	c := testContents()
+	if !c.FindsParent() {
+		t.Error("FindsParent of productpage: false")
+	}
+	c.Manifest.Parent.Name = "nosuchparent"
+	if c.FindsParent() {
+		t.Error("FindsParent of a parent without translations: true")
+	}
+	u := object("cluster1", "VirtualDestination", "bookinfo-frontends", "nosuchparent", nil, nil)
+	u.Obj.SetAPIVersion("networking.gloo.solo.io/v2")
+	c.Objects["cluster1"] = append(c.Objects["cluster1"], u)
+	if !c.FindsParent() {
+		t.Error("FindsParent of a VirtualDestination without translations: false")
 	}
 }

@@ -39,10 +39,12 @@ func scrub(data []byte) ([]byte, int) {
 
 // scrubBase64 replaces the runs of base64 text that decode to a PEM
 // private key. Envoy's config dumps and Kubernetes objects carry key files
-// as base64 (inline_bytes, binaryData, annotations), on one line or
-// wrapped: a run goes on across line breaks, raw or escaped (\n in JSON),
-// so that the lines after the first of a wrapped key go too. A scanner
-// rather than a regular expression: dumps are tens of MB.
+// as base64 (inline_bytes, binaryData, annotations, KEY=VALUE lines), on
+// one line or wrapped, in the standard or URL-safe alphabet, and sometimes
+// encoded more than once: a run goes on across line breaks, raw or escaped
+// (\n in JSON), so that the lines after the first of a wrapped key go
+// too, and ends after its padding, so that "key=LS0t..." is two runs. A
+// scanner rather than a regular expression: dumps are tens of MB.
 func scrubBase64(data []byte) ([]byte, int) {
 	var out []byte
 	n, last := 0, 0
@@ -51,23 +53,8 @@ func scrubBase64(data []byte) ([]byte, int) {
 			i++
 			continue
 		}
-		j, chars := i, 0
-		for j < len(data) {
-			switch c := data[j]; {
-			case isBase64(c) || c == '=':
-				j++
-				chars++
-				continue
-			case c == '\n' || c == '\r':
-				j++
-				continue
-			case c == '\\' && j+1 < len(data) && (data[j+1] == 'n' || data[j+1] == 'r'):
-				j += 2
-				continue
-			}
-			break
-		}
-		if chars >= minBase64Run && encodesPrivateKey(data[i:j]) {
+		j, chars := runEnd(data, i)
+		if chars >= minBase64Run && encodesPrivateKey(data[i:j], 0) {
 			out = append(out, data[last:i]...)
 			out = append(out, Scrubbed...)
 			last = j
@@ -81,35 +68,130 @@ func scrubBase64(data []byte) ([]byte, int) {
 	return append(out, data[last:]...), n
 }
 
-func isBase64(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/'
+// runEnd returns the end of the base64 run starting at data[i] and how
+// many base64 characters it holds.
+func runEnd(data []byte, i int) (int, int) {
+	j, chars := i, 0
+	for j < len(data) {
+		switch c := data[j]; {
+		case isBase64(c):
+			j++
+			chars++
+			continue
+		case c == '=':
+			// Padding ends a run.
+			for j < len(data) && data[j] == '=' {
+				j++
+				chars++
+			}
+			return j, chars
+		case c == '\n' || c == '\r':
+			j++
+			continue
+		case c == '\\' && j+1 < len(data) && (data[j+1] == 'n' || data[j+1] == 'r'):
+			j += 2
+			continue
+		}
+		break
+	}
+	return j, chars
 }
 
+func isBase64(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
+}
+
+// maxEncodings is how many times a key may be base64-encoded and still be
+// found.
+const maxEncodings = 4
+
+// dashes is what five or more dashes ("-----BEGIN") are in base64, however
+// they are aligned.
+var dashes = []byte("LS0t")
+
+var encodings = []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding}
+
 // encodesPrivateKey reports whether a base64 run (line breaks, raw or
-// escaped, left in) decodes to text holding a PEM private key.
-func encodesPrivateKey(run []byte) bool {
+// escaped, left in) decodes, once or up to maxEncodings times, to text
+// holding a PEM private key. The run may start with letters that are not
+// part of the encoded text ("xLS0t..."): every alignment is tried.
+func encodesPrivateKey(run []byte, depth int) bool {
+	clean := run
+	if bytes.IndexAny(run, "\n\r\\=") >= 0 {
+		clean = cleanRun(run)
+	}
+	pem := bytes.Contains(clean, dashes)
+	var buf [66]byte
+	for off := 0; off < 4 && off < len(clean); off++ {
+		for _, enc := range encodings {
+			text := clean[off:]
+			if !pem {
+				// Another encoding layer is text of base64 letters: decode
+				// a little first, and the rest only if it is.
+				if depth+1 >= maxEncodings {
+					return false
+				}
+				head := text[:min(len(text), 88)]
+				head = head[:len(head)/4*4]
+				k, _ := enc.Decode(buf[:], head)
+				if k < 30 || !allBase64Text(buf[:k]) {
+					continue
+				}
+			}
+			dec := make([]byte, enc.DecodedLen(len(text)))
+			k, _ := enc.Decode(dec, text)
+			dec = dec[:k]
+			if pem && bytes.Contains(dec, beginMarker) && bytes.Contains(dec, privateKeyMarker) {
+				return true
+			}
+			if depth+1 < maxEncodings && holdsEncodedKey(dec, depth+1) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// cleanRun drops the line breaks (raw or escaped) and padding of a run.
+func cleanRun(run []byte) []byte {
 	clean := make([]byte, 0, len(run))
 	for i := 0; i < len(run); i++ {
 		switch c := run[i]; {
 		case c == '\n' || c == '\r':
 		case c == '\\' && i+1 < len(run):
 			i++
+		case c == '=':
 		default:
 			clean = append(clean, c)
 		}
 	}
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding} {
-		dec := make([]byte, enc.DecodedLen(len(clean)))
-		k, err := enc.Decode(dec, clean)
-		if err != nil && k == 0 {
+	return clean
+}
+
+// holdsEncodedKey reports whether a base64 run of data encodes a private
+// key.
+func holdsEncodedKey(data []byte, depth int) bool {
+	for i := 0; i < len(data); {
+		if !isBase64(data[i]) {
+			i++
 			continue
 		}
-		dec = dec[:k]
-		if bytes.Contains(dec, beginMarker) && bytes.Contains(dec, privateKeyMarker) {
+		j, chars := runEnd(data, i)
+		if chars >= minBase64Run && encodesPrivateKey(data[i:j], depth) {
 			return true
 		}
+		i = j
 	}
 	return false
+}
+
+func allBase64Text(b []byte) bool {
+	for _, c := range b {
+		if !isBase64(c) && c != '=' && c != '\n' && c != '\r' {
+			return false
+		}
+	}
+	return true
 }
 
 // HoldsPrivateKey reports whether data still holds something that looks

@@ -25,6 +25,25 @@ type Contents struct {
 	Proxies []ProxyData
 }
 
+// FindsParent reports whether a context holds the parent of the manifest
+// or an object translated from it: a bundle of a misspelled name holds
+// only the mesh configuration, which its writer should hear about.
+func (c *Contents) FindsParent() bool {
+	p := c.Manifest.Parent
+	translated := source.Query{Name: p.Name, Namespace: p.Namespace, ParentKinds: p.Kinds}.Matcher()
+	for _, objs := range c.Objects {
+		for _, o := range objs {
+			if isTranslation(o) && translated(o) {
+				return true
+			}
+			if strings.HasSuffix(o.Group(), "gloo.solo.io") && o.Name() == p.Name && o.Namespace() == p.Namespace {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // ProxyData is what one proxy answered (nil when not read).
 type ProxyData struct {
 	ConfigDump []byte

@@ -122,6 +122,13 @@ func (b *builder) printf(format string, args ...any) {
 }
 
 func (b *builder) table(header []string, rows [][]string) {
+	for _, r := range rows {
+		for i := range r {
+			// A line break in a cell would be written as <br>: raw HTML
+			// a renderer drops.
+			r[i] = oneLine(r[i])
+		}
+	}
 	if b.err == nil {
 		b.err = printers.MarkdownTable(b.w, header, rows)
 	}
@@ -132,12 +139,12 @@ func (b *builder) header(in Input) {
 	if len(in.Kinds) > 0 {
 		kind = strings.Join(in.Kinds, " or ")
 	}
-	b.printf("# %s %s/%s\n\n", kind, in.Namespace, in.Name)
+	b.printf("# %s %s/%s\n\n", md(kind), md(in.Namespace), md(in.Name))
 	at := ""
 	if !in.Read.IsZero() {
 		at = " at " + in.Read.UTC().Format(time.RFC3339) + ","
 	}
-	b.printf("Read from %s,%s by kubectl-vd %s.\n\n", in.From, at, in.KubectlVD)
+	b.printf("Read from %s,%s by kubectl-vd %s.\n\n", md(in.From), at, md(in.KubectlVD))
 	rows := make([][]string, 0, len(in.Contexts))
 	for _, c := range in.Contexts {
 		status := "read"
@@ -162,13 +169,13 @@ func dash(s string) string {
 func (b *builder) translations(in Input) {
 	b.printf("\n## Translations\n")
 	for _, r := range in.Translations {
-		b.printf("\n### %s\n\n", contextLabel(r.Context))
+		b.printf("\n### %s\n\n", md(contextLabel(r.Context)))
 		if r.Err != nil {
-			b.printf("Not read: %s\n", oneLine(source.Describe(r.Err)))
+			b.printf("Not read: %s\n", md(source.Describe(r.Err)))
 			continue
 		}
 		if len(r.Objects) == 0 {
-			b.printf("No object translated from %s/%s.\n", in.Namespace, in.Name)
+			b.printf("No object translated from %s/%s.\n", md(in.Namespace), md(in.Name))
 			continue
 		}
 		objs := append([]source.Object(nil), r.Objects...)
@@ -204,11 +211,11 @@ func (b *builder) differences(in Input) {
 			b.printf("\n")
 		}
 		if len(sides) > 2 {
-			b.printf("### %s and %s\n\n", sides[0].Label, other.Label)
+			b.printf("### %s and %s\n\n", md(sides[0].Label), md(other.Label))
 		}
 		res, err := diff.Compare(sides[0], other, diff.Options{})
 		if err != nil {
-			b.printf("Cannot compare: %s\n", oneLine(err.Error()))
+			b.printf("Cannot compare: %s\n", md(err.Error()))
 			continue
 		}
 		if b.err == nil {
@@ -220,7 +227,7 @@ func (b *builder) differences(in Input) {
 func (b *builder) explain(in Input, ch *model.Chain) {
 	b.printf("\n## Findings\n\n")
 	if !hasChain(ch) {
-		b.printf("No VirtualDestination %s/%s and no object translated from one: the checks of explain are for VirtualDestinations.\n", in.Namespace, in.Name)
+		b.printf("No VirtualDestination %s/%s and no object translated from one: the checks of explain are for VirtualDestinations.\n", md(in.Namespace), md(in.Name))
 		return
 	}
 	r := render.NewReport(ch, explain.Run(ch))
@@ -261,18 +268,18 @@ func (b *builder) endpoints(ctx context.Context, in Input, ch *model.Chain) {
 		for _, h := range ch.Hosts {
 			hosts[h] = true
 		}
-		b.printf("The endpoints of the Envoy clusters of %s, as each proxy saw them.\n", strings.Join(ch.Hosts, ", "))
+		b.printf("The endpoints of the Envoy clusters of %s, as each proxy saw them.\n", md(strings.Join(ch.Hosts, ", ")))
 	}
 	for _, p := range in.Proxies {
-		b.printf("\n### %s: %s\n\n", contextLabel(p.Context), p.Name)
+		b.printf("\n### %s: %s\n\n", md(contextLabel(p.Context)), md(p.Name))
 		if p.Err != "" {
-			b.printf("Not read: %s\n", oneLine(p.Err))
+			b.printf("Not read: %s\n", md(p.Err))
 			continue
 		}
 		set := writer.EndpointSet{Context: p.Context, Hosts: hosts}
 		var err error
 		if set.Clusters, err = p.Source.Clusters(ctx, false); err != nil {
-			b.printf("Not read: %s\n", oneLine(err.Error()))
+			b.printf("Not read: %s\n", md(err.Error()))
 			continue
 		}
 		if dump, err := p.Source.ConfigDump(ctx, admin.EDSDumpPath, envoy.ReadOptions{Endpoints: true}); err == nil {
@@ -285,7 +292,7 @@ func (b *builder) endpoints(ctx context.Context, in Input, ch *model.Chain) {
 }
 
 func (b *builder) trace(ctx context.Context, in Input) {
-	b.printf("\n## Trace of %s\n\n", in.URL)
+	b.printf("\n## Trace of %s\n\n", md(in.URL))
 	if TraceSection == nil {
 		b.printf("%s\n", TraceUnavailable)
 		return
@@ -294,7 +301,7 @@ func (b *builder) trace(ctx context.Context, in Input) {
 		req := in.Trace
 		req.URL = in.URL
 		if err := TraceSection(ctx, b.w, req); err != nil {
-			b.printf("\ntrace failed: %s\n", oneLine(err.Error()))
+			b.printf("\ntrace failed: %s\n", md(err.Error()))
 		}
 	}
 }
@@ -307,6 +314,19 @@ func contextLabel(c string) string {
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+// markdownText escapes what Markdown would read as markup (emphasis, code,
+// links, HTML, a table cell's end, an entity) with a backslash, which
+// CommonMark allows before any ASCII punctuation.
+var markdownText = strings.NewReplacer(
+	`\`, `\\`, "`", "\\`", "*", `\*`, "_", `\_`, "[", `\[`, "]", `\]`,
+	"<", `\<`, ">", `\>`, "&", `\&`, "|", `\|`, "#", `\#`, "~", `\~`, "!", `\!`,
+)
+
+// md makes text from names, contexts, errors and URLs one line of
+// Markdown that reads as the text: its line breaks would end a heading or
+// open a code block.
+func md(s string) string { return markdownText.Replace(oneLine(s)) }
 
 // FromBundle makes the Input of contexts of a bundle.
 func FromBundle(b *bundle.Bundle, contexts []string, name, namespace string, kinds []string) Input {

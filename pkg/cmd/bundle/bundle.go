@@ -45,8 +45,9 @@ every selected context, to read it later without the clusters (every command tak
                                     read in each context, and what was scrubbed
 
 Secrets are never read. Anything that looks like a PEM private key ("-----BEGIN ... PRIVATE
-KEY-----", plain or base64-encoded) is replaced in every file, config dumps included (SDS
-secrets, inline TLS keys), and the manifest names the files and objects where it was.
+KEY-----", plain or base64-encoded once or more) is replaced in every file, config dumps
+included (SDS secrets, inline TLS keys), and the manifest names the files and objects where
+it was.
 
 The archive is deterministic: entries sorted, mode 0644, owner 0:0, modification time the
 time of the capture, so two bundles of the same state are the same bytes apart from that
@@ -232,6 +233,9 @@ func (o *Options) Run(ctx context.Context) error {
 	for _, f := range failed {
 		fmt.Fprintf(o.ErrOut, "error: %s\n", f)
 	}
+	if read := len(m.Contexts) - contextsNotRead(m); read > 0 && !contents.FindsParent() {
+		fmt.Fprintf(o.ErrOut, "warning: no context read holds %s/%s or an object translated from it: the bundle holds the mesh configuration only\n", m.Parent.Namespace, m.Parent.Name)
+	}
 	o.summary(m)
 	if len(failed) > 0 {
 		return cmdutil.Exit(1, nil)
@@ -302,6 +306,16 @@ func (o *Options) summary(m bundle.Manifest) {
 	}
 	fmt.Fprintf(w, "bundle %s: %s/%s, %d of %s read, %s, %s, %s scrubbed\n", name, m.Parent.Namespace, m.Parent.Name,
 		read, plural(len(m.Contexts), "context"), plural(objects, "object"), plural(proxies, "proxy"), plural(keys, "private key"))
+}
+
+func contextsNotRead(m bundle.Manifest) int {
+	n := 0
+	for _, c := range m.Contexts {
+		if c.Error != "" {
+			n++
+		}
+	}
+	return n
 }
 
 func plural(n int, what string) string {
