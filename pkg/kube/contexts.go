@@ -344,3 +344,17 @@ func (c *Cluster) RawClient() (rest.Interface, error) {
 	})
 	return c.raw, c.rawErr
 }
+
+// ResolveNamespace is the namespace a command works in: -n when given,
+// else fallback when it is not "" (a bundle's namespace, "default" for
+// files, which belong to no kubeconfig entry), else that of the first
+// selected context.
+func (f *Flags) ResolveNamespace(contexts []string, fallback string) (string, error) {
+	if f.Namespace != nil && *f.Namespace != "" {
+		return *f.Namespace, nil
+	}
+	if fallback != "" {
+		return fallback, nil
+	}
+	return f.DefaultNamespace(contexts)
+}

@@ -188,17 +188,15 @@ func (o *Options) Complete(args []string) error {
 			return err
 		}
 	}
+	fallback := ""
 	switch {
-	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
-		o.Namespace = *o.Flags.Namespace
 	case o.bundle != nil:
-		o.Namespace = o.bundle.Namespace
+		fallback = o.bundle.Namespace
 	case len(o.Dumps) > 0:
-		o.Namespace = "default"
-	default:
-		if o.Namespace, err = o.Flags.DefaultNamespace(o.contexts); err != nil {
-			return err
-		}
+		fallback = "default"
+	}
+	if o.Namespace, err = o.Flags.ResolveNamespace(o.contexts, fallback); err != nil {
+		return err
 	}
 	if o.ProxyNamespace == "" {
 		o.ProxyNamespace = o.Namespace

@@ -174,17 +174,15 @@ func (o *Options) Complete(args []string) error {
 			return err
 		}
 	}
+	fallback := ""
 	switch {
-	case o.Flags.Namespace != nil && *o.Flags.Namespace != "":
-		o.Namespace = *o.Flags.Namespace
 	case o.bundle != nil:
-		o.Namespace = o.bundle.Namespace
+		fallback = o.bundle.Namespace
 	case len(o.Filenames) > 0:
-		o.Namespace = "default"
-	default:
-		if o.Namespace, err = o.Flags.DefaultNamespace(o.contexts); err != nil {
-			return err
-		}
+		fallback = "default"
+	}
+	if o.Namespace, err = o.Flags.ResolveNamespace(o.contexts, fallback); err != nil {
+		return err
 	}
 	if o.FromNamespace == "" {
 		o.FromNamespace = o.Namespace
