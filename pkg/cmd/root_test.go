@@ -47,3 +47,18 @@ func TestExecuteErrorLines(t *testing.T) {
 		})
 	}
 }
+
+// Every command that reads -f directories reads them as kubectl does:
+// -R reads the directories below.
+func TestEveryFilenameFlagHasRecursive(t *testing.T) {
+	root := NewRootCmd(genericiooptions.NewTestIOStreamsDiscard())
+	for _, c := range root.Commands() {
+		f := c.Flags().Lookup("filename")
+		if f == nil || !strings.Contains(f.Usage, "director") {
+			continue
+		}
+		if r := c.Flags().Lookup("recursive"); r == nil || r.Shorthand != "R" {
+			t.Errorf("%s reads directories with -f but has no -R/--recursive", c.Name())
+		}
+	}
+}

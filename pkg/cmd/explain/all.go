@@ -126,7 +126,7 @@ func (o *Options) allFromFiles() (model.Input, error) {
 	picks := source.NewPicks(o.picks)
 	var in model.Input
 	contexts := map[string]bool{}
-	err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+	err := source.VisitWith(o.Filenames, o.In, o.VisitOptions(), func(obj source.Object) error {
 		if picks.Keep(obj) {
 			obj.Context = source.FileContext(obj)
 			contexts[obj.Context] = true

@@ -61,9 +61,9 @@ var virtualDestinations = schema.GroupVersionResource{Group: model.GroupGlooNetw
 type Options struct {
 	Flags *kube.Flags
 
-	Name             string
-	Namespace        string
-	Filenames        []string
+	Name      string
+	Namespace string
+	cmdutil.FilenameOptions
 	SearchNamespaces []string
 	Output           string
 	FailOn           string
@@ -153,7 +153,7 @@ arguments, unreadable file, unreachable context: the others are still shown).`,
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters; repeatable")
+	o.FilenameOptions.AddFlags(cmd, "Read objects from files, directories or - (stdin) instead of clusters; repeatable", true)
 	f.StringSliceVar(&o.SearchNamespaces, "search-namespaces", nil, "When a cluster-wide list is forbidden, also read these namespaces")
 	f.StringVarP(&o.Output, "output", "o", "", "Output format: text (default), json (chain and findings), markdown (the findings as a table to paste into an issue), sarif (SARIF 2.1.0 for CI), dot or mermaid (a picture)")
 	f.StringVar(&o.FailOn, "fail-on", o.FailOn, "Exit 1 when a finding has this severity or a higher one: error, warning, info or none")
@@ -438,7 +438,7 @@ func (o *Options) fromFiles() (model.Input, []string, error) {
 	picks := source.NewPicks(o.picks)
 	b := model.NewFileInput(o.Name, o.Namespace)
 	elsewhere := map[string]bool{}
-	err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+	err := source.VisitWith(o.Filenames, o.In, o.VisitOptions(), func(obj source.Object) error {
 		if picks.Keep(obj) {
 			addOtherNamespace(elsewhere, obj, o.Name, o.Namespace)
 			b.Add(obj)

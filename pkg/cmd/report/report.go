@@ -65,10 +65,10 @@ type Options struct {
 	Name      string
 	Namespace string
 	Kinds     []string
-	Filenames []string
-	URL       string
-	Output    string
-	Bundle    bundlecmd.Flag
+	cmdutil.FilenameOptions
+	URL    string
+	Output string
+	Bundle bundlecmd.Flag
 
 	// Now is the clock of live reads (tests set it).
 	Now func() time.Time
@@ -107,7 +107,7 @@ func NewCmdReport(streams genericiooptions.IOStreams) *cobra.Command {
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, ...); default: any")
-	f.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Read objects from files, directories or - (stdin) instead of clusters")
+	o.FilenameOptions.AddFlags(cmd, "Read objects from files, directories or - (stdin) instead of clusters", true)
 	f.StringVar(&o.URL, "url", "", "Add the trace of this URL (http://HOST[:PORT]/PATH)")
 	f.StringVarP(&o.Output, "output", "o", "", "Write the report to this file (default: standard output)")
 	o.Bundle.AddTo(cmd)
@@ -192,7 +192,11 @@ func (o *Options) Run(ctx context.Context) error {
 	case o.bundle != nil:
 		in = report.FromBundle(o.bundle.Bundle, o.contexts, o.Name, o.Namespace, o.kinds)
 	case len(o.Filenames) > 0:
-		objs, err := source.ReadFiles(o.Filenames, o.In)
+		var objs []source.Object
+		err := source.VisitWith(o.Filenames, o.In, o.VisitOptions(), func(obj source.Object) error {
+			objs = append(objs, obj)
+			return nil
+		})
 		if err != nil {
 			return err
 		}

@@ -90,14 +90,14 @@ const (
 
 // Options are the options of the trace command.
 type Options struct {
-	Flags         *kube.Flags
-	From          string
-	Selector      string
-	Headers       []string
-	Method        string
-	Output        string
-	Dump          string
-	Filenames     []string
+	Flags    *kube.Flags
+	From     string
+	Selector string
+	Headers  []string
+	Method   string
+	Output   string
+	Dump     string
+	cmdutil.FilenameOptions
 	FromGateway   string
 	FromNamespace string
 	Locality      string
@@ -139,7 +139,7 @@ func NewCmdTrace(streams genericiooptions.IOStreams) *cobra.Command {
 	fs.StringVarP(&o.Method, "request", "X", o.Method, "The request method (upper-cased, as the routes compare it)")
 	fs.StringVarP(&o.Output, "output", "o", "", "Output format: wide, json or markdown (default: text)")
 	fs.StringVar(&o.Dump, "dump", "", "A saved /config_dump?include_eds of the source proxy")
-	fs.StringSliceVarP(&o.Filenames, "filename", "f", nil, "Files or directories holding the configuration (translations, Services, EndpointSlices, Pods, Nodes); - reads stdin")
+	o.FilenameOptions.AddFlags(cmd, "Files or directories holding the configuration (translations, Services, EndpointSlices, Pods, Nodes); - reads stdin", true)
 	fs.StringVar(&o.FromGateway, "from-gateway", "", "Without a proxy: the gateway NAMESPACE/NAME (a pod, or a Service) the request enters")
 	fs.StringVar(&o.FromNamespace, "from-namespace", "", "Without a proxy: a sidecar of this namespace sends the request")
 	fs.StringVar(&o.Locality, "locality", "", "The source's locality REGION/ZONE[/SUBZONE] when no pod or dump says it")
@@ -190,6 +190,9 @@ func (o *Options) Validate() error {
 	case formatText, formatWide, formatJSON, formatMarkdown:
 	default:
 		return cmdutil.UsageErrorf("invalid output format %q: use wide, json or markdown", o.Output)
+	}
+	if err := o.FilenameOptions.Validate(); err != nil {
+		return err
 	}
 	if o.ProxyPort < 0 || o.ProxyPort > 65535 || o.AdminPort < 1 || o.AdminPort > 65535 {
 		return errors.New("--proxy-port and --proxy-admin-port take a port between 1 and 65535")
@@ -301,7 +304,7 @@ func (o *Options) runOffline() (trace.Result, error) {
 	in := trace.Input{Locality: o.locality, Proxy: trace.ProxyOptions{ProxyPort: uint32(o.ProxyPort)}}
 	if len(o.Filenames) > 0 {
 		var objs []source.Object
-		err := source.Visit(o.Filenames, o.In, func(obj source.Object) error {
+		err := source.VisitWith(o.Filenames, o.In, o.VisitOptions(), func(obj source.Object) error {
 			if trace.Relevant(obj, o.request) {
 				objs = append(objs, obj)
 			}
