@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -9,6 +10,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/kubectl-vd/kubectl-vd/test/harness"
+	"github.com/kubectl-vd/kubectl-vd/test/meshenv"
 )
 
 // remoteLatency is added in each direction by the proxies in front of the
@@ -21,37 +23,11 @@ const remoteLatency = 25 * time.Millisecond
 // context through the same kind of proxy. Target: 8 contexts <= 2x that one
 // kubectl get.
 func benchRemote(env *harness.Env, r *runner) error {
-	cfg, err := clientcmd.LoadFromFile(env.Kubeconfig)
+	names, remote, closeAll, err := remoteContexts(env, r)
 	if err != nil {
 		return err
 	}
-	const n = 8
-	var names []string
-	for i := 1; i <= n; i++ {
-		base := fmt.Sprintf("cluster%d", 2-i%2)
-		addr, err := env.APIServerAddr(base)
-		if err != nil {
-			return err
-		}
-		p, err := harness.StartProxy(addr, remoteLatency)
-		if err != nil {
-			return err
-		}
-		defer p.Close()
-		kc := cfg.Contexts[base].DeepCopy()
-		cl := cfg.Clusters[kc.Cluster].DeepCopy()
-		cl.Server = "https://" + p.Addr()
-		name := fmt.Sprintf("remote%d", i)
-		cfg.Clusters[name] = cl
-		kc.Cluster = name
-		cfg.Contexts[name] = kc
-		names = append(names, name)
-	}
-	path := filepath.Join(r.home, "remote-kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		return err
-	}
-	remote := &runner{kubeconfig: path, home: r.home}
+	defer closeAll()
 
 	get, err := remote.time(func() (measure, error) {
 		m, _, err := remote.exec(remote.cmd("kubectl", "--context", names[0], "get", "serviceentries", "-A", "-l", "gloo.solo.io/parent_name=productpage"))
@@ -72,6 +48,96 @@ func benchRemote(env *harness.Env, r *runner) error {
 		}
 		fmt.Printf("%-9d %7.3fs %5.1f MiB  %5.2f\n", k, m.wall.Seconds(), float64(m.maxRSS)/1024, m.wall.Seconds()/get.wall.Seconds())
 	}
+	return nil
+}
+
+// remoteContexts writes a kubeconfig of 8 contexts, each behind a proxy
+// of its own adding remoteLatency each way, alternating between the two
+// clusters.
+func remoteContexts(env *harness.Env, r *runner) (names []string, remote *runner, closeAll func(), err error) {
+	cfg, err := clientcmd.LoadFromFile(env.Kubeconfig)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var proxies []*harness.Proxy
+	closeAll = func() {
+		for _, p := range proxies {
+			p.Close()
+		}
+	}
+	const n = 8
+	for i := 1; i <= n; i++ {
+		base := fmt.Sprintf("cluster%d", 2-i%2)
+		addr, err := env.APIServerAddr(base)
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, err
+		}
+		p, err := harness.StartProxy(addr, remoteLatency)
+		if err != nil {
+			closeAll()
+			return nil, nil, nil, err
+		}
+		proxies = append(proxies, p)
+		kc := cfg.Contexts[base].DeepCopy()
+		cl := cfg.Clusters[kc.Cluster].DeepCopy()
+		cl.Server = "https://" + p.Addr()
+		name := fmt.Sprintf("remote%d", i)
+		cfg.Clusters[name] = cl
+		kc.Cluster = name
+		cfg.Contexts[name] = kc
+		names = append(names, name)
+	}
+	path := filepath.Join(r.home, "remote-kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		closeAll()
+		return nil, nil, nil, err
+	}
+	return names, &runner{kubeconfig: path, home: r.home}, closeAll, nil
+}
+
+// benchDrift loads the example's proxies (istiod and a test proxy per pod,
+// reached through kwok's port-forward) and measures drift over the 8
+// remote contexts, every productpage proxy of each (2), against the
+// slowest drift of one proxy in one context through the same kind of
+// proxy: port-forward included. Target: <= 1.
+func benchDrift(ctx context.Context, env *harness.Env, r *runner) error {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		return err
+	}
+	if _, err := meshenv.Load(ctx, env, root); err != nil {
+		return err
+	}
+	names, remote, closeAll, err := remoteContexts(env, r)
+	if err != nil {
+		return err
+	}
+	defer closeAll()
+	drift := func(args ...string) (measure, error) {
+		return remote.time(func() (measure, error) {
+			// Exit 1 is drift found: the example plants a difference
+			// between the clusters.
+			m, _, err := remote.exec(remote.cmd(*bin, append([]string{"drift", "productpage", "-n", "bookinfo-frontends"}, args...)...), 1)
+			return m, err
+		})
+	}
+	var slowest measure
+	for _, name := range names[:2] {
+		m, err := drift("--context", name, "--proxy", "productpage-v1-a")
+		if err != nil {
+			return err
+		}
+		if m.wall > slowest.wall {
+			slowest = m
+		}
+	}
+	all, err := drift("--context", strings.Join(names, ","), "-l", "app=productpage")
+	if err != nil {
+		return err
+	}
+	fmt.Printf("\ndrift, remote clusters (+%s each way): slowest single proxy of one context %.3fs %5.1f MiB; 8 contexts x 2 proxies %.3fs %5.1f MiB; ratio %.2f (target <= 1)\n",
+		remoteLatency, slowest.wall.Seconds(), float64(slowest.maxRSS)/1024, all.wall.Seconds(), float64(all.maxRSS)/1024, all.wall.Seconds()/slowest.wall.Seconds())
 	return nil
 }
 
