@@ -106,17 +106,8 @@ func NewCmdBundle(streams genericiooptions.IOStreams) *cobra.Command {
 		Short:   "Save what every command reads for a parent, in every context, in one archive",
 		Long:    long,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return trouble(err)
-			}
-			if err := o.Validate(); err != nil {
-				return trouble(cmdutil.Usage(err))
-			}
-			return trouble(o.Run(cmd.Context()))
-		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
+	cmdutil.Wire(cmd, o, 2)
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, ...); default: any")
@@ -134,11 +125,8 @@ func NewCmdBundle(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-// trouble gives errors without a status exit status 2.
-func trouble(err error) error { return cmdutil.WithStatus(2, err) }
-
 // Complete reads the arguments, contexts, namespace and proxies.
-func (o *Options) Complete(args []string) error {
+func (o *Options) Complete(_ *cobra.Command, args []string) error {
 	var err error
 	if o.Name, err = cmdutil.OneName("bundle", "parent", args); err != nil {
 		return err

@@ -3,6 +3,7 @@
 package cmdutil
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -114,4 +115,27 @@ func OneName(cmd, kind string, args []string) (string, error) {
 	default:
 		return "", UsageErrorf("%s takes one %s NAME, got %d arguments: %s", cmd, kind, len(args), strings.Join(args, " "))
 	}
+}
+
+// Command is a command's Options as kubectl's commands have them.
+type Command interface {
+	Complete(cmd *cobra.Command, args []string) error
+	Validate() error
+	Run(ctx context.Context) error
+}
+
+// Wire makes cmd run o: Complete, Validate (its errors, like the flags'
+// parsing errors, are usage errors) and Run; every error gets exit status
+// code unless it carries one.
+func Wire(cmd *cobra.Command, o Command, code int) {
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if err := o.Complete(cmd, args); err != nil {
+			return WithStatus(code, err)
+		}
+		if err := o.Validate(); err != nil {
+			return WithStatus(code, Usage(err))
+		}
+		return WithStatus(code, o.Run(cmd.Context()))
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return WithStatus(code, Usage(err)) })
 }

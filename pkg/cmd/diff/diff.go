@@ -124,17 +124,8 @@ normalized YAML of each changed object, each hunk header naming the changed fiel
 Exit status: 0 when both sides are the same, 1 when they differ, 2 on trouble (bad
 arguments, unreadable file, unreachable context, nothing found on either side).`,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return trouble(err)
-			}
-			if err := o.Validate(); err != nil {
-				return trouble(cmdutil.Usage(err))
-			}
-			return trouble(o.Run(cmd.Context()))
-		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
+	cmdutil.Wire(cmd, o, exitTrouble)
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, VirtualGateway or vg, ExternalService, ...)")
@@ -158,10 +149,6 @@ arguments, unreadable file, unreachable context, nothing found on either side).`
 	_ = cmd.RegisterFlagCompletionFunc("kind", complete.Kinds)
 	return cmd
 }
-
-// trouble gives every error exit status 2, diff(1)'s "trouble", keeping
-// the status of errors that carry one.
-func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
 
 // Complete reads the arguments, the contexts and the namespace.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {

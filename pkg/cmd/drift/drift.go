@@ -114,17 +114,8 @@ SANs expected when a DestinationRule names none are the workloads' service accou
 Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2 on trouble
 (bad arguments, unreadable input, unreachable context or proxy: the others are still shown).`,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return trouble(err)
-			}
-			if err := o.Validate(); err != nil {
-				return trouble(cmdutil.Usage(err))
-			}
-			return trouble(o.Run(cmd.Context()))
-		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
+	cmdutil.Wire(cmd, o, exitTrouble)
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	o.FilenameOptions.AddFlags(cmd, "With --dump: the translations and Kubernetes objects, from files, directories or - (stdin); repeatable", true)
@@ -142,10 +133,8 @@ Exit status: 0 when every proxy is in sync and the clusters agree, 1 on drift, 2
 	return cmd
 }
 
-func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
-
 // Complete reads the arguments, the contexts and the namespaces.
-func (o *Options) Complete(args []string) error {
+func (o *Options) Complete(_ *cobra.Command, args []string) error {
 	var err error
 	if o.Name, err = cmdutil.OneName("drift", "VirtualDestination", args); err != nil {
 		return err

@@ -140,17 +140,8 @@ an earlier one). --context then picks contexts of the files.
 Exit status: 0 when no finding is at or above --fail-on, 1 when one is, 2 on trouble (bad
 arguments, unreadable file, unreachable context: the others are still shown).`,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(cmd, args); err != nil {
-				return trouble(err)
-			}
-			if err := o.Validate(); err != nil {
-				return trouble(cmdutil.Usage(err))
-			}
-			return trouble(o.Run(cmd.Context()))
-		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
+	cmdutil.Wire(cmd, o, exitTrouble)
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	o.FilenameOptions.AddFlags(cmd, "Read objects from files, directories or - (stdin) instead of clusters; repeatable", true)
@@ -179,10 +170,6 @@ func checkTable() string {
 	}
 	return strings.TrimSuffix(b.String(), "\n")
 }
-
-// trouble gives every error exit status 2, keeping the status of errors
-// that carry one.
-func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
 
 // Complete reads the arguments, the contexts and the namespace.
 func (o *Options) Complete(cmd *cobra.Command, args []string) error {

@@ -113,17 +113,8 @@ Exit status: 0 when traffic still has somewhere to go in every scenario, 1 when 
 leaves no working endpoint (503), 2 on trouble (bad arguments, unreadable input,
 unreachable context: the others are still shown).`,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return trouble(err)
-			}
-			if err := o.Validate(); err != nil {
-				return trouble(cmdutil.Usage(err))
-			}
-			return trouble(o.Run(cmd.Context()))
-		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
+	cmdutil.Wire(cmd, o, exitTrouble)
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	o.FilenameOptions.AddFlags(cmd, "Read objects from files, directories or - (stdin) instead of clusters; repeatable", true)
@@ -143,12 +134,8 @@ unreachable context: the others are still shown).`,
 	return cmd
 }
 
-// trouble gives every error exit status 2, keeping the status of errors
-// that carry one.
-func trouble(err error) error { return cmdutil.WithStatus(exitTrouble, err) }
-
 // Complete reads the arguments, the contexts and the namespace.
-func (o *Options) Complete(args []string) error {
+func (o *Options) Complete(_ *cobra.Command, args []string) error {
 	var err error
 	if o.Name, err = cmdutil.OneName("failover", "VirtualDestination", args); err != nil {
 		return err

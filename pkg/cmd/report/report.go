@@ -93,17 +93,8 @@ func NewCmdReport(streams genericiooptions.IOStreams) *cobra.Command {
 		Short:   "Write one Markdown report of a parent across clusters: translations, differences, findings, chain, endpoints",
 		Long:    long,
 		Example: example,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.Complete(args); err != nil {
-				return trouble(err)
-			}
-			if err := o.Validate(); err != nil {
-				return trouble(cmdutil.Usage(err))
-			}
-			return trouble(o.Run(cmd.Context()))
-		},
 	}
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return trouble(cmdutil.Usage(err)) })
+	cmdutil.Wire(cmd, o, 2)
 	o.Flags.AddFlags(cmd.Flags())
 	f := cmd.Flags()
 	f.StringSliceVar(&o.Kinds, "kind", nil, "Parent kinds to match (VirtualDestination or vd, RouteTable or rt, ...); default: any")
@@ -117,10 +108,8 @@ func NewCmdReport(streams genericiooptions.IOStreams) *cobra.Command {
 	return cmd
 }
 
-func trouble(err error) error { return cmdutil.WithStatus(2, err) }
-
 // Complete reads the arguments and where the objects come from.
-func (o *Options) Complete(args []string) error {
+func (o *Options) Complete(_ *cobra.Command, args []string) error {
 	var err error
 	if o.Name, err = cmdutil.OneName("report", "parent", args); err != nil {
 		return err
