@@ -87,97 +87,76 @@ type RouteDump struct {
 // thousand clusters costs a scan and not its size in memory.
 func ReadRouteDump(r io.Reader, q RouteQuery) (*RouteDump, error) {
 	out := &RouteDump{}
-	d := jsonscan.NewDecoder(r)
-	found := false
-	err := topObject(d, "/config_dump answer", func(key []byte) error {
-		if string(key) != "configs" {
-			return d.Skip()
-		}
-		found = true
-		return arrayField(d, func(i int) error {
-			if null, err := skipNull(d); null || err != nil {
-				return err
-			}
-			_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
-				name := typeName(typeURL)
-				out.Sections = append(out.Sections, name)
-				switch name {
-				case BootstrapConfigDumpType:
-					return func(key []byte, d *jsonscan.Decoder) error {
-						if string(key) != "bootstrap" {
-							return d.Skip()
-						}
+	err := eachSection(r, func(name string) (fieldFunc, error) {
+		out.Sections = append(out.Sections, name)
+		switch name {
+		case BootstrapConfigDumpType:
+			return func(key []byte, d *jsonscan.Decoder) error {
+				if string(key) != "bootstrap" {
+					return d.Skip()
+				}
+				return objectField(d, func(key []byte) error {
+					if string(key) != "node" {
+						return d.Skip()
+					}
+					raw, err := d.Capture()
+					if err != nil {
+						return err
+					}
+					if out.Node, err = parseNode(raw); err == nil && q.Node != nil {
+						q.Node(out.Node)
+					}
+					return err
+				})
+			}, nil
+		case ListenersConfigDumpType:
+			return func(key []byte, d *jsonscan.Decoder) error {
+				switch {
+				case is(key, "dynamic_listeners", "dynamicListeners"):
+					return arrayField(d, func(int) error {
 						return objectField(d, func(key []byte) error {
-							if string(key) != "node" {
+							if !is(key, "active_state", "activeState") {
 								return d.Skip()
 							}
-							raw, err := d.Capture()
-							if err != nil {
-								return err
-							}
-							if out.Node, err = parseNode(raw); err == nil && q.Node != nil {
-								q.Node(out.Node)
-							}
-							return err
-						})
-					}, nil
-				case ListenersConfigDumpType:
-					return func(key []byte, d *jsonscan.Decoder) error {
-						switch {
-						case is(key, "dynamic_listeners", "dynamicListeners"):
-							return arrayField(d, func(int) error {
-								return objectField(d, func(key []byte) error {
-									if !is(key, "active_state", "activeState") {
-										return d.Skip()
-									}
-									return objectField(d, func(key []byte) error {
-										if string(key) != "listener" {
-											return d.Skip()
-										}
-										return readListener(d, q.Ports, &out.Listeners)
-									})
-								})
-							})
-						case is(key, "static_listeners", "staticListeners"):
-							return arrayField(d, func(int) error {
-								return objectField(d, func(key []byte) error {
-									if string(key) != "listener" {
-										return d.Skip()
-									}
-									return readListener(d, q.Ports, &out.Listeners)
-								})
-							})
-						}
-						return d.Skip()
-					}, nil
-				case RoutesConfigDumpType:
-					return func(key []byte, d *jsonscan.Decoder) error {
-						if !is(key, "dynamic_route_configs", "dynamicRouteConfigs") && !is(key, "static_route_configs", "staticRouteConfigs") {
-							return d.Skip()
-						}
-						return arrayField(d, func(int) error {
 							return objectField(d, func(key []byte) error {
-								if !is(key, "route_config", "routeConfig") {
+								if string(key) != "listener" {
 									return d.Skip()
 								}
-								return readRouteConfig(d, q, out)
+								return readListener(d, q.Ports, &out.Listeners)
 							})
 						})
-					}, nil
+					})
+				case is(key, "static_listeners", "staticListeners"):
+					return arrayField(d, func(int) error {
+						return objectField(d, func(key []byte) error {
+							if string(key) != "listener" {
+								return d.Skip()
+							}
+							return readListener(d, q.Ports, &out.Listeners)
+						})
+					})
 				}
-				return skipFields, nil
-			})
-			if err != nil {
-				return fmt.Errorf("configs[%d]: %w", i, err)
-			}
-			return nil
-		})
+				return d.Skip()
+			}, nil
+		case RoutesConfigDumpType:
+			return func(key []byte, d *jsonscan.Decoder) error {
+				if !is(key, "dynamic_route_configs", "dynamicRouteConfigs") && !is(key, "static_route_configs", "staticRouteConfigs") {
+					return d.Skip()
+				}
+				return arrayField(d, func(int) error {
+					return objectField(d, func(key []byte) error {
+						if !is(key, "route_config", "routeConfig") {
+							return d.Skip()
+						}
+						return readRouteConfig(d, q, out)
+					})
+				})
+			}, nil
+		}
+		return skipFields, nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !found {
-		return nil, &NotDumpError{Reason: `no "configs" list`}
 	}
 	return out, nil
 }
@@ -519,6 +498,64 @@ type ClusterData struct {
 // scanned.
 func ReadClusterData(r io.Reader, names map[string]bool) (*ClusterData, error) {
 	out := &ClusterData{Clusters: map[string]ClusterSummary{}, Endpoints: map[string]*endpointv3.ClusterLoadAssignment{}}
+	err := eachSection(r, func(name string) (fieldFunc, error) {
+		switch name {
+		case ClustersConfigDumpType:
+			return func(key []byte, d *jsonscan.Decoder) error {
+				if !is(key, "static_clusters", "staticClusters") && !is(key, "dynamic_active_clusters", "dynamicActiveClusters") {
+					return d.Skip()
+				}
+				dynamic := is(key, "dynamic_active_clusters", "dynamicActiveClusters")
+				return arrayField(d, func(j int) error {
+					var one []ClusterSummary
+					if err := readClusterEntry(d, &one, dynamic, ReadOptions{}, fmt.Sprintf("%s[%d]", key, j)); err != nil {
+						return err
+					}
+					for _, c := range one {
+						if names[c.Name] {
+							out.Clusters[c.Name] = c
+						}
+					}
+					return nil
+				})
+			}, nil
+		case EndpointsConfigDumpType:
+			out.HasEndpoints = true
+			return func(key []byte, d *jsonscan.Decoder) error {
+				if !is(key, "static_endpoint_configs", "staticEndpointConfigs") && !is(key, "dynamic_endpoint_configs", "dynamicEndpointConfigs") {
+					return d.Skip()
+				}
+				return arrayField(d, func(int) error {
+					return objectField(d, func(key []byte) error {
+						if !is(key, "endpoint_config", "endpointConfig") {
+							return d.Skip()
+						}
+						if null, err := skipNull(d); null || err != nil {
+							return err
+						}
+						cla, err := readWantedLoad(d, names)
+						if err != nil {
+							return err
+						}
+						if cla != nil {
+							out.Endpoints[cla.GetClusterName()] = cla
+						}
+						return nil
+					})
+				})
+			}, nil
+		}
+		return skipFields, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachSection walks the "configs" list of a /config_dump answer, handing
+// the fields of each section to what section returns for its type name.
+func eachSection(r io.Reader, section func(name string) (fieldFunc, error)) error {
 	d := jsonscan.NewDecoder(r)
 	found := false
 	err := topObject(d, "/config_dump answer", func(key []byte) error {
@@ -530,66 +567,17 @@ func ReadClusterData(r io.Reader, names map[string]bool) (*ClusterData, error) {
 			if null, err := skipNull(d); null || err != nil {
 				return err
 			}
-			_, err := readAny(d, func(typeURL string) (fieldFunc, error) {
-				switch typeName(typeURL) {
-				case ClustersConfigDumpType:
-					return func(key []byte, d *jsonscan.Decoder) error {
-						if !is(key, "static_clusters", "staticClusters") && !is(key, "dynamic_active_clusters", "dynamicActiveClusters") {
-							return d.Skip()
-						}
-						dynamic := is(key, "dynamic_active_clusters", "dynamicActiveClusters")
-						return arrayField(d, func(j int) error {
-							var one []ClusterSummary
-							if err := readClusterEntry(d, &one, dynamic, ReadOptions{}, fmt.Sprintf("%s[%d]", key, j)); err != nil {
-								return err
-							}
-							for _, c := range one {
-								if names[c.Name] {
-									out.Clusters[c.Name] = c
-								}
-							}
-							return nil
-						})
-					}, nil
-				case EndpointsConfigDumpType:
-					out.HasEndpoints = true
-					return func(key []byte, d *jsonscan.Decoder) error {
-						if !is(key, "static_endpoint_configs", "staticEndpointConfigs") && !is(key, "dynamic_endpoint_configs", "dynamicEndpointConfigs") {
-							return d.Skip()
-						}
-						return arrayField(d, func(int) error {
-							return objectField(d, func(key []byte) error {
-								if !is(key, "endpoint_config", "endpointConfig") {
-									return d.Skip()
-								}
-								if null, err := skipNull(d); null || err != nil {
-									return err
-								}
-								cla, err := readWantedLoad(d, names)
-								if err != nil {
-									return err
-								}
-								if cla != nil {
-									out.Endpoints[cla.GetClusterName()] = cla
-								}
-								return nil
-							})
-						})
-					}, nil
-				}
-				return skipFields, nil
-			})
-			if err != nil {
+			if _, err := readAny(d, func(typeURL string) (fieldFunc, error) { return section(typeName(typeURL)) }); err != nil {
 				return fmt.Errorf("configs[%d]: %w", i, err)
 			}
 			return nil
 		})
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !found {
-		return nil, &NotDumpError{Reason: `no "configs" list`}
+		return &NotDumpError{Reason: `no "configs" list`}
 	}
-	return out, nil
+	return nil
 }
