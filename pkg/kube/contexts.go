@@ -102,6 +102,11 @@ func (f *Flags) kubeconfigPath() string {
 // SelectedContexts resolves --context/--all-contexts to context names, in the
 // order given (all contexts: sorted). Unknown contexts are an error.
 func (f *Flags) SelectedContexts() ([]string, error) {
+	// Every live read is bounded by --request-timeout: a wrong value is
+	// said before any context is.
+	if err := f.ValidateTimeout(); err != nil {
+		return nil, err
+	}
 	raw, err := f.RawConfig()
 	if err != nil {
 		return nil, err

@@ -134,9 +134,6 @@ func (o *Options) Complete(_ *cobra.Command, args []string) error {
 	if o.kinds, err = source.ParseKinds(o.Kinds); err != nil {
 		return err
 	}
-	if err := o.Flags.ValidateTimeout(); err != nil {
-		return err
-	}
 	if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 		return err
 	}

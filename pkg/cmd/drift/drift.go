@@ -170,9 +170,6 @@ func (o *Options) Complete(_ *cobra.Command, args []string) error {
 		if len(o.Filenames) > 0 {
 			return cmdutil.UsageErrorf("-f goes with --dump: live proxies are compared with their cluster's translation")
 		}
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}

@@ -202,9 +202,6 @@ func (o *Options) Complete(cmd *cobra.Command, args []string) error {
 		}
 		o.picks = o.Flags.ContextNames()
 	} else {
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}

@@ -135,9 +135,6 @@ func (o *Options) Complete(_ *cobra.Command, args []string) error {
 			o.Namespace = *o.Flags.Namespace
 		}
 	default:
-		if err := o.Flags.ValidateTimeout(); err != nil {
-			return err
-		}
 		if o.contexts, err = o.Flags.SelectedContexts(); err != nil {
 			return err
 		}

@@ -177,9 +177,6 @@ func (o *Options) Complete(args []string) error {
 			return fmt.Errorf("--from: %s", err)
 		}
 	}
-	if err := o.Flags.ValidateTimeout(); err != nil {
-		return err
-	}
 	o.contexts, err = o.Flags.SelectedContexts()
 	return err
 }
